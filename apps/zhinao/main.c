@@ -1,0 +1,45 @@
+/* zhinao: the command-line program. `zhinao help` lists the commands. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const zn_cli_command commands[] = {
+    {"demo", "build zhinao.db from the bundled real data and print a summary (make run)", zn_cmd_demo},
+    {"version", "print the version", zn_cmd_version},
+};
+static const size_t ncommands = sizeof commands / sizeof commands[0];
+
+static void usage(FILE *f)
+{
+    fprintf(f, "zhinao %s: the public-data brain (数据归集, 精密智控, 指令闭环, 驾驶舱)\n\n", zn_version());
+    fprintf(f, "usage: zhinao <command> [options]      zhinao <command> --help\n\ncommands:\n");
+    for (size_t i = 0; i < ncommands; i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nenvironment: ZHINAO_DB (default store, zhinao.db), ZHINAO_DATA (shipped data folder),\n"
+               "             ZHINAO_LOG (debug|info|warn|error)\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        if (argc >= 3) {
+            for (size_t i = 0; i < ncommands; i++)
+                if (!strcmp(commands[i].name, argv[2])) {
+                    char *hargv[] = {argv[2], "--help", NULL};
+                    return commands[i].run(2, hargv);
+                }
+        }
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version"))
+        return zn_cmd_version(1, argv + 1);
+    for (size_t i = 0; i < ncommands; i++)
+        if (!strcmp(commands[i].name, argv[1]))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "zhinao: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

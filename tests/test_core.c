@@ -1,0 +1,162 @@
+/* Core: status table, error formatting, buffers, context. */
+#include "zn_test.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "zhinao/store.h"
+
+static void test_status_names(void **state)
+{
+    (void)state;
+    assert_string_equal(zn_status_name(ZN_OK), "ZN_OK");
+    assert_string_equal(zn_status_name(ZN_EPARSE), "ZN_EPARSE");
+    assert_string_equal(zn_strerror(ZN_ENOTFOUND), "not found");
+    assert_string_equal(zn_status_name((zn_status)999), "ZN_UNKNOWN");
+}
+
+static void test_error_format(void **state)
+{
+    (void)state;
+    zn_error e;
+    char buf[256];
+    zn_status s = zn_error_set(&e, ZN_EVALIDATE, "cases.csv", 17, "id_number", "check character is %c, expected %c", '3', 'X');
+    assert_int_equal(s, ZN_EVALIDATE);
+    assert_string_equal(zn_error_format(&e, buf, sizeof buf),
+                        "cases.csv:17: field 'id_number': check character is 3, expected X (ZN_EVALIDATE)");
+    zn_error_set(&e, ZN_EIO, NULL, 0, NULL, "disk full");
+    assert_string_equal(zn_error_format(&e, buf, sizeof buf), "disk full (ZN_EIO)");
+    /* truncation is safe */
+    char small[8];
+    zn_error_format(&e, small, sizeof small);
+    assert_int_equal(strlen(small), 7);
+    /* NULL error pointer: still returns the code */
+    assert_int_equal(zn_error_set(NULL, ZN_ERANGE, NULL, 0, NULL, "x"), ZN_ERANGE);
+}
+
+static void test_buf(void **state)
+{
+    (void)state;
+    zn_buf b = {0};
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(zn_buf_printf(&b, "%d,", i), ZN_OK);
+    assert_true(b.len > 3000);
+    assert_memory_equal(b.data, "0,1,2,", 6);
+    assert_int_equal(b.data[b.len], '\0');
+    zn_buf_reset(&b);
+    assert_int_equal(b.len, 0);
+    zn_buf_puts(&b, "浙江");
+    assert_string_equal(b.data, "浙江");
+    zn_buf_fini(&b);
+    assert_null(b.data);
+}
+
+static int logged;
+static void sink(void *user, zn_log_level level, const char *line)
+{
+    (void)user;
+    assert_int_equal(level, ZN_LOG_WARN);
+    assert_string_equal(line, "feed x: 3 rows");
+    logged++;
+}
+
+static void test_ctx(void **state)
+{
+    (void)state;
+    zn_ctx *ctx;
+    assert_int_equal(zn_ctx_new(&ctx), ZN_OK);
+    assert_int_equal(zn_ctx_tz_offset(ctx), 28800);
+    zn_ctx_set_log_sink(ctx, sink, NULL);
+    zn_log(ctx, ZN_LOG_INFO, "dropped"); /* below WARN */
+    zn_log(ctx, ZN_LOG_WARN, "feed %s: %d rows", "x", 3);
+    assert_int_equal(logged, 1);
+    zn_ctx_set_now(ctx, 1650000000);
+    assert_int_equal(zn_ctx_now(ctx), 1650000000);
+    assert_non_null(zn_ctx_geos(ctx));
+    assert_non_null(zn_ctx_proj(ctx));
+    zn_ctx_free(ctx);
+}
+
+static void test_store(void **state)
+{
+    (void)state;
+    zn_ctx *ctx;
+    zn_store *st;
+    zn_error err;
+    zn_ctx_new(&ctx);
+    char path[512];
+    snprintf(path, sizeof path, "%s/core.db", zn_test_tmpdir());
+    assert_int_equal(zn_store_open(ctx, path, &st, &err), ZN_OK);
+    int v = zn_store_schema_version(st);
+    assert_true(v >= 1);
+    /* migrating again is a no-op */
+    assert_int_equal(zn_store_migrate(st, &err), ZN_OK);
+    assert_int_equal(zn_store_schema_version(st), v);
+    assert_int_equal(zn_store_exec(st, "CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER, x REAL)", &err), ZN_OK);
+
+    /* nested transaction: inner rollback dooms the outer */
+    zn_stmt *ins;
+    assert_int_equal(zn_stmt_prepare(st, "INSERT INTO t VALUES (?,?,?)", &ins, &err), ZN_OK);
+    assert_int_equal(zn_store_begin(st, &err), ZN_OK);
+    assert_int_equal(zn_store_begin(st, &err), ZN_OK);
+    zn_stmt_bind_text(ins, 1, "a");
+    zn_stmt_bind_int64(ins, 2, 1);
+    zn_stmt_bind_double(ins, 3, 0.5);
+    assert_int_equal(zn_stmt_step(ins, NULL, &err), ZN_OK);
+    zn_stmt_reset(ins);
+    assert_int_equal(zn_store_rollback(st), ZN_OK);
+    assert_int_equal(zn_store_commit(st, &err), ZN_ESTATE);
+    int64_t n = -1;
+    assert_int_equal(zn_store_query_int64(st, "SELECT COUNT(*) FROM t", &n, &err), ZN_OK);
+    assert_int_equal(n, 0);
+
+    /* a committed row, then a duplicate key is ZN_EDUPLICATE */
+    assert_int_equal(zn_store_begin(st, &err), ZN_OK);
+    zn_stmt_bind_text(ins, 1, "a");
+    zn_stmt_bind_int64(ins, 2, 7);
+    zn_stmt_bind_null(ins, 3);
+    assert_int_equal(zn_stmt_step(ins, NULL, &err), ZN_OK);
+    zn_stmt_reset(ins);
+    zn_stmt_bind_text(ins, 1, "a");
+    assert_int_equal(zn_stmt_step(ins, NULL, &err), ZN_EDUPLICATE);
+    assert_int_equal(zn_store_commit(st, &err), ZN_OK);
+    zn_stmt_finalize(ins);
+
+    zn_stmt *q;
+    assert_int_equal(zn_stmt_prepare(st, "SELECT k, n, x FROM t", &q, &err), ZN_OK);
+    int row = 0;
+    assert_int_equal(zn_stmt_step(q, &row, &err), ZN_OK);
+    assert_int_equal(row, 1);
+    assert_string_equal(zn_stmt_column_text(q, 0), "a");
+    assert_int_equal(zn_stmt_column_int64(q, 1), 7);
+    assert_true(zn_stmt_column_is_null(q, 2));
+    assert_string_equal(zn_stmt_column_name(q, 1), "n");
+    assert_int_equal(zn_stmt_step(q, &row, &err), ZN_OK);
+    assert_int_equal(row, 0);
+    zn_stmt_finalize(q);
+
+    int exists = 0;
+    zn_store_table_exists(st, "quarantine", &exists, &err);
+    assert_int_equal(exists, 1);
+    zn_store_table_exists(st, "nope", &exists, &err);
+    assert_int_equal(exists, 0);
+
+    /* bad SQL names the problem */
+    assert_int_equal(zn_stmt_prepare(st, "SELEC 1", &q, &err), ZN_ESTORE);
+    assert_non_null(strstr(err.msg, "syntax error"));
+    zn_store_close(st);
+
+    /* unsupported scheme */
+    assert_int_equal(zn_store_open(ctx, "postgresql://x", &st, &err), ZN_EUNSUPPORTED);
+    zn_ctx_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_status_names), cmocka_unit_test(test_error_format),
+        cmocka_unit_test(test_buf),          cmocka_unit_test(test_ctx),
+        cmocka_unit_test(test_store),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

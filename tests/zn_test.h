@@ -1,0 +1,29 @@
+/* Shared test helpers (cmocka). */
+#ifndef ZN_TEST_H
+#define ZN_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "zhinao/core.h"
+
+/* Path under the source tree: zn_test_src("data/divisions") -> "<src>/data/divisions".
+ * Returns a static buffer (overwritten by the next call). */
+const char *zn_test_src(const char *rel);
+
+/* Path of ../shared (the data folder beside the checkout) or NULL when absent: tests that need
+ * it call skip() when NULL. */
+const char *zn_test_shared(const char *rel);
+
+/* A fresh empty temporary directory for this process (created once, removed at exit). */
+const char *zn_test_tmpdir(void);
+
+/* Write `len` bytes of `data` to a new file in the temp dir; returns its path (static buffer). */
+const char *zn_test_write_file(const char *name, const void *data, size_t len);
+
+#define assert_double_near(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
+
+#endif
