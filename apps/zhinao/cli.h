@@ -32,5 +32,6 @@ int zn_cli_wants_help(int argc, char **argv);
 /* Commands (one per file). */
 int zn_cmd_version(int argc, char **argv);
 int zn_cmd_demo(int argc, char **argv);
+int zn_cmd_feeds(int argc, char **argv);
 
 #endif

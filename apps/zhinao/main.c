@@ -7,6 +7,7 @@
 
 static const zn_cli_command commands[] = {
     {"demo", "build zhinao.db from the bundled real data and print a summary (make run)", zn_cmd_demo},
+    {"feeds", "the feed catalogue: list feeds, show one feed's columns (数据目录)", zn_cmd_feeds},
     {"version", "print the version", zn_cmd_version},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];

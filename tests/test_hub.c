@@ -1,0 +1,391 @@
+/* Hub: the catalogue, value and row validation, ingest of good files, lineage, dedupe,
+ * quarantine listing (ingest tests come with ingest.c). The broken-file corpus is in test_hub_bad.c. */
+#include "zn_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub/hub_int.h"
+#include "zhinao/hub.h"
+#include "zhinao/store.h"
+#include "zhinao/time.h"
+
+/* 2022-05-01T00:00:00+08:00 */
+#define NOW 1651334400
+
+static zn_catalogue *load_shipped(void)
+{
+    zn_catalogue *cat = NULL;
+    zn_error err;
+    zn_status s = zn_catalogue_load(zn_test_src("data/feeds/catalogue.json"), &cat, &err);
+    if (s != ZN_OK) {
+        char buf[1024];
+        fprintf(stderr, "%s\n", zn_error_format(&err, buf, sizeof buf));
+    }
+    assert_int_equal(s, ZN_OK);
+    return cat;
+}
+
+static void test_catalogue_shipped(void **state)
+{
+    (void)state;
+    zn_catalogue *cat = load_shipped();
+    /* at least 14 categories from 7 units, plus the Shanghai feeds */
+    assert_true(zn_catalogue_count(cat) >= 16);
+    assert_int_equal(zn_catalogue_unit_count(cat), 7);
+    static const char *const must[] = {
+        "case_report", "nucleic_acid_test", "antigen_test", "vaccination", "fever_clinic_visit",
+        "population_registry", "hotel_checkin", "telecom_grid_stay", "roaming_arrival", "venue_scan",
+        "health_code_status", "passenger_manifest", "cold_chain_trace", "pharmacy_purchase",
+        "community_grid", "case_residence_list", "address_geocode"};
+    for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
+        assert_non_null(zn_catalogue_find(cat, must[i]));
+    /* every unit supplies at least one feed */
+    for (size_t u = 0; u < zn_catalogue_unit_count(cat); u++) {
+        int n = 0;
+        for (size_t i = 0; i < zn_catalogue_count(cat); i++)
+            n += !strcmp(zn_catalogue_feed(cat, i)->source_unit, zn_catalogue_unit(cat, u)->id);
+        assert_true(n >= 1);
+    }
+    assert_string_equal(zn_catalogue_find_unit(cat, "health_commission")->name_zh, "省卫生健康委员会");
+
+    const zn_feed *f = zn_catalogue_find(cat, "case_residence_list");
+    assert_string_equal(f->source_unit, "health_commission");
+    assert_int_equal(f->ncolumns, 3);
+    assert_int_equal(f->nkey, 3);
+    assert_string_equal(f->columns[f->key[0]].name, "date");
+    assert_string_equal(f->columns[f->key[2]].name, "address");
+    assert_int_equal(f->columns[0].type, ZN_COL_DATE);
+
+    f = zn_catalogue_find(cat, "telecom_grid_stay");
+    assert_int_equal(f->nchecks, 1);
+    assert_string_equal(f->columns[f->checks[0].left].name, "t_end");
+    assert_string_equal(f->columns[f->checks[0].right].name, "t_start");
+    assert_int_equal(f->checks[0].op, ZN_CHECK_GE);
+    assert_int_equal(f->npoints, 1);
+
+    f = zn_catalogue_find(cat, "venue_registry");
+    assert_int_equal(f->crs, ZN_CRS_GCJ02);
+    assert_int_equal(f->points[0].crs, ZN_CRS_GCJ02);
+    zn__layout lay;
+    assert_int_equal(zn__layout_init(&lay, f), ZN_OK);
+    assert_string_equal(lay.names[lay.nslots - 2], "lon_orig");
+    assert_string_equal(lay.names[lay.nslots - 1], "lat_orig");
+    assert_int_equal(lay.nslots, f->ncolumns + 2);
+    zn__layout_fini(&lay);
+
+    f = zn_catalogue_find(cat, "address_geocode_amap");
+    int loc = zn_feed_column_index(f, "location");
+    assert_int_equal(f->columns[loc].type, ZN_COL_LONLAT);
+    assert_string_equal(f->columns[loc].aliases[0], "经纬度");
+    assert_int_equal(zn__layout_init(&lay, f), ZN_OK);
+    assert_string_equal(lay.names[lay.col_slot[loc] + 1], "location_lon");
+    assert_int_equal(lay.types[lay.col_slot[loc] + 2], ZN__SQL_REAL);
+    zn__layout_fini(&lay);
+
+    /* key columns are required even when the column does not say so */
+    f = zn_catalogue_find(cat, "nucleic_acid_test");
+    assert_true(f->columns[zn_feed_column_index(f, "sample_id")].required);
+    assert_null(zn_catalogue_find(cat, "no_such_feed"));
+    zn_catalogue_free(cat);
+}
+
+/* A catalogue with one mistake must be refused with words that name it. */
+static void expect_bad_catalogue(const char *feeds, const char *field, const char *words)
+{
+    char json[4096];
+    snprintf(json, sizeof json,
+             "{\"source_units\": [{\"id\": \"u\", \"name_zh\": \"单位\"}], \"feeds\": [%s]}", feeds);
+    zn_catalogue *cat = NULL;
+    zn_error err;
+    zn_status s = zn_catalogue_parse(json, strlen(json), "t.json", &cat, &err);
+    assert_int_equal(s, ZN_EVALIDATE);
+    assert_null(cat);
+    assert_string_equal(err.file, "t.json");
+    if (field)
+        assert_string_equal(err.field, field);
+    if (!strstr(err.msg, words))
+        fprintf(stderr, "message: %s\n", err.msg);
+    assert_non_null(strstr(err.msg, words));
+}
+
+static void test_catalogue_errors(void **state)
+{
+    (void)state;
+    expect_bad_catalogue("{\"name\": \"f\", \"source_unit\": \"u\", \"columns\": [{\"name\": \"a\", \"type\": \"txet\"}]}",
+                         "f.a", "unknown type 'txet'");
+    expect_bad_catalogue("{\"name\": \"f\", \"source_unit\": \"nobody\", \"columns\": [{\"name\": \"a\", \"type\": \"text\"}]}",
+                         "f", "unknown source_unit 'nobody'");
+    expect_bad_catalogue("{\"name\": \"Bad-Name\", \"source_unit\": \"u\", \"columns\": []}", "Bad-Name", "snake_case");
+    expect_bad_catalogue("{\"name\": \"f\", \"source_unit\": \"u\", \"key\": [\"b\"], \"columns\": [{\"name\": \"a\", \"type\": \"text\"}]}",
+                         "f", "key column 'b'");
+    expect_bad_catalogue("{\"name\": \"f\", \"source_unit\": \"u\", \"columns\": [{\"name\": \"a\", \"type\": \"enum\"}]}",
+                         "f.a", "needs 'values'");
+    expect_bad_catalogue("{\"name\": \"f\", \"source_unit\": \"u\", \"columns\": [{\"name\": \"a\", \"type\": \"text\", \"requird\": true}]}",
+                         "f.a", "unknown key 'requird'");
+    expect_bad_catalogue("{\"name\": \"f\", \"source_unit\": \"u\", \"checks\": [\"b >= a\"], \"columns\": "
+                         "[{\"name\": \"a\", \"type\": \"time\"}, {\"name\": \"b\", \"type\": \"text\"}]}",
+                         "f", "must both be time");
+    expect_bad_catalogue("{\"name\": \"f\", \"source_unit\": \"u\", \"columns\": [{\"name\": \"x\", \"type\": \"lon\"}]}",
+                         "f", "1 lon and 0 lat");
+    expect_bad_catalogue("{\"name\": \"f\", \"source_unit\": \"u\", \"columns\": [{\"name\": \"p\", \"type\": \"lonlat\"}, "
+                         "{\"name\": \"p_lon\", \"type\": \"real\"}]}",
+                         "f", "'p_lon' would appear twice");
+    /* not JSON: the line is reported */
+    zn_catalogue *cat = NULL;
+    zn_error err;
+    assert_int_equal(zn_catalogue_parse("{\n\"feeds\": [,]}", 15, "t.json", &cat, &err), ZN_EPARSE);
+    assert_int_equal(err.line, 2);
+    assert_int_equal(zn_catalogue_load("/nonexistent/catalogue.json", &cat, &err), ZN_EIO);
+}
+
+static void vctx_init(zn__vctx *vc)
+{
+    memset(vc, 0, sizeof *vc);
+    vc->tz_offset = 28800;
+    vc->now = NOW;
+    vc->tolerance = 600;
+    vc->today_days = zn_time_local_day(NOW, 28800);
+}
+
+/* Validate `text` as a column of `type`; returns the reason and leaves the value in *v. */
+static zn__reason val(zn__vctx *vc, zn_col_type type, const char *text, zn__value *v)
+{
+    zn_feed_column c;
+    memset(&c, 0, sizeof c);
+    c.name = "x";
+    c.type = type;
+    c.not_future = 1;
+    char msg[256];
+    return zn__validate_value(vc, &c, text, v, msg, sizeof msg);
+}
+
+static void test_values(void **state)
+{
+    (void)state;
+    zn__vctx vc;
+    vctx_init(&vc);
+    zn__value v[3];
+    /* int / real */
+    assert_int_equal(val(&vc, ZN_COL_INT, "-42", v), ZN__R_OK);
+    assert_int_equal(v->kind, ZN__V_INT);
+    assert_int_equal(v->i, -42);
+    assert_int_equal(val(&vc, ZN_COL_INT, "4.0", v), ZN__R_bad_int);
+    assert_int_equal(val(&vc, ZN_COL_INT, "99999999999999999999", v), ZN__R_bad_int);
+    assert_int_equal(val(&vc, ZN_COL_REAL, "36.5", v), ZN__R_OK);
+    assert_double_near(v->d, 36.5, 0);
+    assert_int_equal(val(&vc, ZN_COL_REAL, "1e3", v), ZN__R_OK);
+    assert_double_near(v->d, 1000, 0);
+    assert_int_equal(val(&vc, ZN_COL_REAL, "nan", v), ZN__R_bad_real);
+    assert_int_equal(val(&vc, ZN_COL_REAL, "1e999", v), ZN__R_bad_real);
+    assert_int_equal(val(&vc, ZN_COL_REAL, "0x10", v), ZN__R_bad_real);
+    assert_int_equal(val(&vc, ZN_COL_REAL, "12,5", v), ZN__R_bad_real);
+    /* empty optional is NULL */
+    assert_int_equal(val(&vc, ZN_COL_INT, "", v), ZN__R_OK);
+    assert_int_equal(v->kind, ZN__V_NULL);
+    assert_int_equal(val(&vc, ZN_COL_INT, NULL, v), ZN__R_OK);
+
+    /* dates: several spellings, one normal form */
+    assert_int_equal(val(&vc, ZN_COL_DATE, "20220318", v), ZN__R_OK);
+    assert_string_equal(v->s, "2022-03-18");
+    assert_int_equal(val(&vc, ZN_COL_DATE, "2022/3/8", v), ZN__R_OK);
+    assert_string_equal(v->s, "2022-03-08");
+    assert_int_equal(val(&vc, ZN_COL_DATE, "2022-03-18 00:00:00", v), ZN__R_OK);
+    assert_int_equal(val(&vc, ZN_COL_DATE, "2022-02-29", v), ZN__R_bad_date);
+    assert_int_equal(val(&vc, ZN_COL_DATE, "2020-02-29", v), ZN__R_OK);
+    assert_int_equal(val(&vc, ZN_COL_DATE, "2022-3-18", v), ZN__R_OK);
+    assert_int_equal(val(&vc, ZN_COL_DATE, "2022-03/18", v), ZN__R_bad_date);
+    assert_int_equal(val(&vc, ZN_COL_DATE, "2022-03-18 08:00", v), ZN__R_bad_date);
+    assert_int_equal(val(&vc, ZN_COL_DATE, "2022-05-01", v), ZN__R_OK);     /* today */
+    assert_int_equal(val(&vc, ZN_COL_DATE, "2022-05-02", v), ZN__R_future_time);
+
+    /* times: stored as UTC seconds, local +08:00 without zone */
+    assert_int_equal(val(&vc, ZN_COL_TIME, "2022-04-30 08:00", v), ZN__R_OK);
+    assert_int_equal(v->i, NOW - 16 * 3600);
+    assert_int_equal(val(&vc, ZN_COL_TIME, "2022-04-30T00:00:00Z", v), ZN__R_OK);
+    assert_int_equal(v->i, NOW - 16 * 3600);
+    assert_int_equal(val(&vc, ZN_COL_TIME, "2022-04-31 08:00", v), ZN__R_bad_time);
+    assert_int_equal(val(&vc, ZN_COL_TIME, "yesterday", v), ZN__R_bad_time);
+    assert_int_equal(val(&vc, ZN_COL_TIME, "2022-05-01 00:09", v), ZN__R_OK);  /* within tolerance */
+    assert_int_equal(val(&vc, ZN_COL_TIME, "2022-05-01 00:11", v), ZN__R_future_time);
+
+    /* resident ID numbers: each kind of mistake has its own code */
+    assert_int_equal(val(&vc, ZN_COL_RESIDENT_ID, "33010619900101123x", v), ZN__R_OK);
+    assert_string_equal(v->s, "33010619900101123X");
+    assert_int_equal(val(&vc, ZN_COL_RESIDENT_ID, "330106199001011234", v), ZN__R_bad_check_digit);
+    assert_int_equal(val(&vc, ZN_COL_RESIDENT_ID, "330102199002301233", v), ZN__R_bad_birth_date);
+    assert_int_equal(val(&vc, ZN_COL_RESIDENT_ID, "990101199001011230", v), ZN__R_unknown_region);
+    assert_int_equal(val(&vc, ZN_COL_RESIDENT_ID, "310101203001011233", v), ZN__R_bad_birth_date); /* 2030 */
+    assert_int_equal(val(&vc, ZN_COL_RESIDENT_ID, "33010619900101", v), ZN__R_bad_resident_id);
+    assert_int_equal(val(&vc, ZN_COL_RESIDENT_ID, "33010619900101123Y", v), ZN__R_bad_resident_id);
+    /* a 15-digit number is upgraded: 330106 900101 123 -> 33010619900101123X */
+    assert_int_equal(val(&vc, ZN_COL_RESIDENT_ID, "330106900101123", v), ZN__R_OK);
+    assert_string_equal(v->s, "33010619900101123X");
+
+    /* mobiles */
+    assert_int_equal(val(&vc, ZN_COL_MOBILE, "+86 138-1234-5678", v), ZN__R_OK);
+    assert_string_equal(v->s, "13812345678");
+    assert_int_equal(val(&vc, ZN_COL_MOBILE, "12812345678", v), ZN__R_bad_mobile);
+    assert_int_equal(val(&vc, ZN_COL_MOBILE, "1381234567", v), ZN__R_bad_mobile);
+
+    /* division codes: normalised to 12 digits; checked only when a table is given */
+    assert_int_equal(val(&vc, ZN_COL_DIVISION, "330106", v), ZN__R_OK);
+    assert_string_equal(v->s, "330106000000");
+    assert_int_equal(vc.unchecked, 1);
+    assert_int_equal(val(&vc, ZN_COL_DIVISION, "33010", v), ZN__R_bad_division_code);
+    uint64_t divs[] = {310101002000ULL, 330106000000ULL, 330106001001ULL};
+    vc.divs = divs;
+    vc.ndivs = 3;
+    assert_int_equal(val(&vc, ZN_COL_DIVISION, "330106001001", v), ZN__R_OK);
+    assert_int_equal(val(&vc, ZN_COL_DIVISION, "310101002", v), ZN__R_OK);
+    assert_string_equal(v->s, "310101002000");
+    assert_int_equal(val(&vc, ZN_COL_DIVISION, "330199", v), ZN__R_unknown_division);
+    assert_int_equal(vc.unchecked, 1);
+
+    /* lonlat */
+    assert_int_equal(val(&vc, ZN_COL_LONLAT, "121.555057, 31.205717", v), ZN__R_OK);
+    assert_double_near(v[1].d, 121.555057, 1e-12);
+    assert_double_near(v[2].d, 31.205717, 1e-12);
+    assert_int_equal(val(&vc, ZN_COL_LONLAT, "121.555057", v), ZN__R_bad_lonlat);
+
+    /* enum, max_length, bounds, required */
+    zn_feed_column c;
+    memset(&c, 0, sizeof c);
+    c.name = "district";
+    c.type = ZN_COL_ENUM;
+    const char *const vals[] = {"浦东新区", "黄浦区"};
+    c.values = vals;
+    c.nvalues = 2;
+    c.max_length = 4;
+    char msg[256];
+    assert_int_equal(zn__validate_value(&vc, &c, "黄浦区", v, msg, sizeof msg), ZN__R_OK);
+    assert_int_equal(zn__validate_value(&vc, &c, "黄埔区", v, msg, sizeof msg), ZN__R_bad_enum);
+    assert_int_equal(zn__validate_value(&vc, &c, "浦东新区新区", v, msg, sizeof msg), ZN__R_too_long);
+    c.required = 1;
+    assert_int_equal(zn__validate_value(&vc, &c, "", v, msg, sizeof msg), ZN__R_missing_field);
+    assert_non_null(strstr(msg, "district"));
+    memset(&c, 0, sizeof c);
+    c.name = "age";
+    c.type = ZN_COL_INT;
+    c.has_min = c.has_max = 1;
+    c.min = 0;
+    c.max = 130;
+    assert_int_equal(zn__validate_value(&vc, &c, "130", v, msg, sizeof msg), ZN__R_OK);
+    assert_int_equal(zn__validate_value(&vc, &c, "131", v, msg, sizeof msg), ZN__R_out_of_range);
+}
+
+static void test_rows(void **state)
+{
+    (void)state;
+    static const char json[] =
+        "{\"source_units\": [{\"id\": \"u\"}], \"feeds\": [{\"name\": \"stay\", \"source_unit\": \"u\", \"crs\": \"gcj02\","
+        " \"checks\": [\"t_end >= t_start\"], \"columns\": ["
+        " {\"name\": \"t_start\", \"type\": \"time\"}, {\"name\": \"t_end\", \"type\": \"time\"},"
+        " {\"name\": \"lon\", \"type\": \"lon\"}, {\"name\": \"lat\", \"type\": \"lat\"}]}]}";
+    zn_catalogue *cat;
+    zn_error err;
+    assert_int_equal(zn_catalogue_parse(json, strlen(json), "t", &cat, &err), ZN_OK);
+    const zn_feed *f = zn_catalogue_feed(cat, 0);
+    zn__layout lay;
+    assert_int_equal(zn__layout_init(&lay, f), ZN_OK);
+    assert_int_equal(lay.nslots, 6);
+    zn__vctx vc;
+    vctx_init(&vc);
+    zn__value vals[6];
+    zn__problem pb;
+
+    /* GCJ-02 -> WGS-84, the original kept: the Tiananmen example (GCJ-02 116.403963, 39.915119
+     * is WGS-84 about 116.397720, 39.913718: the shift is ~ -0.0062 deg lon, -0.0014 deg lat) */
+    const char *row[] = {"2022-04-01 08:00", "2022-04-01 09:00", "116.403963", "39.915119"};
+    assert_int_equal(zn__validate_row(&vc, f, &lay, row, vals, &pb), ZN__R_OK);
+    assert_double_near(vals[4].d, 116.403963, 1e-12);
+    assert_double_near(vals[5].d, 39.915119, 1e-12);
+    assert_double_near(vals[2].d, 116.3977, 2e-4);
+    assert_double_near(vals[3].d, 39.9137, 2e-4);
+    /* round trip through the forward formula gives the original back */
+    double gx, gy;
+    zn_crs_convert(ZN_CRS_WGS84, ZN_CRS_GCJ02, vals[2].d, vals[3].d, &gx, &gy);
+    assert_double_near(gx, 116.403963, 1e-8);
+    assert_double_near(gy, 39.915119, 1e-8);
+
+    const char *swapped[] = {"2022-04-01 08:00", "2022-04-01 09:00", "39.915119", "116.403963"};
+    assert_int_equal(zn__validate_row(&vc, f, &lay, swapped, vals, &pb), ZN__R_swapped_lat_lon);
+    assert_int_equal(pb.column, 2);
+    const char *paris[] = {"2022-04-01 08:00", "2022-04-01 09:00", "2.35", "48.85"};
+    assert_int_equal(zn__validate_row(&vc, f, &lay, paris, vals, &pb), ZN__R_outside_china);
+    const char *half[] = {"2022-04-01 08:00", "2022-04-01 09:00", "116.4", NULL};
+    assert_int_equal(zn__validate_row(&vc, f, &lay, half, vals, &pb), ZN__R_bad_lonlat);
+    const char *backwards[] = {"2022-04-01 09:00", "2022-04-01 08:59", NULL, NULL};
+    assert_int_equal(zn__validate_row(&vc, f, &lay, backwards, vals, &pb), ZN__R_end_before_start);
+    assert_int_equal(pb.column, 1);
+    assert_non_null(strstr(pb.msg, "t_end >= t_start"));
+    /* equal is fine; an empty end skips the check */
+    const char *same[] = {"2022-04-01 09:00", "2022-04-01T01:00:00Z", NULL, NULL};
+    assert_int_equal(zn__validate_row(&vc, f, &lay, same, vals, &pb), ZN__R_OK);
+    const char *open_end[] = {"2022-04-01 09:00", NULL, NULL, NULL};
+    assert_int_equal(zn__validate_row(&vc, f, &lay, open_end, vals, &pb), ZN__R_OK);
+    /* the first problem in column order wins */
+    const char *two[] = {"later", "2022-06-01 00:00", NULL, NULL};
+    assert_int_equal(zn__validate_row(&vc, f, &lay, two, vals, &pb), ZN__R_bad_time);
+    assert_int_equal(pb.column, 0);
+    zn__layout_fini(&lay);
+    zn_catalogue_free(cat);
+}
+
+static void test_reasons_and_mask(void **state)
+{
+    (void)state;
+    assert_string_equal(zn__reason_code(ZN__R_bad_check_digit), "bad_check_digit");
+    assert_int_equal(zn__reason_from_code("swapped_lat_lon"), ZN__R_swapped_lat_lon);
+    assert_int_equal(zn__reason_from_code("nope"), ZN__R_OK);
+    /* codes are unique */
+    for (int a = 1; a < ZN__R_COUNT; a++)
+        for (int b = a + 1; b < ZN__R_COUNT; b++)
+            assert_string_not_equal(zn__reason_code((zn__reason)a), zn__reason_code((zn__reason)b));
+
+    zn_buf b = {0};
+    assert_int_equal(zn_hub_mask_text("C001,33010619900101123X,13812345678,2022,8613912345678,12345678901", &b), ZN_OK);
+    assert_string_equal(b.data, "C001,330106********123X,138****5678,2022,86139****5678,12345678901");
+    zn_buf_reset(&b);
+    zn_hub_mask_text("id 330106900101123 end", &b);
+    assert_null(strstr(b.data, "900101"));
+    zn_buf_fini(&b);
+}
+
+static void test_markdown_matches_docs(void **state)
+{
+    (void)state;
+    zn_catalogue *cat = load_shipped();
+    zn_buf md = {0};
+    assert_int_equal(zn_catalogue_markdown(cat, &md), ZN_OK);
+    assert_non_null(strstr(md.data, "### case_report — 病例报告"));
+    assert_non_null(strstr(md.data, "| `bad_check_digit` |"));
+    FILE *f = fopen(zn_test_src("docs/feeds.md"), "rb");
+    assert_non_null(f);
+    zn_buf doc = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        zn_buf_append(&doc, chunk, n);
+    fclose(f);
+    if (doc.len != md.len || memcmp(doc.data, md.data, md.len))
+        fprintf(stderr, "docs/feeds.md is stale: run `build/zhinao feeds --markdown > docs/feeds.md`\n");
+    assert_int_equal(doc.len, md.len);
+    assert_memory_equal(doc.data, md.data, md.len);
+    zn_buf_fini(&doc);
+    zn_buf_fini(&md);
+    zn_catalogue_free(cat);
+}
+
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_catalogue_shipped), cmocka_unit_test(test_catalogue_errors),
+        cmocka_unit_test(test_values),            cmocka_unit_test(test_rows),
+        cmocka_unit_test(test_reasons_and_mask),  cmocka_unit_test(test_markdown_matches_docs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
