@@ -8,7 +8,9 @@
 static const zn_cli_command commands[] = {
     {"demo", "build zhinao.db from the bundled real data and print a summary (make run)", zn_cmd_demo},
     {"feeds", "the feed catalogue: list feeds, show one feed's columns (数据目录)", zn_cmd_feeds},
+    {"rt", "reproduction number Rt by sliding windows (Cori et al. 2013, as EpiEstim) (有效再生数)", zn_cmd_rt},
     {"version", "print the version", zn_cmd_version},
+    {"warn", "early-warning detectors: EARS, CUSUM, Farrington, Noufaily, CIDARS (预警)", zn_cmd_warn},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 

@@ -1,0 +1,237 @@
+/* stats: serial interval, Rt (Cori et al. 2013) against EpiEstim 2.2.4, projection, incidence. */
+#include "zn_test.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zhinao/stats.h"
+
+/* A small reader for the reference CSVs (header + numbers, "NA" -> NAN, no quoting). */
+typedef struct ref {
+    size_t nrow, ncol;
+    char head[16][32];
+    double v[1024][16];
+} ref;
+
+static ref *ref_read(const char *rel)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", zn_test_src(rel));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    ref *r = calloc(1, sizeof *r);
+    char line[4096];
+    assert_non_null(fgets(line, sizeof line, f));
+    line[strcspn(line, "\r\n")] = 0;
+    for (char *save = NULL, *tok = strtok_r(line, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+        snprintf(r->head[r->ncol++], 32, "%s", tok);
+    while (fgets(line, sizeof line, f) && r->nrow < 1024) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (!*line)
+            continue;
+        size_t c = 0;
+        for (char *save = NULL, *tok = strtok_r(line, ",", &save); tok && c < 16; tok = strtok_r(NULL, ",", &save), c++)
+            r->v[r->nrow][c] = strcmp(tok, "NA") ? strtod(tok, NULL) : NAN;
+        r->nrow++;
+    }
+    fclose(f);
+    return r;
+}
+
+static size_t col(const ref *r, const char *name)
+{
+    for (size_t c = 0; c < r->ncol; c++)
+        if (!strcmp(r->head[c], name))
+            return c;
+    fail_msg("no column %s", name);
+    return 0;
+}
+
+static void incidence(const char *rel, const char *colname, double **I, size_t *T)
+{
+    ref *r = ref_read(rel);
+    size_t c = col(r, colname);
+    *T = r->nrow;
+    *I = malloc(r->nrow * sizeof **I);
+    for (size_t i = 0; i < r->nrow; i++)
+        (*I)[i] = r->v[i][c];
+    free(r);
+}
+
+static void test_discr_si(void **state)
+{
+    (void)state;
+    ref *r = ref_read("tests/data/stats/si_distr_discretised.csv");
+    double w[64];
+    assert_int_equal(zn_si_discretise(2.6, 1.5, r->nrow, w, NULL), ZN_OK);
+    double sum = 0;
+    for (size_t k = 0; k < r->nrow; k++) {
+        assert_double_near(w[k], r->v[k][1], 1e-9);
+        sum += w[k];
+    }
+    assert_double_near(w[0], 0, 0);
+    assert_double_near(sum, 1, 1e-6);
+    zn_error e;
+    assert_int_equal(zn_si_discretise(1.0, 1.5, 4, w, &e), ZN_EINVAL);
+    assert_int_equal(zn_si_discretise(2.6, 0, 4, w, &e), ZN_EINVAL);
+    free(r);
+}
+
+/* every column of an EpiEstim R table within tol */
+static void check_table(const zn_rt_result *res, const ref *r, double tol)
+{
+    assert_int_equal(res->n_rows, r->nrow);
+    const char *qn[ZN_RT_NQ] = {"q0025", "q005", "q025", "median", "q075", "q095", "q0975"};
+    for (size_t i = 0; i < r->nrow; i++) {
+        const zn_rt_row *row = &res->rows[i];
+        assert_int_equal(row->t_start, (size_t)r->v[i][col(r, "t_start")]);
+        assert_int_equal(row->t_end, (size_t)r->v[i][col(r, "t_end")]);
+        double m = r->v[i][col(r, "mean")];
+        if (isnan(m)) {
+            assert_true(isnan(row->mean) && isnan(row->sd) && isnan(row->q[0]));
+            continue;
+        }
+        assert_double_near(row->mean, m, tol);
+        assert_double_near(row->sd, r->v[i][col(r, "std")], tol);
+        for (int q = 0; q < ZN_RT_NQ; q++)
+            assert_double_near(row->q[q], r->v[i][col(r, qn[q])], tol);
+    }
+}
+
+static void test_rt_parametric_flu2009(void **state)
+{
+    (void)state;
+    double *I;
+    size_t T;
+    incidence("tests/data/stats/flu2009_incidence.csv", "I", &I, &T);
+    assert_int_equal(T, 32);
+    zn_rt_result res;
+    assert_int_equal(zn_rt_estimate_parametric(I, T, 2.6, 1.5, NULL, &res, NULL), ZN_OK);
+    /* the shared reference (mean, sd, 2.5%, median, 97.5%) ... */
+    ref *r = ref_read("tests/data/stats/epiestim_flu2009_parametric_si.csv");
+    assert_int_equal(res.n_rows, 25);
+    for (size_t i = 0; i < r->nrow; i++) {
+        assert_int_equal(res.rows[i].t_start, (size_t)r->v[i][0]);
+        assert_int_equal(res.rows[i].t_end, (size_t)r->v[i][1]);
+        assert_double_near(res.rows[i].mean, r->v[i][2], 1e-6);
+        assert_double_near(res.rows[i].sd, r->v[i][3], 1e-6);
+        assert_double_near(res.rows[i].q[0], r->v[i][4], 1e-6);
+        assert_double_near(res.rows[i].q[3], r->v[i][5], 1e-6);
+        assert_double_near(res.rows[i].q[6], r->v[i][6], 1e-6);
+    }
+    free(r);
+    /* ... and all eleven columns */
+    r = ref_read("tests/data/stats/epiestim_flu2009_parametric_full.csv");
+    check_table(&res, r, 1e-6);
+    free(r);
+    /* the SI used is discr_si(0..T-1) padded to T+1 */
+    assert_int_equal(res.n_si, T + 1);
+    assert_double_near(res.si[T], 0, 0);
+    zn_rt_result_fini(&res);
+    free(I);
+}
+
+static void test_rt_nonparametric(void **state)
+{
+    (void)state;
+    double *I, *si;
+    size_t T, nsi;
+    incidence("tests/data/stats/flu2009_incidence.csv", "I", &I, &T);
+    incidence("tests/data/stats/flu2009_si_distr.csv", "p", &si, &nsi);
+    size_t ts[32], te[32], nw = T - 14; /* t_start = 2..T-13, t_end = t_start + 13 */
+    for (size_t i = 0; i < nw; i++) {
+        ts[i] = i + 2;
+        te[i] = i + 15;
+    }
+    zn_rt_config cfg;
+    zn_rt_config_default(&cfg);
+    cfg.t_start = ts;
+    cfg.t_end = te;
+    cfg.n_windows = nw;
+    zn_rt_result res;
+    assert_int_equal(zn_rt_estimate(I, T, si, nsi, &cfg, &res, NULL), ZN_OK);
+    ref *r = ref_read("tests/data/stats/epiestim_flu2009_nonparametric_w14.csv");
+    check_table(&res, r, 1e-6);
+    free(r);
+    zn_rt_result_fini(&res);
+    free(I);
+    free(si);
+
+    /* Measles 1861: long SI, so the first windows (t_end <= mean SI) are NA as in EpiEstim */
+    incidence("tests/data/stats/measles1861_incidence.csv", "I", &I, &T);
+    incidence("tests/data/stats/measles1861_si_distr.csv", "p", &si, &nsi);
+    zn_error e;
+    zn_status s = zn_rt_estimate(I, T, si, nsi, NULL, &res, &e);
+    if (s)
+        fail_msg("%s", e.msg);
+    r = ref_read("tests/data/stats/epiestim_measles1861_nonparametric.csv");
+    check_table(&res, r, 1e-6);
+    assert_true(isnan(res.rows[0].mean));
+    assert_true(res.si_mean > 8 && res.si_mean < 15);
+    free(r);
+    zn_rt_result_fini(&res);
+    free(I);
+    free(si);
+}
+
+static void test_rt_hand(void **state)
+{
+    (void)state;
+    /* w = (0, 1): Lambda_t = I_{t-1}. I = 1,2,4,8; window 2 (t 2..3 and 3..4), prior mean 5 sd 5
+     * (a = 1, b = 5). Window 2..3: shape 1 + 2 + 4 = 7, rate 1/5 + 1 + 2 = 3.2 -> mean 7/3.2. */
+    double I[] = {1, 2, 4, 8}, w[] = {0, 1};
+    zn_rt_config cfg;
+    zn_rt_config_default(&cfg);
+    cfg.window = 2;
+    zn_rt_result res;
+    assert_int_equal(zn_rt_estimate(I, 4, w, 2, &cfg, &res, NULL), ZN_OK);
+    assert_int_equal(res.n_rows, 2); /* t_start = 2..T-window+1 */
+    assert_int_equal(res.rows[0].t_start, 2);
+    assert_int_equal(res.rows[0].t_end, 3);
+    assert_double_near(res.rows[0].shape, 7, 1e-12);
+    assert_double_near(res.rows[0].scale, 1 / 3.2, 1e-12);
+    assert_double_near(res.rows[0].mean, 7 / 3.2, 1e-12);
+    assert_double_near(res.rows[0].sd, sqrt(7) / 3.2, 1e-12);
+    /* window 3..4: shape 1 + 4 + 8 = 13, rate 1/5 + 2 + 4 = 6.2 */
+    assert_double_near(res.rows[1].mean, 13 / 6.2, 1e-12);
+    /* the median of a gamma(13, 1/6.2) lies between the mode (12/6.2) and the mean */
+    assert_true(res.rows[1].q[3] > 12 / 6.2 && res.rows[1].q[3] < 13 / 6.2);
+    assert_double_near(res.lambda[1], 1, 0);
+    assert_double_near(res.lambda[3], 4, 0);
+    zn_rt_result_fini(&res);
+}
+
+static void test_rt_errors(void **state)
+{
+    (void)state;
+    double I[] = {1, 2, -1, 8}, w[] = {0, 0.5, 0.5}, bad[] = {0.1, 0.9};
+    zn_error e;
+    zn_rt_result res;
+    assert_int_equal(zn_rt_estimate(I, 4, w, 3, NULL, &res, &e), ZN_EINVAL); /* negative count */
+    double J[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    assert_int_equal(zn_rt_estimate(J, 9, bad, 2, NULL, &res, &e), ZN_EINVAL); /* w_0 != 0 */
+    double w2[] = {0, 0.5, 0.3};
+    assert_int_equal(zn_rt_estimate(J, 9, w2, 3, NULL, &res, &e), ZN_EINVAL); /* sums to 0.8 */
+    assert_int_equal(zn_rt_estimate(J, 7, w, 3, NULL, &res, &e), ZN_EINVAL);  /* too short for 7 */
+    size_t ts[] = {1}, te[] = {3};
+    zn_rt_config cfg;
+    zn_rt_config_default(&cfg);
+    cfg.t_start = ts;
+    cfg.t_end = te;
+    cfg.n_windows = 1;
+    assert_int_equal(zn_rt_estimate(J, 9, w, 3, &cfg, &res, &e), ZN_EINVAL); /* t_start < 2 */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_discr_si),
+        cmocka_unit_test(test_rt_parametric_flu2009),
+        cmocka_unit_test(test_rt_nonparametric),
+        cmocka_unit_test(test_rt_hand),
+        cmocka_unit_test(test_rt_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
