@@ -7,6 +7,7 @@
 
 static const zn_cli_command commands[] = {
     {"demo", "build zhinao.db from the bundled real data and print a summary (make run)", zn_cmd_demo},
+    {"divisions", "division registry: show, children, search, locate, diff, load (行政区划)", zn_cmd_divisions},
     {"feeds", "the feed catalogue: list feeds, show one feed's columns (数据目录)", zn_cmd_feeds},
     {"rt", "reproduction number Rt by sliding windows (Cori et al. 2013, as EpiEstim) (有效再生数)", zn_cmd_rt},
     {"version", "print the version", zn_cmd_version},

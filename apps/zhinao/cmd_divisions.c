@@ -1,0 +1,617 @@
+/*
+ * `zhinao divisions`: the division registry (行政区划) from the command line.
+ *
+ *   zhinao divisions show CODE        one division: name, level, path, parent, children
+ *   zhinao divisions children [CODE]  its direct children (the provinces without CODE)
+ *   zhinao divisions search NAME      divisions by name (substring; --exact, --level, --under)
+ *   zhinao divisions locate LON LAT   the county whose boundary covers a point (--crs)
+ *   zhinao divisions diff FROM TO     what changed between two NBS editions (--under)
+ *   zhinao divisions stats            editions and counts per level
+ *   zhinao divisions load             save the registry into the store's division table
+ *
+ * Data: <data>/divisions and <data>/boundaries, <data> = zn_cli_data_dir().
+ */
+#include "cli.h"
+#include "zhinao/div.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char USAGE[] =
+    "usage: zhinao divisions <subcommand> [options]      zhinao divisions <subcommand> --help\n"
+    "\n"
+    "The division registry: NBS statistical division codes (统计用区划代码) to village level,\n"
+    "editions 2021 and 2023, and DataV county boundaries (Zhejiang and Shanghai shipped).\n"
+    "Codes may be given with 2, 4, 6 (GB/T 2260), 9 or 12 digits: 33, 3301, 330106, 330106004,\n"
+    "330106004053.\n"
+    "\n"
+    "subcommands:\n"
+    "  show CODE            name, level, full path, parent, number of children\n"
+    "  children [CODE]      direct children of CODE (the provinces when CODE is left out)\n"
+    "  search NAME          divisions whose name contains NAME (every match)\n"
+    "  locate LON LAT       county (and city) whose boundary covers the point\n"
+    "  diff FROM TO         divisions added, removed and renamed between two editions\n"
+    "  stats                editions loaded and counts per level\n"
+    "  load                 save every edition into the store (table division)\n"
+    "\n"
+    "common options: --edition YEAR (default: newest), --json\n"
+    "data: $ZHINAO_DATA/divisions and $ZHINAO_DATA/boundaries (see zhinao help)\n";
+
+typedef struct opts {
+    int edition;
+    int json;
+    int level;
+    int exact;
+    int summary;
+    zn_crs crs;
+    const char *under;
+    const char *db;
+    const char *pos[3];
+    int npos;
+} opts;
+
+static int parse_int(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < -2147483647L || v > 2147483647L)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* Parse options of a subcommand; `allowed` lists the long options it accepts. 0 ok, 2 usage. */
+static int parse_opts(const char *sub, int argc, char **argv, const char *allowed, int maxpos, opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->crs = ZN_CRS_WGS84;
+    o->db = zn_cli_default_db();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int takes_value = !strcmp(a, "--edition") || !strcmp(a, "--level") || !strcmp(a, "--under") ||
+                          !strcmp(a, "--crs") || !strcmp(a, "--db");
+        int is_opt = a[0] == '-' && a[1] == '-';
+        if (is_opt && !strstr(allowed, a)) {
+            fprintf(stderr, "zhinao divisions %s: unknown option '%s' (see --help)\n", sub, a);
+            return 2;
+        }
+        if (takes_value && i + 1 >= argc) {
+            fprintf(stderr, "zhinao divisions %s: %s needs a value\n", sub, a);
+            return 2;
+        }
+        if (!strcmp(a, "--edition")) {
+            if (parse_int(argv[++i], &o->edition) || o->edition < 1) {
+                fprintf(stderr, "zhinao divisions %s: --edition wants a year, not '%s'\n", sub, argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--level")) {
+            if (parse_int(argv[++i], &o->level) || o->level < 1 || o->level > 5) {
+                fprintf(stderr, "zhinao divisions %s: --level wants 1..5, not '%s'\n", sub, argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--crs")) {
+            if (zn_crs_parse(argv[++i], &o->crs) != ZN_OK) {
+                fprintf(stderr, "zhinao divisions %s: --crs wants wgs84, gcj02 or bd09, not '%s'\n", sub, argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(a, "--under")) {
+            o->under = argv[++i];
+        } else if (!strcmp(a, "--db")) {
+            o->db = argv[++i];
+        } else if (!strcmp(a, "--json")) {
+            o->json = 1;
+        } else if (!strcmp(a, "--exact")) {
+            o->exact = 1;
+        } else if (!strcmp(a, "--summary")) {
+            o->summary = 1;
+        } else if (is_opt) {
+            fprintf(stderr, "zhinao divisions %s: unknown option '%s'\n", sub, a);
+            return 2;
+        } else {
+            if (o->npos >= maxpos) {
+                fprintf(stderr, "zhinao divisions %s: unexpected argument '%s' (see --help)\n", sub, a);
+                return 2;
+            }
+            o->pos[o->npos++] = a;
+        }
+    }
+    return 0;
+}
+
+static int open_registry(zn_ctx **ctx, zn_div_registry **reg, int edition)
+{
+    zn_store *none; /* no store: zn_cli_open only makes the context when db_path is NULL */
+    if (zn_cli_open(NULL, ctx, &none))
+        return 1;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/divisions", zn_cli_data_dir());
+    zn_error err;
+    zn_error_clear(&err);
+    if (zn_div_registry_new(*ctx, dir, reg, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        zn_ctx_free(*ctx);
+        return 1;
+    }
+    if (edition && !zn_div_has_edition(*reg, edition)) {
+        fprintf(stderr, "zhinao divisions: edition %d is not loaded (editions:", edition);
+        int eds[16];
+        size_t n = zn_div_editions(*reg, eds, 16);
+        for (size_t i = 0; i < n && i < 16; i++)
+            fprintf(stderr, " %d", eds[i]);
+        fprintf(stderr, ")\n");
+        zn_div_registry_free(*reg);
+        zn_ctx_free(*ctx);
+        return 1;
+    }
+    return 0;
+}
+
+static void close_registry(zn_ctx *ctx, zn_div_registry *reg)
+{
+    zn_div_registry_free(reg);
+    zn_ctx_free(ctx);
+}
+
+static void print_json(json_t *j)
+{
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+    if (s) {
+        puts(s);
+        free(s);
+    }
+    json_decref(j);
+}
+
+static json_t *div_json(const zn_div *d, const char *path)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "code", json_string(d->code));
+    json_object_set_new(j, "name", json_string(d->name));
+    json_object_set_new(j, "level", json_integer(d->level));
+    json_object_set_new(j, "level_name", json_string(zn_div_level_name(d->level)));
+    if (path)
+        json_object_set_new(j, "path", json_string(path));
+    json_object_set_new(j, "parent_code", d->parent_code[0] ? json_string(d->parent_code) : json_null());
+    json_object_set_new(j, "children", json_integer((json_int_t)d->nchildren));
+    json_object_set_new(j, "edition", json_integer(d->edition));
+    return j;
+}
+
+/* Path of d into buf (reset first); "" on failure. */
+static const char *path_of(zn_div_registry *reg, const zn_div *d, zn_buf *buf)
+{
+    zn_buf_reset(buf);
+    if (zn_div_path(reg, d->edition, d->code, buf, NULL) != ZN_OK || !buf->data)
+        return "";
+    return buf->data;
+}
+
+static int sub_show(int argc, char **argv)
+{
+    if (zn_cli_wants_help(argc, argv)) {
+        printf("usage: zhinao divisions show CODE [--edition YEAR] [--json]\n\n"
+               "Show one division: 12-digit code, name, level, path from the province, parent and\n"
+               "number of children, in the given edition (default: newest).\n"
+               "Example: zhinao divisions show 330106 -> 西湖区, 浙江省/杭州市/西湖区\n");
+        return 0;
+    }
+    opts o;
+    int rc = parse_opts("show", argc, argv, "--edition --json", 1, &o);
+    if (rc)
+        return rc;
+    if (o.npos != 1) {
+        fprintf(stderr, "zhinao divisions show: give one CODE (see --help)\n");
+        return 2;
+    }
+    zn_ctx *ctx;
+    zn_div_registry *reg;
+    if (open_registry(&ctx, &reg, o.edition))
+        return 1;
+    zn_error err;
+    zn_error_clear(&err);
+    zn_div d, parent;
+    zn_buf path = {0};
+    if (zn_div_lookup(reg, o.edition, o.pos[0], &d, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        close_registry(ctx, reg);
+        return 1;
+    }
+    int has_parent = zn_div_parent(reg, o.edition, d.code, &parent, NULL) == ZN_OK;
+    path_of(reg, &d, &path);
+    if (o.json) {
+        json_t *j = div_json(&d, path.data ? path.data : "");
+        json_object_set_new(j, "parent_name", has_parent ? json_string(parent.name) : json_null());
+        if (d.level <= ZN_DIV_COUNTY) {
+            char gb[7];
+            memcpy(gb, d.code, 6);
+            gb[6] = '\0';
+            json_object_set_new(j, "gb2260", json_string(gb));
+        }
+        print_json(j);
+    } else {
+        printf("code      %s", d.code);
+        if (d.level <= ZN_DIV_COUNTY)
+            printf(" (GB/T 2260 %.6s)", d.code);
+        printf("\nname      %s\nlevel     %d %s\npath      %s\n", d.name, d.level, zn_div_level_name(d.level),
+               path.data ? path.data : "");
+        if (has_parent)
+            printf("parent    %s %s\n", parent.code, parent.name);
+        else
+            printf("parent    -\n");
+        printf("children  %zu\nedition   %d\n", d.nchildren, d.edition);
+    }
+    zn_buf_fini(&path);
+    close_registry(ctx, reg);
+    return 0;
+}
+
+/* Print a list of divisions (children, search results). */
+static void print_list(zn_div_registry *reg, const zn_div *v, size_t n, int json, const char *key,
+                       json_t *head)
+{
+    zn_buf path = {0};
+    if (json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, div_json(&v[i], path_of(reg, &v[i], &path)));
+        json_object_set_new(head, "count", json_integer((json_int_t)n));
+        json_object_set_new(head, key, arr);
+        print_json(head);
+    } else {
+        json_decref(head);
+        for (size_t i = 0; i < n; i++)
+            printf("%s  %d %-8s  %s\n", v[i].code, v[i].level, zn_div_level_name(v[i].level),
+                   path_of(reg, &v[i], &path));
+    }
+    zn_buf_fini(&path);
+}
+
+static int sub_children(int argc, char **argv)
+{
+    if (zn_cli_wants_help(argc, argv)) {
+        printf("usage: zhinao divisions children [CODE] [--edition YEAR] [--json]\n\n"
+               "List the direct children of CODE in code order, one per line: code, level, path.\n"
+               "Without CODE, list the provinces.\n");
+        return 0;
+    }
+    opts o;
+    int rc = parse_opts("children", argc, argv, "--edition --json", 1, &o);
+    if (rc)
+        return rc;
+    zn_ctx *ctx;
+    zn_div_registry *reg;
+    if (open_registry(&ctx, &reg, o.edition))
+        return 1;
+    zn_error err;
+    zn_error_clear(&err);
+    zn_div *v = NULL;
+    size_t n = 0;
+    if (zn_div_children(reg, o.edition, o.npos ? o.pos[0] : NULL, &v, &n, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        close_registry(ctx, reg);
+        return 1;
+    }
+    json_t *head = json_object();
+    json_object_set_new(head, "edition", json_integer(o.edition ? o.edition : zn_div_edition_latest(reg)));
+    if (o.npos) {
+        zn_div d;
+        if (zn_div_lookup(reg, o.edition, o.pos[0], &d, NULL) == ZN_OK)
+            json_object_set_new(head, "parent_code", json_string(d.code));
+    }
+    print_list(reg, v, n, o.json, "children", head);
+    free(v);
+    close_registry(ctx, reg);
+    return 0;
+}
+
+static int sub_search(int argc, char **argv)
+{
+    if (zn_cli_wants_help(argc, argv)) {
+        printf("usage: zhinao divisions search NAME [--exact] [--level N] [--under CODE] [--edition YEAR] [--json]\n\n"
+               "Every division whose name contains NAME (--exact: equals NAME), in code order, one per\n"
+               "line: code, level, path. Names repeat: 普陀区 is a district of Shanghai and of Zhoushan.\n"
+               "  --level N      only level N (1 province, 2 city, 3 county, 4 township, 5 village)\n"
+               "  --under CODE   only divisions inside CODE (e.g. 3301 for Hangzhou)\n"
+               "Exit status 1 when nothing matches.\n");
+        return 0;
+    }
+    opts o;
+    int rc = parse_opts("search", argc, argv, "--edition --json --exact --level --under", 1, &o);
+    if (rc)
+        return rc;
+    if (o.npos != 1 || !*o.pos[0]) {
+        fprintf(stderr, "zhinao divisions search: give one non-empty NAME (see --help)\n");
+        return 2;
+    }
+    zn_ctx *ctx;
+    zn_div_registry *reg;
+    if (open_registry(&ctx, &reg, o.edition))
+        return 1;
+    zn_error err;
+    zn_error_clear(&err);
+    zn_div_query q = {o.pos[0], o.exact ? ZN_DIV_MATCH_EXACT : ZN_DIV_MATCH_SUBSTRING, o.level, o.under};
+    zn_div *v = NULL;
+    size_t n = 0;
+    if (zn_div_search(reg, o.edition, &q, &v, &n, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        close_registry(ctx, reg);
+        return 1;
+    }
+    json_t *head = json_object();
+    json_object_set_new(head, "query", json_string(o.pos[0]));
+    json_object_set_new(head, "edition", json_integer(o.edition ? o.edition : zn_div_edition_latest(reg)));
+    print_list(reg, v, n, o.json, "matches", head);
+    if (!n && !o.json)
+        fprintf(stderr, "zhinao divisions search: no division named like '%s'\n", o.pos[0]);
+    free(v);
+    close_registry(ctx, reg);
+    return n ? 0 : 1;
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtod(s, &end);
+    return (errno || end == s || *end) ? -1 : 0;
+}
+
+static int sub_locate(int argc, char **argv)
+{
+    if (zn_cli_wants_help(argc, argv)) {
+        printf("usage: zhinao divisions locate LON LAT [--crs wgs84|gcj02|bd09] [--edition YEAR] [--json]\n\n"
+               "The county whose DataV boundary covers the point, with its city and path. LON LAT are\n"
+               "degrees in --crs (default wgs84; the point is converted to GCJ-02, the boundaries' CRS).\n"
+               "Boundaries shipped: Zhejiang's 90 counties and Shanghai's 16 districts.\n"
+               "Exit status 1 when no boundary covers the point (e.g. at sea or outside the data).\n"
+               "Example: zhinao divisions locate 120.14 30.25 --crs gcj02 -> 330106 西湖区\n");
+        return 0;
+    }
+    opts o;
+    int rc = parse_opts("locate", argc, argv, "--edition --json --crs", 2, &o);
+    if (rc)
+        return rc;
+    double lon, lat;
+    if (o.npos != 2 || parse_double(o.pos[0], &lon) || parse_double(o.pos[1], &lat)) {
+        fprintf(stderr, "zhinao divisions locate: give LON LAT as numbers (see --help)\n");
+        return 2;
+    }
+    zn_ctx *ctx;
+    zn_div_registry *reg;
+    if (open_registry(&ctx, &reg, o.edition))
+        return 1;
+    zn_error err;
+    zn_error_clear(&err);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/boundaries", zn_cli_data_dir());
+    zn_div county, city;
+    if (zn_div_boundaries_load(reg, dir, &err) != ZN_OK ||
+        zn_div_locate(reg, lon, lat, o.crs, o.edition, &county, &city, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        close_registry(ctx, reg);
+        return 1;
+    }
+    zn_buf path = {0};
+    path_of(reg, &county, &path);
+    if (o.json) {
+        json_t *j = json_object();
+        json_t *pt = json_object();
+        json_object_set_new(pt, "lon", json_real(lon));
+        json_object_set_new(pt, "lat", json_real(lat));
+        json_object_set_new(pt, "crs", json_string(zn_crs_name(o.crs)));
+        json_object_set_new(j, "point", pt);
+        json_object_set_new(j, "county", div_json(&county, path.data ? path.data : ""));
+        json_object_set_new(j, "city", city.level ? div_json(&city, NULL) : json_null());
+        print_json(j);
+    } else {
+        printf("%s %s\n%s\n", county.code, county.name, path.data ? path.data : "");
+    }
+    zn_buf_fini(&path);
+    close_registry(ctx, reg);
+    return 0;
+}
+
+static int sub_diff(int argc, char **argv)
+{
+    if (zn_cli_wants_help(argc, argv)) {
+        printf("usage: zhinao divisions diff FROM TO [--under CODE] [--level N] [--summary] [--json]\n\n"
+               "What changed from edition FROM to edition TO (e.g. 2021 2023), by code: added (only in\n"
+               "TO), removed (only in FROM), renamed (same code, another name). Counts per level, then\n"
+               "one line per change (--summary: counts only).\n"
+               "  --under CODE   only the subtree of CODE (itself included), e.g. 33 for Zhejiang\n"
+               "  --level N      list only changes at level N (the counts still cover every level)\n");
+        return 0;
+    }
+    opts o;
+    int rc = parse_opts("diff", argc, argv, "--json --under --summary --level", 2, &o);
+    if (rc)
+        return rc;
+    int from, to;
+    if (o.npos != 2 || parse_int(o.pos[0], &from) || parse_int(o.pos[1], &to) || from < 1 || to < 1) {
+        fprintf(stderr, "zhinao divisions diff: give two edition years FROM TO (see --help)\n");
+        return 2;
+    }
+    zn_ctx *ctx;
+    zn_div_registry *reg;
+    if (open_registry(&ctx, &reg, 0))
+        return 1;
+    zn_error err;
+    zn_error_clear(&err);
+    zn_div_diff d;
+    if (zn_div_diff_compute(reg, from, to, o.under, &d, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        close_registry(ctx, reg);
+        return 1;
+    }
+    if (o.json) {
+        json_t *j = json_object();
+        json_object_set_new(j, "from", json_integer(d.from_edition));
+        json_object_set_new(j, "to", json_integer(d.to_edition));
+        json_object_set_new(j, "under", o.under ? json_string(o.under) : json_null());
+        const char *kinds[3] = {"added", "removed", "renamed"};
+        const size_t *counts[3] = {d.added, d.removed, d.renamed};
+        json_t *c = json_object();
+        for (int k = 0; k < 3; k++) {
+            json_t *per = json_object();
+            json_object_set_new(per, "total", json_integer((json_int_t)counts[k][0]));
+            for (int lv = 1; lv <= 5; lv++)
+                json_object_set_new(per, zn_div_level_name(lv), json_integer((json_int_t)counts[k][lv]));
+            json_object_set_new(c, kinds[k], per);
+        }
+        json_object_set_new(j, "counts", c);
+        if (!o.summary) {
+            json_t *arr = json_array();
+            for (size_t i = 0; i < d.nchanges; i++) {
+                const zn_div_change *ch = &d.changes[i];
+                if (o.level && ch->level != o.level)
+                    continue;
+                json_t *e = json_object();
+                json_object_set_new(e, "change", json_string(zn_div_change_kind_name(ch->kind)));
+                json_object_set_new(e, "code", json_string(ch->code));
+                json_object_set_new(e, "level", json_integer(ch->level));
+                json_object_set_new(e, "old_name", ch->old_name ? json_string(ch->old_name) : json_null());
+                json_object_set_new(e, "new_name", ch->new_name ? json_string(ch->new_name) : json_null());
+                json_array_append_new(arr, e);
+            }
+            json_object_set_new(j, "changes", arr);
+        }
+        print_json(j);
+    } else {
+        printf("%d -> %d%s%s\n", d.from_edition, d.to_edition, o.under ? " under " : "", o.under ? o.under : "");
+        printf("%-9s %7s %7s %7s\n", "level", "added", "removed", "renamed");
+        for (int lv = 1; lv <= 5; lv++)
+            printf("%-9s %7zu %7zu %7zu\n", zn_div_level_name(lv), d.added[lv], d.removed[lv], d.renamed[lv]);
+        printf("%-9s %7zu %7zu %7zu\n", "total", d.added[0], d.removed[0], d.renamed[0]);
+        if (!o.summary) {
+            for (size_t i = 0; i < d.nchanges; i++) {
+                const zn_div_change *ch = &d.changes[i];
+                if (o.level && ch->level != o.level)
+                    continue;
+                if (ch->kind == ZN_DIV_RENAMED)
+                    printf("renamed  %s  %s -> %s\n", ch->code, ch->old_name, ch->new_name);
+                else if (ch->kind == ZN_DIV_ADDED)
+                    printf("added    %s  %s\n", ch->code, ch->new_name);
+                else
+                    printf("removed  %s  %s\n", ch->code, ch->old_name);
+            }
+        }
+    }
+    zn_div_diff_fini(&d);
+    close_registry(ctx, reg);
+    return 0;
+}
+
+static int sub_stats(int argc, char **argv)
+{
+    if (zn_cli_wants_help(argc, argv)) {
+        printf("usage: zhinao divisions stats [--json]\n\n"
+               "Editions loaded and the number of divisions per level in each.\n");
+        return 0;
+    }
+    opts o;
+    int rc = parse_opts("stats", argc, argv, "--json", 0, &o);
+    if (rc)
+        return rc;
+    zn_ctx *ctx;
+    zn_div_registry *reg;
+    if (open_registry(&ctx, &reg, 0))
+        return 1;
+    int eds[16];
+    size_t n = zn_div_editions(reg, eds, 16);
+    if (n > 16)
+        n = 16;
+    json_t *arr = json_array();
+    if (!o.json)
+        printf("%-8s %9s %6s %7s %9s %8s %7s\n", "edition", "province", "city", "county", "township", "village", "total");
+    for (size_t i = 0; i < n; i++) {
+        if (o.json) {
+            json_t *e = json_object();
+            json_object_set_new(e, "edition", json_integer(eds[i]));
+            for (int lv = 1; lv <= 5; lv++)
+                json_object_set_new(e, zn_div_level_name(lv), json_integer((json_int_t)zn_div_count(reg, eds[i], lv)));
+            json_object_set_new(e, "total", json_integer((json_int_t)zn_div_count(reg, eds[i], 0)));
+            json_array_append_new(arr, e);
+        } else {
+            printf("%-8d %9zu %6zu %7zu %9zu %8zu %7zu\n", eds[i], zn_div_count(reg, eds[i], 1),
+                   zn_div_count(reg, eds[i], 2), zn_div_count(reg, eds[i], 3), zn_div_count(reg, eds[i], 4),
+                   zn_div_count(reg, eds[i], 5), zn_div_count(reg, eds[i], 0));
+        }
+    }
+    if (o.json) {
+        json_t *j = json_object();
+        json_object_set_new(j, "editions", arr);
+        print_json(j);
+    } else {
+        json_decref(arr);
+    }
+    close_registry(ctx, reg);
+    return 0;
+}
+
+static int sub_load(int argc, char **argv)
+{
+    if (zn_cli_wants_help(argc, argv)) {
+        printf("usage: zhinao divisions load [--db PATH] [--json]\n\n"
+               "Save every edition of the registry into the store's division table (default store:\n"
+               "$ZHINAO_DB or zhinao.db), in one transaction. Safe to run again: rows that are already\n"
+               "there and equal are left alone (\"0 rows changed\").\n");
+        return 0;
+    }
+    opts o;
+    int rc = parse_opts("load", argc, argv, "--db --json", 0, &o);
+    if (rc)
+        return rc;
+    zn_ctx *ctx;
+    zn_store *st;
+    if (zn_cli_open(o.db, &ctx, &st))
+        return 1;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/divisions", zn_cli_data_dir());
+    zn_error err;
+    zn_error_clear(&err);
+    zn_div_registry *reg = NULL;
+    int64_t changed = 0, rows = 0;
+    if (zn_div_registry_new(ctx, dir, &reg, &err) != ZN_OK || zn_div_registry_save(reg, st, &changed, &err) != ZN_OK ||
+        zn_store_query_int64(st, "SELECT COUNT(*) FROM division", &rows, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        zn_div_registry_free(reg);
+        zn_cli_close(ctx, st);
+        return 1;
+    }
+    if (o.json) {
+        json_t *j = json_object();
+        json_object_set_new(j, "db", json_string(o.db));
+        json_object_set_new(j, "changed", json_integer(changed));
+        json_object_set_new(j, "rows", json_integer(rows));
+        print_json(j);
+    } else {
+        printf("%s: %lld division rows changed, %lld in table division\n", o.db, (long long)changed, (long long)rows);
+    }
+    zn_div_registry_free(reg);
+    zn_cli_close(ctx, st);
+    return 0;
+}
+
+int zn_cmd_divisions(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } subs[] = {
+        {"show", sub_show},     {"children", sub_children}, {"search", sub_search}, {"locate", sub_locate},
+        {"diff", sub_diff},     {"stats", sub_stats},       {"load", sub_load},
+    };
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+        if (!strcmp(argv[1], subs[i].name))
+            return subs[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "zhinao divisions: unknown subcommand '%s'\n\n%s", argv[1], USAGE);
+    return 2;
+}
