@@ -32,6 +32,7 @@ int zn_cli_wants_help(int argc, char **argv);
 /* Commands (one per file). */
 int zn_cmd_version(int argc, char **argv);
 int zn_cmd_demo(int argc, char **argv);
+int zn_cmd_trace(int argc, char **argv);
 int zn_cmd_divisions(int argc, char **argv);
 int zn_cmd_tasks(int argc, char **argv);
 int zn_cmd_rt(int argc, char **argv);

@@ -11,6 +11,7 @@ static const zn_cli_command commands[] = {
     {"feeds", "the feed catalogue: list feeds, show one feed's columns (数据目录)", zn_cmd_feeds},
     {"rt", "reproduction number Rt by sliding windows (Cori et al. 2013, as EpiEstim) (有效再生数)", zn_cmd_rt},
     {"tasks", "closed-loop command: issue, receive, report, verify, close, transfer, stats (指令闭环)", zn_cmd_tasks},
+    {"trace", "close and secondary contacts from co-presence (密接 / 次密接; benchmark mode)", zn_cmd_trace},
     {"version", "print the version", zn_cmd_version},
     {"warn", "early-warning detectors: EARS, CUSUM, Farrington, Noufaily, CIDARS (预警)", zn_cmd_warn},
 };

@@ -1,0 +1,270 @@
+/*
+ * `zhinao trace`: close and secondary contacts from co-presence (the contact-tracing kernel).
+ *
+ *   zhinao trace --stays S.csv --index I.csv --out DIR [--min-overlap 600] [--threads N] [--json]
+ *       batch mode (../shared/bench/SPEC.md): writes DIR/close_contacts.csv and
+ *       DIR/secondary_contacts.csv in the canonical format;
+ *   zhinao trace --stays S.csv --case ID --from T0 --to T1 [--min-overlap 600] [--json]
+ *       incremental mode: the close contacts of one index case from the prepared index, as CSV
+ *       on stdout (index_id,contact_id,first_exposure,place_id).
+ */
+#include "cli.h"
+#include "zhinao/trace.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char USAGE[] =
+    "usage: zhinao trace --stays STAYS.csv --index INDEX.csv --out DIR [options]\n"
+    "       zhinao trace --stays STAYS.csv --case PERSON --from T0 --to T1 [options]\n"
+    "\n"
+    "Close contacts (密接) and secondary contacts (次密接) from stays at the same place, with the\n"
+    "semantics of the zhinao benchmark (../shared/bench/SPEC.md): a pair of stays counts when it\n"
+    "overlaps, clipped to the index case's window, by at least --min-overlap seconds; secondary\n"
+    "contacts are counted from the close contact's first exposure to the latest window end of its\n"
+    "index cases.\n"
+    "\n"
+    "input (integers only; times in unix seconds):\n"
+    "  --stays FILE        person_id,place_id,t_start,t_end     (t_end exclusive)\n"
+    "  --index FILE        person_id,t_from,t_to                (one row per index case)\n"
+    "batch mode:\n"
+    "  --out DIR           write close_contacts.csv and secondary_contacts.csv (DIR is created)\n"
+    "incremental mode (one new index case from the prepared index):\n"
+    "  --case PERSON --from T0 --to T1\n"
+    "                      print its close contacts as CSV (index_id,contact_id,first_exposure,\n"
+    "                      place_id)\n"
+    "options:\n"
+    "  --min-overlap SEC   minimum overlap of one pair of stays, seconds (default 600)\n"
+    "  --threads N         threads (default: one per CPU)\n"
+    "  --json              print a JSON summary (counts, seconds per phase) on stdout\n"
+    "\n"
+    "Stays with t_end <= t_start are skipped and reported on stderr.\n";
+
+static int parse_i64(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+typedef struct trace_opts {
+    const char *stays, *index, *out;
+    long long min_overlap, threads, person, from, to;
+    int have_case, have_from, have_to, json;
+} trace_opts;
+
+static int parse_args(int argc, char **argv, trace_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->min_overlap = 600;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json")) {
+            o->json = 1;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "zhinao trace: '%s' %s (see --help)\n", a,
+                    a[0] == '-' ? "needs a value or is unknown" : "is not an option");
+            return 2;
+        }
+        const char *v = argv[++i];
+        long long *num = NULL;
+        if (!strcmp(a, "--stays")) o->stays = v;
+        else if (!strcmp(a, "--index")) o->index = v;
+        else if (!strcmp(a, "--out")) o->out = v;
+        else if (!strcmp(a, "--min-overlap")) num = &o->min_overlap;
+        else if (!strcmp(a, "--threads")) num = &o->threads;
+        else if (!strcmp(a, "--case")) { num = &o->person; o->have_case = 1; }
+        else if (!strcmp(a, "--from")) { num = &o->from; o->have_from = 1; }
+        else if (!strcmp(a, "--to")) { num = &o->to; o->have_to = 1; }
+        else {
+            fprintf(stderr, "zhinao trace: unknown option '%s' (see --help)\n", a);
+            return 2;
+        }
+        if (num && parse_i64(v, num) != 0) {
+            fprintf(stderr, "zhinao trace: %s needs an integer, got '%s'\n", a, v);
+            return 2;
+        }
+    }
+    if (!o->stays) {
+        fprintf(stderr, "zhinao trace: --stays is required (see --help)\n");
+        return 2;
+    }
+    if (o->min_overlap < 1 || o->threads < 0) {
+        fprintf(stderr, "zhinao trace: --min-overlap must be >= 1 and --threads >= 0\n");
+        return 2;
+    }
+    if (o->have_case) {
+        if (!o->have_from || !o->have_to || o->index || o->out) {
+            fprintf(stderr, "zhinao trace: --case needs --from and --to, and no --index/--out\n");
+            return 2;
+        }
+    } else if (!o->index || !o->out) {
+        fprintf(stderr, "zhinao trace: batch mode needs --index and --out (see --help)\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* mkdir -p: 0 when dir exists (or was made) as a directory. */
+static int mkdir_p(const char *dir)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s", dir);
+    for (char *c = p + 1; *c; c++) {
+        if (*c != '/')
+            continue;
+        *c = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *c = '/';
+    }
+    if (mkdir(p, 0777) != 0 && errno != EEXIST)
+        return -1;
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode) ? 0 : -1;
+}
+
+static void report_rejected(const zn_trace_build_stats *bs, const char *path)
+{
+    if (bs->rejected)
+        fprintf(stderr, "zhinao trace: %s: skipped %llu stays with t_end <= t_start (first at line %ld)\n",
+                path, (unsigned long long)bs->rejected, bs->first_rejected_line);
+}
+
+static json_t *build_json(const zn_trace_build_stats *bs)
+{
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:i}", "rows", (json_int_t)bs->rows, "stays",
+                     (json_int_t)bs->kept, "rejected", (json_int_t)bs->rejected, "persons",
+                     (json_int_t)bs->persons, "places", (json_int_t)bs->places, "index_bytes",
+                     (json_int_t)bs->bytes, "threads", bs->threads);
+}
+
+static int run_case(const trace_opts *o, zn_trace_index *ix)
+{
+    zn_error err;
+    zn_trace_close *rows = NULL;
+    size_t n = 0;
+    double t0 = zn_trace_clock();
+    if (zn_trace_close_one(ix, o->person, o->from, o->to, o->min_overlap, &rows, &n, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    double dt = zn_trace_clock() - t0;
+    const zn_trace_build_stats *bs = zn_trace_index_stats(ix);
+    if (o->json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, json_pack("{s:I,s:I,s:I}", "contact_id", (json_int_t)rows[i].contact_id,
+                                                 "first_exposure", (json_int_t)rows[i].first_exposure,
+                                                 "place_id", (json_int_t)rows[i].place));
+        json_t *root = json_pack("{s:I,s:I,s:I,s:I,s:o,s:o,s:{s:f,s:f,s:f}}", "index_id", (json_int_t)o->person,
+                                 "t_from", (json_int_t)o->from, "t_to", (json_int_t)o->to, "min_overlap",
+                                 (json_int_t)o->min_overlap, "index", build_json(bs), "close_contacts", arr,
+                                 "seconds", "parse", bs->parse_s, "build", bs->build_s, "query", dt);
+        char *s = json_dumps(root, JSON_INDENT(2));
+        if (s)
+            puts(s);
+        free(s);
+        json_decref(root);
+    } else {
+        printf("index_id,contact_id,first_exposure,place_id\n");
+        for (size_t i = 0; i < n; i++)
+            printf("%lld,%lld,%lld,%lld\n", (long long)rows[i].index_id, (long long)rows[i].contact_id,
+                   (long long)rows[i].first_exposure, (long long)rows[i].place);
+        fprintf(stderr, "zhinao trace: %zu close contacts in %.3f ms (index built in %.3f s)\n", n,
+                dt * 1e3, bs->parse_s + bs->build_s);
+    }
+    free(rows);
+    return 0;
+}
+
+int zn_cmd_trace(int argc, char **argv)
+{
+    if (zn_cli_wants_help(argc, argv)) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    trace_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc;
+    zn_error err;
+    zn_error_clear(&err);
+    double t_start = zn_trace_clock();
+    zn_trace_case *cases = NULL;
+    size_t ncases = 0;
+    if (o.index && zn_trace_cases_load_csv(o.index, &cases, &ncases, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    zn_trace_index *ix = NULL;
+    if (zn_trace_index_load_csv(o.stays, (int)o.threads, &ix, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        free(cases);
+        return 1;
+    }
+    const zn_trace_build_stats *bs = zn_trace_index_stats(ix);
+    report_rejected(bs, o.stays);
+    double t_loaded = zn_trace_clock();
+    if (o.have_case) {
+        rc = run_case(&o, ix);
+        zn_trace_index_free(ix);
+        return rc;
+    }
+
+    zn_trace_result res;
+    if (zn_trace_run(ix, cases, ncases, o.min_overlap, (int)o.threads, &res, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        zn_trace_index_free(ix);
+        free(cases);
+        return 1;
+    }
+    double t_queried = zn_trace_clock();
+    if (mkdir_p(o.out) != 0) {
+        fprintf(stderr, "zhinao trace: cannot create %s: %s\n", o.out, strerror(errno));
+        rc = 1;
+    } else if (zn_trace_write_csv(&res, o.out, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        rc = 1;
+    }
+    double t_end = zn_trace_clock();
+    if (rc == 0 && o.json) {
+        json_t *root = json_pack(
+            "{s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I},s:{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}}", "min_overlap",
+            (json_int_t)o.min_overlap, "index", build_json(bs), "counts", "index_cases", (json_int_t)ncases,
+            "index_cases_without_stays", (json_int_t)res.cases_without_stays, "close_contacts",
+            (json_int_t)res.nclose, "close_contacts_distinct", (json_int_t)res.nclose_distinct,
+            "secondary_contacts", (json_int_t)res.nsecondary, "seconds", "parse", bs->parse_s, "build",
+            bs->build_s, "load", t_loaded - t_start, "close", res.close_s, "secondary", res.secondary_s,
+            "query", t_queried - t_loaded, "write", t_end - t_queried, "total", t_end - t_start);
+        char *s = json_dumps(root, JSON_INDENT(2));
+        if (s)
+            puts(s);
+        free(s);
+        json_decref(root);
+    } else if (rc == 0) {
+        printf("stays %llu (%llu rejected), persons %llu, places %llu; index cases %zu (%zu without stays)\n"
+               "close contacts %zu rows (%zu distinct), secondary contacts %zu\n"
+               "seconds: load %.3f (parse %.3f, build %.3f), query %.3f (close %.3f, secondary %.3f), "
+               "write %.3f, total %.3f\n",
+               (unsigned long long)bs->kept, (unsigned long long)bs->rejected,
+               (unsigned long long)bs->persons, (unsigned long long)bs->places, ncases,
+               res.cases_without_stays, res.nclose, res.nclose_distinct, res.nsecondary,
+               t_loaded - t_start, bs->parse_s, bs->build_s, t_queried - t_loaded, res.close_s,
+               res.secondary_s, t_end - t_queried, t_end - t_start);
+    }
+    zn_trace_result_fini(&res);
+    zn_trace_index_free(ix);
+    free(cases);
+    return rc;
+}

@@ -1,0 +1,300 @@
+/*
+ * zhinao trace: the contact-tracing kernel (密接 / 次密接 from co-presence at the same place).
+ *
+ * A *stay* is (person, place, t_start, t_end): a person present at a place (a venue, a household,
+ * a workplace or school class, a telecom grid cell: one id space) from t_start (inclusive) to
+ * t_end (exclusive), unix seconds. The kernel builds a compact in-memory *index* of stays sorted
+ * by place, then time, and answers from it:
+ *
+ *   close contacts     for every index case i with window [f_i, u_i], every pair of stays
+ *                      (i, x, a1, b1), (c, x, a2, b2) at the same place x with c != i:
+ *                        s = max(a1, a2, f_i), e = min(b1, b2, u_i), the pair qualifies iff
+ *                        e - s >= D (D = minimum overlap, seconds). (i, c) is a close-contact pair
+ *                        iff one stay pair qualifies; first_exposure = the least such s.
+ *                        Overlaps are per stay pair: two short overlaps never add up.
+ *   secondary contacts for every close contact c (C = all contacts found), fe(c) = least
+ *                      first_exposure over c's rows, W(c) = greatest u_i over c's index cases;
+ *                      stay pairs (c, x, a1, b1), (q, x, a2, b2) with q neither an index case nor
+ *                      in C qualify iff min(b1, b2, W(c)) - max(a1, a2, fe(c)) >= D; q is reported
+ *                      once with the least s and, among the c attaining it, the smallest c.
+ *
+ * These are exactly the semantics of the zhinao benchmark (../shared/bench/SPEC.md, section 2),
+ * which follow the 9th-edition plan's secondary-contact window ("from the close contact's first
+ * contact with the case until the close contact is isolated", approximated by the latest window
+ * end of its index cases); see ../shared/research/outbreak-anchors.md, Table 2.
+ *
+ * Cost: building is O(n) passes plus radix sorts (two threads by default); a query stay probes
+ * its place with two binary searches and, for crowded places, a max-end segment tree over blocks
+ * of 16 stays, so a place holding 10^6 stays costs O(log n + output) per probe, never O(n^2).
+ *
+ * Limits: at most 4 294 967 294 stays per index; all times of one index within 2^31 seconds
+ * (68 years) of the first stay's t_start (ZN_ERANGE otherwise).
+ *
+ * Thread safety: a built zn_trace_index is read-only; any number of threads may query it at once.
+ */
+#ifndef ZHINAO_TRACE_H
+#define ZHINAO_TRACE_H
+
+#include "zhinao/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One stay: integers, times in unix seconds, [t_start, t_end). */
+typedef struct zn_trace_stay {
+    int64_t person;
+    int64_t place;
+    int64_t t_start;
+    int64_t t_end;
+} zn_trace_stay;
+
+/* One index case (指示病例) and its infectious window [t_from, t_to], unix seconds. */
+typedef struct zn_trace_case {
+    int64_t person;
+    int64_t t_from;
+    int64_t t_to;
+} zn_trace_case;
+
+/* Close-contact row: first_exposure in unix seconds; place = the place of that first exposure
+ * (the smallest dense place among ties; informative, not part of the canonical output). */
+typedef struct zn_trace_close {
+    int64_t index_id;
+    int64_t contact_id;
+    int64_t first_exposure;
+    int64_t place;
+} zn_trace_close;
+
+/* Secondary-contact row. */
+typedef struct zn_trace_secondary {
+    int64_t contact_id;
+    int64_t via_id; /* the close contact it came through */
+    int64_t first_exposure;
+} zn_trace_secondary;
+
+/* What building an index saw and cost. */
+typedef struct zn_trace_build_stats {
+    uint64_t rows;            /* input rows (stays) read */
+    uint64_t kept;            /* stays in the index */
+    uint64_t rejected;        /* stays dropped because t_end <= t_start */
+    long first_rejected_line; /* CSV: 1-based line of the first one (header = line 1); arrays:
+                                 1-based element number; 0 when none */
+    uint64_t persons;         /* distinct persons among kept stays */
+    uint64_t places;          /* distinct places among kept stays */
+    size_t bytes;             /* heap bytes held by the built index */
+    double parse_s;           /* seconds reading + parsing (CSV) or scanning the array */
+    double build_s;           /* seconds merging dictionaries, sorting, building the index */
+    int threads;              /* threads used */
+} zn_trace_build_stats;
+
+/* The prepared index. Opaque, read-only once built. */
+typedef struct zn_trace_index zn_trace_index;
+
+/*
+ * Build an index from n stays (the array is only read; the index keeps no pointer into it).
+ * threads: 0 = one per online CPU; otherwise the number of threads (>= 1) used for building.
+ * Stays with t_end <= t_start are dropped and counted in the stats (not an error); duplicate
+ * stays are kept (they cannot change any result: every output is a minimum over stay pairs).
+ * Returns ZN_OK and *out (free with zn_trace_index_free); ZN_EINVAL (NULL out, stays NULL with
+ * n > 0), ZN_ERANGE (a time too far from the first stay's, or too many stays; err->line = the
+ * 1-based element), ZN_ENOMEM.
+ */
+zn_status zn_trace_index_build(const zn_trace_stay *stays, size_t n, int threads,
+                               zn_trace_index **out, zn_error *err);
+
+/*
+ * Build an index straight from a benchmark stays file (SPEC.md section 1: header
+ * `person_id,place_id,t_start,t_end`, plain decimal integers, `,`, LF or CRLF, no quoting).
+ * This is a hand-written parser for that purely numeric format, used for the benchmark and bulk
+ * loads; general feeds go through the hub's libcsv reader and zn_trace_index_build.
+ * The file is read with pread in parallel slices (threads as above); memory stays near 16 bytes
+ * per stay while building and 16.7 bytes per stay once built (never the size of the file).
+ * Errors: ZN_EIO (cannot open/read), ZN_EPARSE (wrong header, malformed row: err names file,
+ * line and field), ZN_ERANGE, ZN_ENOMEM. Rejected stays (t_end <= t_start) as for _build.
+ */
+zn_status zn_trace_index_load_csv(const char *path, int threads, zn_trace_index **out,
+                                  zn_error *err);
+
+void zn_trace_index_free(zn_trace_index *ix); /* NULL ok */
+
+/* Stats of the build (borrowed, valid while ix lives). */
+const zn_trace_build_stats *zn_trace_index_stats(const zn_trace_index *ix);
+
+/*
+ * Read an index-case file (header `person_id,t_from,t_to`). *out is a malloc'd array of *n cases
+ * in file order (caller frees with free()).
+ * Errors: ZN_EIO, ZN_EPARSE (header / malformed row), ZN_EINVAL (t_to <= t_from: err->line),
+ * ZN_EDUPLICATE (a person listed twice: err->line is the second), ZN_ENOMEM.
+ */
+zn_status zn_trace_cases_load_csv(const char *path, zn_trace_case **out, size_t *n,
+                                  zn_error *err);
+
+/* Result of a batch run. Arrays are owned by the struct (zn_trace_result_fini frees them). */
+typedef struct zn_trace_result {
+    zn_trace_close *close;          /* sorted by index_id, then contact_id */
+    size_t nclose;
+    zn_trace_secondary *secondary;  /* sorted by contact_id */
+    size_t nsecondary;
+    size_t nclose_distinct;         /* |C|: distinct contact ids among the close rows */
+    size_t cases_without_stays;     /* index cases with no stay in the index */
+    double close_s, secondary_s;    /* seconds spent in each ring */
+    int threads;
+} zn_trace_result;
+
+/*
+ * Batch query (SPEC.md section 2): close contacts of all ncases index cases, then the secondary
+ * contacts of all of them. min_overlap: D in seconds, >= 1. threads: 0 = one per online CPU.
+ * Index cases must have distinct persons and t_to > t_from (ZN_EINVAL otherwise, err->line =
+ * 1-based case number). A case whose person has no stay contributes nothing (counted in
+ * res->cases_without_stays); a window with no stays in it (e.g. in the future) finds nothing.
+ * The output does not depend on threads. On success *res is filled (zero it before the call is
+ * not needed; free with zn_trace_result_fini). Errors: ZN_EINVAL, ZN_ENOMEM.
+ */
+zn_status zn_trace_run(const zn_trace_index *ix, const zn_trace_case *cases, size_t ncases,
+                       int64_t min_overlap, int threads, zn_trace_result *res, zn_error *err);
+
+void zn_trace_result_fini(zn_trace_result *res); /* NULL ok; zeroes *res */
+
+/*
+ * Incremental query: the close contacts of one (new) index case `person` with window
+ * [t_from, t_to] from a prepared index, without touching the rest: cost is proportional to that
+ * person's stays and the stays they overlap (milliseconds at 5 * 10^7 stays).
+ * *out is a malloc'd array of *n rows sorted by contact_id (index_id = person), NULL when *n is 0;
+ * caller frees with free(). A person without stays gives *n = 0 and ZN_OK.
+ * Errors: ZN_EINVAL (t_to <= t_from, min_overlap < 1, NULL args), ZN_ENOMEM.
+ */
+zn_status zn_trace_close_one(const zn_trace_index *ix, int64_t person, int64_t t_from,
+                             int64_t t_to, int64_t min_overlap, zn_trace_close **out, size_t *n,
+                             zn_error *err);
+
+/*
+ * Write the canonical output files of SPEC.md into directory dir (which must exist):
+ * close_contacts.csv (`index_id,contact_id,first_exposure`) and secondary_contacts.csv
+ * (`contact_id,via_close_contact_id,first_exposure`); LF, no quoting, header row.
+ * Errors: ZN_EIO (err names the file).
+ */
+zn_status zn_trace_write_csv(const zn_trace_result *res, const char *dir, zn_error *err);
+
+/* ---- plan editions: the rules as data (data/plans/<name>.json) ---- */
+
+typedef enum zn_trace_secwin {
+    ZN_SECWIN_NONE = 0,            /* secondary contacts are not determined */
+    ZN_SECWIN_UNTIL_ISOLATION = 1  /* from the close contact's first exposure until it is isolated */
+} zn_trace_secwin;
+
+/*
+ * A control-plan edition (防控方案): a named parameter set. Every number in the JSON file is an
+ * object {"value": ..., "source": "..."}; the loader refuses a number without its source.
+ * Shipped: plan-8, plan-9, plan-20measures, plan-10 (sources: ../shared/research/
+ * outbreak-anchors.md, Tables 2, 3 and 5). Durations in days, overlaps in seconds.
+ */
+typedef struct zn_trace_plan {
+    char name[64];
+    char title[256];
+    int trace_close, trace_secondary, trace_general, trace_companion; /* 0/1 */
+    int lookback_days;            /* before symptom onset (asymptomatic: sampling) */
+    int64_t min_overlap_s;        /* D of the co-presence rule */
+    zn_trace_secwin secondary_window;
+    int close_isolation_days, close_home_days;          /* centralized + home phase */
+    int secondary_isolation_days, secondary_home_days;
+    int close_pcr_days[16], nclose_pcr;                  /* days of the PCR tests */
+    int secondary_pcr_days[16], nsecondary_pcr;
+    int aircraft_rows;            /* rows in front and behind the case's row (3) */
+    int ventilated_bus_rows;      /* rows either side on a ventilated bus (3) */
+    int64_t companion_cell_m;     /* 时空伴随 grid cell side, metres (800) */
+    int64_t companion_min_overlap_s; /* together longer than this (600) */
+    int64_t companion_cumulative_s;  /* either party's cumulative stay in the cell (30 h) */
+    int companion_window_days;       /* ... over the last N days (14) */
+} zn_trace_plan;
+
+/*
+ * Load a plan file. Errors: ZN_EIO (cannot read), ZN_EPARSE (not JSON: err->line is JSON's),
+ * ZN_EVALIDATE (a parameter missing, of the wrong type, out of range, or without a non-empty
+ * "source": err->field names it, e.g. "close_contact.pcr_days").
+ */
+zn_status zn_trace_plan_load(const char *path, zn_trace_plan *out, zn_error *err);
+
+/* Load dir/<name>.json (dir: e.g. zn_cli_data_dir() + "/plans"). ZN_ENOTFOUND when absent. */
+zn_status zn_trace_plan_find(const char *dir, const char *name, zn_trace_plan *out, zn_error *err);
+
+/*
+ * An index case under a plan: window [onset - lookback_days * 86400, isolated_at], onset being
+ * the symptom onset (or, for an asymptomatic infection, the sampling time), unix seconds.
+ * Errors: ZN_EINVAL when isolated_at <= the window start, or when the plan traces no close
+ * contacts (plan-10).
+ */
+zn_status zn_trace_plan_case(const zn_trace_plan *plan, int64_t person, int64_t onset,
+                             int64_t isolated_at, zn_trace_case *out, zn_error *err);
+
+/*
+ * zn_trace_run under a plan: D = plan->min_overlap_s; the secondary ring only when the plan traces
+ * secondary contacts (res->secondary empty otherwise); nothing at all when it traces no close
+ * contacts. Same errors as zn_trace_run.
+ */
+zn_status zn_trace_run_plan(const zn_trace_index *ix, const zn_trace_plan *plan,
+                            const zn_trace_case *cases, size_t ncases, int threads,
+                            zn_trace_result *res, zn_error *err);
+
+/* ---- exposure sources other than stays ---- */
+
+/* Close-contact row from a household or a trip. */
+typedef struct zn_trace_pair {
+    int64_t index_id;
+    int64_t contact_id;
+    int64_t via;       /* household id, or trip id */
+    int64_t exposure;  /* trip departure time; the case's window start for households */
+} zn_trace_pair;
+
+/* A person's registered residence (户籍 / 常住地址) from the population registry. */
+typedef struct zn_trace_member {
+    int64_t person;
+    int64_t household;
+} zn_trace_member;
+
+/*
+ * Household close contacts (同住人员, the first item of the 8th/9th-edition criteria list,
+ * outbreak-anchors.md Table 2): every other member of each index case's household(s).
+ * *out (malloc'd, caller frees; NULL when *n is 0) is sorted by index_id, contact_id, via, one
+ * row per (index, contact, household). Errors: ZN_EINVAL (NULL args), ZN_ENOMEM.
+ */
+zn_status zn_trace_household(const zn_trace_member *members, size_t nmembers,
+                             const zn_trace_case *cases, size_t ncases, zn_trace_pair **out,
+                             size_t *n, zn_error *err);
+
+typedef enum zn_trace_vehicle {
+    ZN_VEHICLE_AIRCRAFT = 0,      /* same row and plan->aircraft_rows rows in front and behind */
+    ZN_VEHICLE_TRAIN_SEALED = 1,  /* fully enclosed air-conditioned train: the same carriage */
+    ZN_VEHICLE_TRAIN_OPEN = 2,    /* not fully enclosed: the same or an adjacent bay (row +-1) of the carriage */
+    ZN_VEHICLE_BUS_SEALED = 3,    /* sealed air-conditioned bus: everyone on board */
+    ZN_VEHICLE_BUS_VENTILATED = 4 /* ventilated bus: plan->ventilated_bus_rows rows either side */
+} zn_trace_vehicle;
+
+/* One passenger on a manifest. row: seat row (aircraft, bus) or bay/compartment (train). */
+typedef struct zn_trace_seat {
+    int64_t trip;       /* flight / train / bus run id (one departure) */
+    int64_t person;
+    int64_t t_depart;   /* unix seconds */
+    zn_trace_vehicle vehicle;
+    int32_t carriage;   /* train carriage number (0 for aircraft and buses) */
+    int32_t row;
+} zn_trace_seat;
+
+/*
+ * Co-travel close contacts with the seat rules of the judging guide for transport
+ * (交通工具密切接触者判定指引, outbreak-anchors.md Table 3): for every seat of an index case on a
+ * trip departing inside its window, the fellow passengers the rule of the vehicle names (the
+ * row distances come from plan: aircraft_rows, ventilated_bus_rows). Crew are not modelled.
+ * *out as for zn_trace_household (via = trip, exposure = t_depart), one row per (index, contact,
+ * trip). Errors: ZN_EINVAL (NULL args, unknown vehicle), ZN_ENOMEM.
+ */
+zn_status zn_trace_cotravel(const zn_trace_plan *plan, const zn_trace_seat *seats, size_t nseats,
+                            const zn_trace_case *cases, size_t ncases, zn_trace_pair **out,
+                            size_t *n, zn_error *err);
+
+/* Seconds on a monotonic clock (for phase timings). */
+double zn_trace_clock(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ZHINAO_TRACE_H */
