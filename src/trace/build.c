@@ -307,9 +307,11 @@ zn_status zn__tr_builder_new(int nprod, uint64_t expected_rows, int64_t base, zn
         return ZN_ENOMEM;
     b->nprod = nprod;
     b->base = base;
-    /* about 24k rows per bucket, so one bucket's scratch (2 x 12 bytes per row) fits in L2 */
+    /* about 24k rows per bucket, so one bucket's scratch (2 x 12 bytes per row) fits in L2; but
+     * at most 1024 buckets: every bucket's tail block is written at random while parsing, and
+     * more pages than the TLB holds make each append a page walk */
     unsigned bits = 1;
-    while (bits < 14 && (expected_rows >> bits) > 24576)
+    while (bits < 10 && (expected_rows >> bits) > 24576)
         bits++;
     b->bbits = bits;
     b->nbuckets = 1u << bits;
@@ -440,10 +442,8 @@ static inline zn_status prod_add_hashed(zn__tr_prod *p, int64_t person, int64_t 
         if (grow_u32_i64(&p->place_raw, &p->place_cnt, &p->place_cap, (size_t)xl + 1) != ZN_OK)
             return prod_fail(p, ZN_ENOMEM, rowno, NULL, "out of memory");
         p->place_raw[xl] = place;
-        p->place_cnt[xl] = 0;
     }
     p->person_cnt[pl]++;
-    p->place_cnt[xl]++;
 
     uint32_t bk = (uint32_t)(h >> p->bshift);
     tr_blk *t = p->tail[bk];
@@ -566,7 +566,6 @@ static void person_emit(void *user, uint64_t key, int prod, uint32_t local, int 
 typedef struct place_merge {
     zn__tr_builder *bld;
     int64_t *raw;
-    uint32_t *cnt;
     uint32_t *bucket_start; /* [nbuckets + 1] */
     uint32_t n;
     uint32_t next_bucket;
@@ -581,11 +580,9 @@ static void place_emit(void *user, uint64_t key, int prod, uint32_t local, int i
         while (m->next_bucket <= bk)
             m->bucket_start[m->next_bucket++] = m->n;
         m->raw[m->n] = p->place_raw[local];
-        m->cnt[m->n] = 0;
         m->n++;
     }
     p->map_place[local] = m->n - 1;
-    m->cnt[m->n - 1] += p->place_cnt[local];
 }
 
 /* Build the sorted list of one producer's persons (key = id with the sign bit flipped, so that
@@ -679,6 +676,7 @@ typedef struct scatter_job {
     zn__tr_builder *bld;
     zn_trace_index *ix;
     const uint32_t *bucket_start;
+    const uint32_t *bucket_pos;
     atomic_uint next;
     atomic_int failed;
 } scatter_job;
@@ -690,7 +688,7 @@ static void scatter_worker(void *arg, int t)
     zn__tr_builder *bld = J->bld;
     zn_trace_index *ix = J->ix;
     tr_rec *buf = NULL, *tmp = NULL;
-    uint32_t *cur = NULL;
+    uint32_t *cur = NULL, *loc = NULL, *lidx = NULL;
     size_t cap = 0, ccap = 0;
     for (;;) {
         uint32_t bk = atomic_fetch_add(&J->next, 1);
@@ -699,58 +697,84 @@ static void scatter_worker(void *arg, int t)
         uint32_t g0 = J->bucket_start[bk], g1 = J->bucket_start[bk + 1];
         if (g0 == g1)
             continue;
-        uint32_t pos0 = ix->place_off[g0];
-        size_t m = ix->place_off[g1] - pos0;
-        if (m > cap || (g1 - g0) > ccap) {
+        uint32_t pos0 = J->bucket_pos[bk], np = g1 - g0;
+        size_t m = J->bucket_pos[bk + 1] - pos0;
+        if (m > cap || np + 1 > ccap) {
             free(buf);
             free(tmp);
+            free(lidx);
             free(cur);
+            free(loc);
             cap = m > cap ? m + m / 4 : cap;
-            ccap = (g1 - g0) > ccap ? (g1 - g0) + (g1 - g0) / 4 : ccap;
+            ccap = np + 1 > ccap ? np + 1 + np / 4 : ccap;
             buf = malloc(cap * sizeof *buf);
             tmp = malloc(cap * sizeof *tmp);
+            lidx = malloc(cap * sizeof *lidx);
             cur = malloc(ccap * sizeof *cur);
-            if (!buf || !tmp || !cur) {
+            loc = malloc(ccap * sizeof *loc);
+            if (!buf || !tmp || !lidx || !cur || !loc) {
                 atomic_store(&J->failed, 1);
                 break;
             }
         }
-        for (uint32_t g = g0; g < g1; g++)
-            cur[g - g0] = ix->place_off[g] - pos0;
+        /* count rows per place (the bucket's places are few: the counters stay in cache) */
+        memset(cur, 0, np * sizeof *cur);
+        size_t i = 0;
+        for (int pi = 0; pi < bld->nprod; pi++) {
+            const uint32_t *mx = bld->prods[pi].map_place;
+            for (const tr_blk *b = bld->prods[pi].head[bk]; b; b = b->next)
+                for (uint32_t r = 0; r < b->n; r++) {
+                    uint32_t li = mx[b->rows[r].place] - g0;
+                    lidx[i++] = li;
+                    cur[li]++;
+                }
+        }
+        uint32_t sum = 0;
+        for (uint32_t g = 0; g < np; g++) {
+            ix->place_off[g0 + g] = pos0 + sum;
+            loc[g] = sum;
+            uint32_t c = cur[g];
+            cur[g] = sum;
+            sum += c;
+        }
+        loc[np] = sum;
+        /* counting sort by place into buf, unmapping each block once read */
+        i = 0;
         for (int pi = 0; pi < bld->nprod; pi++) {
             zn__tr_prod *p = &bld->prods[pi];
-            const uint32_t *mp = p->map_person, *mx = p->map_place;
+            const uint32_t *mp = p->map_person;
             tr_blk *b = p->head[bk];
             p->head[bk] = p->tail[bk] = NULL;
             while (b) {
-                for (uint32_t i = 0; i < b->n; i++) {
-                    const tr_row *r = &b->rows[i];
-                    uint32_t k = cur[mx[r->place] - g0]++;
-                    buf[k] = (tr_rec){r->a, r->b, mp[r->person]};
+                for (uint32_t r = 0; r < b->n; r++) {
+                    const tr_row *row = &b->rows[r];
+                    buf[cur[lidx[i++]]++] = (tr_rec){row->a, row->b, mp[row->person]};
                 }
                 tr_blk *nx = b->next;
                 blk_free(b);
                 b = nx;
             }
         }
-        for (uint32_t g = g0; g < g1; g++) {
-            size_t lo = ix->place_off[g] - pos0, cnt = ix->place_off[g + 1] - ix->place_off[g];
+        for (uint32_t g = 0; g < np; g++) {
+            size_t lo = loc[g], cnt = loc[g + 1] - loc[g];
             tr_rec *s = sort_by_start(buf + lo, tmp + lo, cnt);
             uint32_t md = 0;
             uint32_t *P = ix->P + pos0 + lo, *A = ix->A + pos0 + lo, *B = ix->B + pos0 + lo;
-            for (size_t i = 0; i < cnt; i++) {
-                P[i] = s[i].p;
-                A[i] = s[i].a;
-                B[i] = s[i].b;
-                if (s[i].b - s[i].a > md)
-                    md = s[i].b - s[i].a;
+            for (size_t k = 0; k < cnt; k++) {
+                P[k] = s[k].p;
+                A[k] = s[k].a;
+                B[k] = s[k].b;
+                if (s[k].b - s[k].a > md)
+                    md = s[k].b - s[k].a;
             }
-            ix->place_maxdur[g] = md;
+            ix->place_maxdur[g0 + g] = md;
         }
     }
     free(buf);
     free(tmp);
+    free(lidx);
     free(cur);
+    free(loc);
 }
 
 /* ---------------------------------------------------------------- person lists + tree leaves */
@@ -795,10 +819,27 @@ static void csr_worker(void *arg, int t)
         memcpy(cur, ix->person_off + r_lo, (size_t)span * sizeof *cur);
         const uint32_t *P = ix->P;
         uint32_t *pos = ix->person_pos;
-        for (uint32_t j = 0; j < n; j++) {
-            uint32_t q = P[j] - r_lo;
-            if (q < span)
-                pos[cur[q]++] = j;
+        /* random writes: gather a batch of this range's positions, prefetch their counters and
+         * then their slots, then write (the misses overlap instead of queueing) */
+        enum { BATCH = 64 };
+        uint32_t bj[BATCH], bq[BATCH], bs[BATCH];
+        for (uint32_t j0 = 0; j0 < n;) {
+            int k = 0;
+            for (; j0 < n && k < BATCH; j0++) {
+                uint32_t q = P[j0] - r_lo;
+                if (q < span) {
+                    bj[k] = j0;
+                    bq[k] = q;
+                    __builtin_prefetch(&cur[q]);
+                    k++;
+                }
+            }
+            for (int x = 0; x < k; x++) {
+                bs[x] = cur[bq[x]]++;
+                __builtin_prefetch(&pos[bs[x]], 1);
+            }
+            for (int x = 0; x < k; x++)
+                pos[bs[x]] = bj[x];
         }
         free(cur);
     }
@@ -881,7 +922,7 @@ zn_status zn__tr_finish(zn__tr_builder *bld, int threads, long first_rejected_li
     ix->n = (uint32_t)kept;
     zn_status st = ZN_OK;
     tr_sorted *srt = calloc((size_t)bld->nprod, sizeof *srt);
-    uint32_t *bucket_start = NULL;
+    uint32_t *bucket_start = NULL, *bucket_pos = NULL;
     if (!srt)
         goto nomem;
 
@@ -923,11 +964,9 @@ zn_status zn__tr_finish(zn__tr_builder *bld, int threads, long first_rejected_li
 
     /* 1b. places -> dense ids in hash order */
     bucket_start = malloc(((size_t)bld->nbuckets + 1) * sizeof *bucket_start);
-    place_merge xm = {bld, malloc((xsum + 1) * sizeof(int64_t)), malloc((xsum + 1) * sizeof(uint32_t)),
-                      bucket_start, 0, 0};
-    if (!bucket_start || !xm.raw || !xm.cnt) {
+    place_merge xm = {bld, malloc((xsum + 1) * sizeof(int64_t)), bucket_start, 0, 0};
+    if (!bucket_start || !xm.raw) {
         free(xm.raw);
-        free(xm.cnt);
         goto nomem;
     }
     for (int i = 0; i < bld->nprod; i++) {
@@ -935,7 +974,6 @@ zn_status zn__tr_finish(zn__tr_builder *bld, int threads, long first_rejected_li
         p->map_place = malloc((p->places.n + 1) * sizeof *p->map_place);
         if (!p->map_place || make_sorted(&srt[i], p->place_raw, p->places.n, 1) != ZN_OK) {
             free(xm.raw);
-            free(xm.cnt);
             goto nomem;
         }
     }
@@ -948,19 +986,23 @@ zn_status zn__tr_finish(zn__tr_builder *bld, int threads, long first_rejected_li
     ix->place_raw = xm.raw;
     ix->place_off = malloc(((size_t)xm.n + 1) * sizeof *ix->place_off);
     ix->place_maxdur = malloc(((size_t)xm.n + 1) * sizeof *ix->place_maxdur);
-    if (!ix->place_off || !ix->place_maxdur) {
-        free(xm.cnt);
+    if (!ix->place_off || !ix->place_maxdur)
         goto nomem;
-    }
+    /* first position of every bucket (its places' offsets are set while scattering it) */
+    bucket_pos = malloc(((size_t)bld->nbuckets + 1) * sizeof *bucket_pos);
+    if (!bucket_pos)
+        goto nomem;
     {
         uint32_t s = 0;
-        for (uint32_t g = 0; g < xm.n; g++) {
-            ix->place_off[g] = s;
-            s += xm.cnt[g];
+        for (uint32_t b = 0; b < bld->nbuckets; b++) {
+            bucket_pos[b] = s;
+            for (int i = 0; i < bld->nprod; i++)
+                for (const tr_blk *k = bld->prods[i].head[b]; k; k = k->next)
+                    s += k->n;
         }
+        bucket_pos[bld->nbuckets] = s;
         ix->place_off[xm.n] = s;
     }
-    free(xm.cnt);
 
     /* dictionaries are no longer needed: free them before the big arrays */
     for (int i = 0; i < bld->nprod; i++) {
@@ -983,7 +1025,7 @@ zn_status zn__tr_finish(zn__tr_builder *bld, int threads, long first_rejected_li
     if (!ix->P || !ix->A || !ix->B)
         goto nomem;
     {
-        scatter_job J = {.bld = bld, .ix = ix, .bucket_start = bucket_start};
+        scatter_job J = {.bld = bld, .ix = ix, .bucket_start = bucket_start, .bucket_pos = bucket_pos};
         atomic_init(&J.next, 0);
         atomic_init(&J.failed, 0);
         zn__tr_parallel(T, scatter_worker, &J);
@@ -991,7 +1033,8 @@ zn_status zn__tr_finish(zn__tr_builder *bld, int threads, long first_rejected_li
             goto nomem;
     }
     free(bucket_start);
-    bucket_start = NULL;
+    free(bucket_pos);
+    bucket_start = bucket_pos = NULL;
     for (int i = 0; i < bld->nprod; i++) {
         zn__tr_prod *p = &bld->prods[i];
         free(p->map_person);
@@ -1056,6 +1099,7 @@ nomem:
         free(srt);
     }
     free(bucket_start);
+    free(bucket_pos);
     zn_trace_index_free(ix);
     return st;
 }

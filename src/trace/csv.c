@@ -14,10 +14,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CSV_BUF ((size_t)8 << 20)
+#define CSV_WIN ((size_t)8 << 20)
 
 static const char STAYS_HEADER[] = "person_id,place_id,t_start,t_end";
 static const char CASES_HEADER[] = "person_id,t_from,t_to";
@@ -158,54 +159,55 @@ static int parse_lines(zn__tr_prod *p, const char *path, const char *s, const ch
     return zn__tr_prod_add_batch(p, in, k) == ZN_OK ? 0 : -1;
 }
 
+/* Each thread maps its slice through a sliding window of CSV_WIN bytes (populated at once,
+ * unmapped when parsed: the file's pages never pile up in the process's resident set) and parses
+ * the complete lines in it; the next window starts at the first incomplete line. */
 static void slice_worker(void *arg, int t)
 {
     slice_job *J = arg;
     zn__tr_prod *p = zn__tr_builder_prod(J->bld, t);
-    off_t off = J->cut[t], end = J->cut[t + 1];
+    off_t pos = J->cut[t], end = J->cut[t + 1];
     long line = 0;
-    char *buf = malloc(CSV_BUF + 2);
-    if (!buf) {
-        slice_fail(p, ZN_ENOMEM, J->path, 0, NULL, "out of memory");
-        return;
-    }
-    size_t have = 0;
-    while (off < end || have) {
-        size_t want = CSV_BUF - have;
-        if ((off_t)want > end - off)
-            want = (size_t)(end - off);
-        ssize_t r = want ? pread_full(J->fd, buf + have, want, off) : 0;
-        if (r < 0) {
+    off_t pg = (off_t)sysconf(_SC_PAGESIZE);
+    while (pos < end) {
+        off_t moff = pos & ~(pg - 1);
+        size_t len = (size_t)((end - moff) < (off_t)CSV_WIN ? (end - moff) : (off_t)CSV_WIN);
+        char *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, J->fd, moff);
+        if (m == MAP_FAILED) {
             slice_fail(p, ZN_EIO, J->path, 0, NULL, strerror(errno));
             break;
         }
-        off += r;
-        have += (size_t)r;
-        int last = (off >= end) || r == 0;
-        size_t upto;
-        if (last) {
-            if (have && buf[have - 1] != '\n')
-                buf[have++] = '\n';
-            upto = have;
-        } else {
-            size_t k = have;
-            while (k > 0 && buf[k - 1] != '\n')
-                k--;
-            if (k == 0) {
-                slice_fail(p, ZN_EPARSE, J->path, line + 1, NULL, "line longer than 8 MiB");
+        madvise(m, len, MADV_SEQUENTIAL);
+        const char *s = m + (pos - moff), *e = m + len, *last = e;
+        while (last > s && last[-1] != '\n')
+            last--;
+        int rc;
+        if (last > s) {
+            rc = parse_lines(p, J->path, s, last, &line);
+            pos += last - s;
+        } else if (moff + (off_t)len == end) {
+            /* the file's last line has no '\n': parse a terminated copy */
+            size_t n = (size_t)(e - s);
+            char *c = malloc(n + 1);
+            if (!c) {
+                munmap(m, len);
+                slice_fail(p, ZN_ENOMEM, J->path, 0, NULL, "out of memory");
                 break;
             }
-            upto = k;
+            memcpy(c, s, n);
+            c[n] = '\n';
+            rc = parse_lines(p, J->path, c, c + n + 1, &line);
+            free(c);
+            pos = end;
+        } else {
+            slice_fail(p, ZN_EPARSE, J->path, line + 1, NULL, "line longer than 8 MiB");
+            rc = -1;
         }
-        if (parse_lines(p, J->path, buf, buf + upto, &line) != 0)
-            break;
-        memmove(buf, buf + upto, have - upto);
-        have -= upto;
-        if (last)
+        munmap(m, len);
+        if (rc != 0)
             break;
     }
     J->lines[t] = line;
-    free(buf);
 }
 
 zn_status zn_trace_index_load_csv(const char *path, int threads, zn_trace_index **out,

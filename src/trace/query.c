@@ -299,6 +299,10 @@ typedef struct run_job {
     size_t ncm;
     const uint64_t *excl;  /* bitmap over ranks: index cases and close contacts */
     uint64_t **best;       /* [nthreads] arrays over ranks: ~((s << 32) | c), 0 = none */
+    struct task **tasks;   /* [nthreads] probe tasks collected per thread */
+    size_t *ntasks;
+    const struct task *sorted; /* all tasks, by place */
+    size_t nsorted;
 } run_job;
 
 static void ring1_worker(void *arg, int t)
@@ -320,12 +324,68 @@ static void ring1_worker(void *arg, int t)
 }
 
 #define RING2_CHUNK 32
+#define PROBE_CHUNK 256
 
-static void ring2_worker(void *arg, int t)
+/* One probe of ring 2: the stay of close contact c at place g, clipped to [lo, hi). */
+typedef struct task {
+    uint32_t g, lo, hi, c;
+} task;
+
+/* Ring 2, step 1: every stay of every close contact that overlaps its window [fe, W] by at least
+ * D becomes a task. The stays sit at random positions: prefetch a chunk's starts and ends before
+ * testing them (the misses then overlap). */
+static void ring2_collect(void *arg, int t)
 {
     run_job *J = arg;
     const zn_trace_index *ix = J->ix;
-    const uint32_t *A = ix->A, *B = ix->B, *P = ix->P;
+    const uint32_t *A = ix->A, *B = ix->B;
+    uint32_t D = J->D;
+    size_t cap = 0, n = 0;
+    task *v = NULL;
+    for (;;) {
+        size_t i0 = atomic_fetch_add(&J->next, RING2_CHUNK);
+        if (i0 >= J->ncm)
+            break;
+        size_t i1 = i0 + RING2_CHUNK < J->ncm ? i0 + RING2_CHUNK : J->ncm;
+        for (size_t i = i0; i < i1; i++)
+            for (uint32_t k = ix->person_off[J->cm[i].c]; k < ix->person_off[J->cm[i].c + 1]; k++) {
+                __builtin_prefetch(&A[ix->person_pos[k]]);
+                __builtin_prefetch(&B[ix->person_pos[k]]);
+            }
+        for (size_t i = i0; i < i1; i++) {
+            const cmember *m = &J->cm[i];
+            for (uint32_t k = ix->person_off[m->c]; k < ix->person_off[m->c + 1]; k++) {
+                uint32_t pos = ix->person_pos[k];
+                uint32_t lo = A[pos] > m->fe ? A[pos] : m->fe;
+                uint32_t hi = B[pos] < m->w ? B[pos] : m->w;
+                if (hi <= lo || hi - lo < D)
+                    continue;
+                if (n == cap) {
+                    size_t c2 = cap ? cap * 2 : 4096;
+                    task *nv = realloc(v, c2 * sizeof *nv);
+                    if (!nv) {
+                        atomic_store(&J->failed, 1);
+                        free(v);
+                        return;
+                    }
+                    v = nv;
+                    cap = c2;
+                }
+                v[n++] = (task){zn__tr_place_of(ix, pos), lo, hi, m->c};
+            }
+        }
+    }
+    J->tasks[t] = v;
+    J->ntasks[t] = n;
+}
+
+/* Ring 2, step 2: the tasks in place order (a place's stays stay in cache across its probes);
+ * each thread keeps its own best[] (merged by max afterwards). */
+static void ring2_probe(void *arg, int t)
+{
+    run_job *J = arg;
+    const zn_trace_index *ix = J->ix;
+    const uint32_t *A = ix->A, *P = ix->P;
     const uint64_t *excl = J->excl;
     uint32_t D = J->D;
     uint64_t *best = calloc(ix->npersons ? ix->npersons : 1, sizeof *best);
@@ -336,39 +396,54 @@ static void ring2_worker(void *arg, int t)
     }
     u32vec cand = {0};
     for (;;) {
-        size_t i0 = atomic_fetch_add(&J->next, RING2_CHUNK);
-        if (i0 >= J->ncm)
+        size_t i0 = atomic_fetch_add(&J->next, PROBE_CHUNK);
+        if (i0 >= J->nsorted)
             break;
-        size_t i1 = i0 + RING2_CHUNK < J->ncm ? i0 + RING2_CHUNK : J->ncm;
+        size_t i1 = i0 + PROBE_CHUNK < J->nsorted ? i0 + PROBE_CHUNK : J->nsorted;
         for (size_t i = i0; i < i1; i++) {
-            const cmember *m = &J->cm[i];
-            for (uint32_t k = ix->person_off[m->c]; k < ix->person_off[m->c + 1]; k++) {
-                uint32_t pos = ix->person_pos[k];
-                uint32_t lo = A[pos] > m->fe ? A[pos] : m->fe;
-                uint32_t hi = B[pos] < m->w ? B[pos] : m->w;
-                if (hi <= lo || hi - lo < D)
+            const task *tk = &J->sorted[i];
+            cand.n = 0;
+            if (probe(ix, tk->g, tk->lo, tk->hi, D, &cand)) {
+                atomic_store(&J->failed, 1);
+                free(cand.v);
+                return;
+            }
+            for (size_t x = 0; x < cand.n; x++) {
+                uint32_t j = cand.v[x];
+                uint32_t q = P[j];
+                if (excl[q >> 6] >> (q & 63) & 1)
                     continue;
-                uint32_t g = zn__tr_place_of(ix, pos);
-                cand.n = 0;
-                if (probe(ix, g, lo, hi, D, &cand)) {
-                    atomic_store(&J->failed, 1);
-                    free(cand.v);
-                    return;
-                }
-                for (size_t x = 0; x < cand.n; x++) {
-                    uint32_t j = cand.v[x];
-                    uint32_t q = P[j];
-                    if (excl[q >> 6] >> (q & 63) & 1)
-                        continue;
-                    uint32_t s = A[j] > lo ? A[j] : lo;
-                    uint64_t key = ~(((uint64_t)s << 32) | m->c);
-                    if (key > best[q])
-                        best[q] = key;
-                }
+                uint32_t s = A[j] > tk->lo ? A[j] : tk->lo;
+                uint64_t key = ~(((uint64_t)s << 32) | tk->c);
+                if (key > best[q])
+                    best[q] = key;
             }
         }
     }
     free(cand.v);
+}
+
+/* Stable LSD radix sort of tasks by place (11-bit digits). Returns the array holding the result. */
+static task *sort_tasks(task *a, task *tmp, size_t n, uint32_t nplaces)
+{
+    size_t cnt[2048];
+    for (int shift = 0; shift < 32 && (nplaces >> shift); shift += 11) {
+        memset(cnt, 0, sizeof cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[(a[i].g >> shift) & 2047]++;
+        size_t sum = 0;
+        for (int d = 0; d < 2048; d++) {
+            size_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[cnt[(a[i].g >> shift) & 2047]++] = a[i];
+        task *sw = a;
+        a = tmp;
+        tmp = sw;
+    }
+    return a;
 }
 
 void zn_trace_result_fini(zn_trace_result *res)
@@ -505,12 +580,46 @@ zn_status zn__tr_run(const zn_trace_index *ix, const zn_trace_case *cases, size_
         goto out;
     }
     int T2 = ncm >= (size_t)T * RING2_CHUNK ? T : 1;
+    task *tasks[ZN__TR_MAX_THREADS] = {0};
+    size_t ntasks[ZN__TR_MAX_THREADS] = {0};
     J.cm = cm;
     J.ncm = ncm;
     J.excl = excl;
     J.best = best;
+    J.tasks = tasks;
+    J.ntasks = ntasks;
     atomic_store(&J.next, 0);
-    zn__tr_parallel(T2, ring2_worker, &J);
+    zn__tr_parallel(T2, ring2_collect, &J);
+    size_t ntask = 0;
+    for (int t = 0; t < T2; t++)
+        ntask += ntasks[t];
+    task *all = NULL, *tmp = NULL;
+    if (!atomic_load(&J.failed)) {
+        all = malloc((ntask ? ntask : 1) * sizeof *all);
+        tmp = malloc((ntask ? ntask : 1) * sizeof *tmp);
+    }
+    if (all && tmp) {
+        size_t k = 0;
+        for (int t = 0; t < T2; t++) {
+            if (ntasks[t])
+                memcpy(all + k, tasks[t], ntasks[t] * sizeof *all);
+            k += ntasks[t];
+        }
+    }
+    for (int t = 0; t < T2; t++)
+        free(tasks[t]);
+    if (!all || !tmp) {
+        free(all);
+        free(tmp);
+        goto nomem;
+    }
+    J.sorted = sort_tasks(all, tmp, ntask, ix->nplaces);
+    J.nsorted = ntask;
+    T2 = ntask >= (size_t)T * PROBE_CHUNK ? T : 1;
+    atomic_store(&J.next, 0);
+    zn__tr_parallel(T2, ring2_probe, &J);
+    free(all);
+    free(tmp);
     if (atomic_load(&J.failed))
         goto nomem;
     uint64_t *b0 = best[0];
