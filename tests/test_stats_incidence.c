@@ -151,6 +151,16 @@ static void test_series_csv(void **state)
     assert_int_equal(s[0].n_negative, 1);
     zn_series_free(s, n);
 
+    /* since/until on a cumulative series: differenced first, then cut (day 2020-01-22 gets 6 - 2) */
+    c2.since = "2020-01-22";
+    c2.until = "20200123";
+    assert_int_equal(zn_series_read_csv(path, &c2, &s, &n, &e), ZN_OK);
+    assert_int_equal(s[0].n, 2);
+    assert_double_near(s[0].value[0], 4, 0);
+    assert_double_near(s[0].value[1], 0, 0);
+    assert_string_equal(s[0].label[0], "2020-01-22");
+    zn_series_free(s, n);
+
     const char *bad = "date,I\n2020-01-01,3\n2020-02-30,1\n";
     path = zn_test_write_file("bad.csv", bad, strlen(bad));
     assert_int_equal(zn_series_read_csv(path, NULL, &s, &n, &e), ZN_EPARSE);

@@ -17,7 +17,7 @@ static void usage(FILE *f)
             "usage: zhinao rt --incidence FILE [--si-mean 2.6 --si-sd 1.5 | --si-distr FILE] [--window 7]\n"
             "                 [--mean-prior 5] [--std-prior 5] [--json | --csv | --summary]\n"
             "                 [--time-col COL] [--count COL[,COL...]] [--group COL] [--filter COL=VAL[;...]]\n"
-            "                 [--skip-empty COL] [--cumulative [--negative forward|back|clamp]]\n"
+            "                 [--skip-empty COL] [--since T] [--until T] [--cumulative [--negative forward|back|clamp]]\n"
             "                 [--project DAYS [--sims 1000] [--seed 1] [--level 0.95]]\n\n"
             "Estimate the instantaneous reproduction number on sliding windows ending on each day, by\n"
             "the method of Cori et al. (2013) exactly as R EpiEstim 2.2.4's estimate_R (parametric or\n"
@@ -33,7 +33,10 @@ static void usage(FILE *f)
             "is carried forward to the next days by default; see docs/stats.md).\n"
             "--si-distr FILE: CSV with a header, one row per day 0, 1, 2...; the last column is the\n"
             "probability (w_0 must be 0).\n"
-            "--summary prints one line per series: the last window's Rt and 95%% interval.\n"
+            "--summary prints one tab-separated line per series: cases; Rt of the first window with\n"
+            "enough cases (EpiEstim's minimum for a posterior CV of 0.3: 11 with the default prior);\n"
+            "the end of the first window whose 97.5%% quantile is below 1; Rt of the last window with\n"
+            "enough cases. --since DATE / --until DATE keep only that period of the file.\n"
             "--project DAYS adds a renewal-equation projection with R from the last window's posterior\n"
             "(simulated: --sims trajectories, --seed, --level interval).\n");
 }
@@ -165,6 +168,10 @@ int zn_cmd_rt(int argc, char **argv)
                 spec.filter = v;
             else if (!strcmp(a, "--skip-empty"))
                 spec.skip_empty_col = v;
+            else if (!strcmp(a, "--since"))
+                spec.since = v;
+            else if (!strcmp(a, "--until"))
+                spec.until = v;
             else if (!strcmp(a, "--negative")) {
                 if (!strcmp(v, "forward"))
                     spec.policy = ZN_DIFF_CARRY_FORWARD;
@@ -230,8 +237,7 @@ int zn_cmd_rt(int argc, char **argv)
         json_object_set_new(jroot, "series", jarr);
     }
     if (fmt == OUT_SUMMARY)
-        printf("%-16s %-10s %5s %8s %8s %8s %8s %s\n", "series", "end", "days", "cases", "Rt", "lo95", "hi95",
-               "windows>1");
+        printf("series\tcases\tfirst Rt (window end, 95%% CrI)\tRt < 1 from\tlast Rt (window end, 95%% CrI)\n");
     if (fmt == OUT_CSV) {
         printf("%st_start,t_end,Mean(R),Std(R)", spec.group_col ? "group," : "");
         for (int q = 0; q < ZN_RT_NQ; q++)
@@ -264,14 +270,31 @@ int zn_cmd_rt(int argc, char **argv)
         for (size_t i = 0; i < s->n; i++)
             total += s->value[i];
         if (fmt == OUT_SUMMARY) {
-            size_t above = 0, est = 0;
-            for (size_t i = 0; i < res.n_rows; i++)
-                if (!isnan(res.rows[i].mean)) {
-                    est++;
-                    above += res.rows[i].mean > 1;
-                }
-            printf("%-16s %-10s %5zu %8.0f %8.3f %8.3f %8.3f %zu/%zu\n", gname, s->label[s->n - 1], s->n, total,
-                   last->mean, last->q[0], last->q[6], above, est);
+            /* windows with at least EpiEstim's minimum number of cases for a posterior CV of 0.3:
+             * ceiling(1/0.3^2 - a_prior) */
+            double a_prior = (cfg.mean_prior / cfg.std_prior) * (cfg.mean_prior / cfg.std_prior);
+            double min_cases = ceil(1 / 0.09 - a_prior);
+            const zn_rt_row *early = NULL, *late = NULL, *below = NULL;
+            for (size_t i = 0; i < res.n_rows; i++) {
+                const zn_rt_row *r = &res.rows[i];
+                if (isnan(r->mean) || r->shape - a_prior < min_cases)
+                    continue;
+                if (!early)
+                    early = r;
+                late = r;
+                if (!below && r->q[6] < 1)
+                    below = r;
+            }
+            char e[96] = "-", b[32] = "-", l[96] = "-";
+            if (early)
+                snprintf(e, sizeof e, "%s %.2f [%.2f, %.2f]", s->is_daily ? s->label[early->t_end - 1] : "", early->mean,
+                         early->q[0], early->q[6]);
+            if (below)
+                snprintf(b, sizeof b, "%s", s->is_daily ? s->label[below->t_end - 1] : "");
+            if (late)
+                snprintf(l, sizeof l, "%s %.2f [%.2f, %.2f]", s->is_daily ? s->label[late->t_end - 1] : "", late->mean,
+                         late->q[0], late->q[6]);
+            printf("%s\t%.0f\t%s\t%s\t%s\n", gname, total, e, b, l);
         } else if (fmt == OUT_TEXT) {
             if (s->group || k > 0)
                 printf("%s# %s%s\n", k ? "\n" : "", gname, s->n_negative ? " (negative days corrected)" : "");

@@ -16,7 +16,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: zhinao warn --method METHOD --series FILE [--from T] [--json | --csv | --alarms]\n"
             "                   [method options] [--time-col COL] [--count COL[,COL...]] [--group COL]\n"
-            "                   [--filter COL=VAL[;...]] [--skip-empty COL] [--cumulative]\n\n"
+            "                   [--filter COL=VAL[;...]] [--skip-empty COL] [--since T] [--until T] [--cumulative]\n\n"
             "Run an outbreak detector on count series and print, for each evaluated period, the count,\n"
             "the upper bound and the alarm (1, 0 or NA), as R surveillance 1.20.3 does:\n"
             "  ears-c1, ears-c2, ears-c3   earsC        --baseline 7 --alpha 0.001 --min-sigma 0\n"
@@ -137,6 +137,10 @@ int zn_cmd_warn(int argc, char **argv)
                 spec.filter = v;
             else if (!strcmp(a, "--skip-empty"))
                 spec.skip_empty_col = v;
+            else if (!strcmp(a, "--since"))
+                spec.since = v;
+            else if (!strcmp(a, "--until"))
+                spec.until = v;
             else {
                 fprintf(stderr, "zhinao warn: unknown option '%s'\n", a);
                 return 2;

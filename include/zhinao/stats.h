@@ -15,6 +15,8 @@
  * EpiEstim and surveillance print are 1-based and are kept 1-based in zn_rt_row (t_start, t_end) so
  * tables can be compared line by line. Distributions, quantiles, special functions and least
  * squares come from GSL (libgsl); see docs/stats.md for the formulas and their sources.
+ * GSL's default error handler aborts the process: the functions here switch it off
+ * (gsl_set_error_handler_off, process-wide) and report failures through their return codes.
  */
 #ifndef ZHINAO_STATS_H
 #define ZHINAO_STATS_H
@@ -127,7 +129,8 @@ typedef struct zn_rt_row {
     size_t t_start, t_end; /* 1-based, inclusive */
     double shape, scale;   /* gamma posterior of R: a_prior + sum I, 1/(1/b_prior + sum Lambda) */
     double mean, sd;       /* shape*scale, sqrt(shape)*scale */
-    double q[ZN_RT_NQ];    /* posterior quantiles at zn_rt_quantile_p (gsl_cdf_gamma_Pinv) */
+    double q[ZN_RT_NQ];    /* posterior quantiles at zn_rt_quantile_p (gsl_cdf_gamma_Pinv; bisection on
+                              gsl_cdf_gamma_P where GSL's inversion does not converge, shapes >~ 1e5) */
     /* All of the above but t_start/t_end are NAN when the window ends at or before the mean of the
      * serial interval (t_end <= sum k w_k), as EpiEstim returns NA there. */
 } zn_rt_row;
@@ -362,6 +365,8 @@ typedef struct zn_series_spec {
     const char *group_col;  /* NULL: one series of all rows */
     const char *filter;     /* NULL or "col=value[;col=value...]" (all must hold) */
     const char *skip_empty_col; /* NULL or a column whose blank rows are skipped */
+    const char *since;      /* NULL or the first time kept (a date or an integer, as the column) */
+    const char *until;      /* NULL or the last time kept */
     int cumulative;         /* values are cumulative: difference them (gaps carry the last value) */
     zn_diff_policy policy;  /* for cumulative */
 } zn_series_spec;

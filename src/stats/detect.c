@@ -44,6 +44,7 @@ void zn_ears_params_default(zn_ears_params *p, zn_ears_method m)
 zn_status zn_ears(const double *x, size_t n, size_t first, const zn_ears_params *p, double *ub, int *alarm,
                   zn_error *err)
 {
+    zn__gsl_quiet();
     if (!x || !p || !ub || !alarm)
         return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
     size_t B = p->baseline;
@@ -113,6 +114,7 @@ void zn_cusum_params_default(zn_cusum_params *p)
 zn_status zn_cusum(const double *x, size_t n, size_t first, const zn_cusum_params *p, double *ub, int *alarm,
                    double *cusum, zn_error *err)
 {
+    zn__gsl_quiet();
     if (!x || !p || !ub || !alarm)
         return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
     double m = p->m;
@@ -198,6 +200,7 @@ static int64_t same_date_years_before(int64_t d, size_t years)
 zn_status zn_cidars(const double *x, size_t n, int64_t day0, const zn_cidars_params *p, double *ub, int *alarm,
                     zn_error *err)
 {
+    zn__gsl_quiet();
     if (!x || !p || !ub || !alarm)
         return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
     if (p->block == 0 || p->years == 0)

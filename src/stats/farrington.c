@@ -204,6 +204,7 @@ static int blocks(int *fac, size_t n, size_t k, size_t b, size_t w, size_t freq,
 zn_status zn_farrington(const double *x, size_t n, size_t first, const zn_farrington_params *p, double *ub,
                         int *alarm, zn_error *err)
 {
+    zn__gsl_quiet();
     if (!x || !p || !ub || !alarm)
         return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
     if (p->freq == 0 || p->b == 0)

@@ -11,14 +11,18 @@
 
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
+#include <gsl/gsl_randist.h>
 
 #include "stats/stats_int.h"
 
 struct zn__glm_ws {
     size_t nmax;
-    double *A;   /* nmax x PMAX */
+    double *A;   /* nmax x PMAX: the centred and scaled design */
     double *b, *res, *eta, *mu, *w, *z, *hat, *coefold;
+    unsigned char *nz; /* nmax x PMAX: indices of the non-zero columns of each row */
+    unsigned char *nnz; /* nmax: their number */
     double tau[ZN__GLM_PMAX], x[ZN__GLM_PMAX];
 };
 
@@ -29,8 +33,10 @@ zn__glm_ws *zn__glm_ws_new(size_t nmax)
         return NULL;
     ws->nmax = nmax;
     ws->A = malloc(nmax * ZN__GLM_PMAX * sizeof(double));
+    ws->nz = malloc((nmax ? nmax : 1) * ZN__GLM_PMAX);
+    ws->nnz = malloc(nmax ? nmax : 1);
     double **v[] = {&ws->b, &ws->res, &ws->eta, &ws->mu, &ws->w, &ws->z, &ws->hat};
-    int ok = ws->A != NULL;
+    int ok = ws->A && ws->nz && ws->nnz;
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         *v[i] = malloc((nmax ? nmax : 1) * sizeof(double));
         ok = ok && *v[i];
@@ -47,6 +53,8 @@ void zn__glm_ws_free(zn__glm_ws *ws)
     if (!ws)
         return;
     free(ws->A);
+    free(ws->nz);
+    free(ws->nnz);
     free(ws->b);
     free(ws->res);
     free(ws->eta);
@@ -74,33 +82,41 @@ static double deviance(const double *y, const double *mu, const double *wt, size
     return d;
 }
 
-/* Weighted least squares of z on X with sqrt-weights w: coefficients into ws->x, QR left in ws->A.
- * Returns -1 when rank deficient (R's Cdqrls tolerance, 1e-11 relative to the column norm). */
-static int wls(zn__glm_ws *ws, const double *X, size_t n, size_t p)
+/* Weighted least squares of z on the transformed design Xt (in ws->A) with weights w^2, by the
+ * normal equations and Cholesky (the columns are centred and scaled, so X'WX is well conditioned;
+ * the fitted values, and so every IRLS step, are those of R's QR solution to rounding).
+ * Coefficients into ws->x, the Cholesky factor into L. Returns -1 when not positive definite. */
+static int wls(zn__glm_ws *ws, size_t n, size_t p, double *L)
 {
-    for (size_t i = 0; i < n; i++) {
-        for (size_t j = 0; j < p; j++)
-            ws->A[i * p + j] = X[i * p + j] * ws->w[i];
-        ws->b[i] = ws->z[i] * ws->w[i];
+    double rhs[ZN__GLM_PMAX] = {0};
+    memset(L, 0, p * p * sizeof *L);
+    for (size_t i = 0; i < n; i++) { /* rows are sparse (indicator columns): skip zeros */
+        const double *x = ws->A + i * p;
+        const unsigned char *nz = ws->nz + i * ZN__GLM_PMAX;
+        size_t m = ws->nnz[i];
+        double wi = ws->w[i] * ws->w[i], zi = ws->z[i] * wi;
+        for (size_t u = 0; u < m; u++) {
+            size_t a = nz[u];
+            double xa = x[a] * wi;
+            for (size_t v = 0; v <= u; v++)
+                L[a * p + nz[v]] += xa * x[nz[v]];
+            rhs[a] += x[a] * zi;
+        }
     }
-    double cn[ZN__GLM_PMAX];
-    for (size_t j = 0; j < p; j++) {
-        double s = 0;
-        for (size_t i = 0; i < n; i++)
-            s += ws->A[i * p + j] * ws->A[i * p + j];
-        cn[j] = sqrt(s);
-    }
-    gsl_matrix_view A = gsl_matrix_view_array(ws->A, n, p);
-    gsl_vector_view tau = gsl_vector_view_array(ws->tau, p);
-    gsl_vector_view b = gsl_vector_view_array(ws->b, n);
-    gsl_vector_view x = gsl_vector_view_array(ws->x, p);
-    gsl_vector_view res = gsl_vector_view_array(ws->res, n);
-    if (gsl_linalg_QR_decomp(&A.matrix, &tau.vector))
+    for (size_t a = 0; a < p; a++)
+        for (size_t c = a + 1; c < p; c++)
+            L[a * p + c] = L[c * p + a];
+    double d0[ZN__GLM_PMAX];
+    for (size_t a = 0; a < p; a++)
+        d0[a] = L[a * p + a];
+    gsl_matrix_view Lv = gsl_matrix_view_array(L, p, p);
+    if (gsl_linalg_cholesky_decomp1(&Lv.matrix))
         return -1;
-    for (size_t j = 0; j < p; j++)
-        if (!(fabs(ws->A[j * p + j]) > 1e-11 * (cn[j] > 0 ? cn[j] : 1)))
+    for (size_t a = 0; a < p; a++) /* pivot collapse = (near) collinear column */
+        if (!(L[a * p + a] * L[a * p + a] > 1e-11 * d0[a]))
             return -1;
-    if (gsl_linalg_QR_lssolve(&A.matrix, &tau.vector, &b.vector, &x.vector, &res.vector))
+    gsl_vector_view bv = gsl_vector_view_array(rhs, p), xv = gsl_vector_view_array(ws->x, p);
+    if (gsl_linalg_cholesky_solve(&Lv.matrix, &bv.vector, &xv.vector))
         return -1;
     return 0;
 }
@@ -113,6 +129,43 @@ int zn__glm_fit(zn__glm_ws *ws, const double *X, const double *y, const double *
         return -1;
     g->n = n;
     g->p = p;
+    /* centre and scale the columns after the intercept (column 0 must be the intercept) */
+    for (size_t j = 0; j < p; j++) {
+        double c = 0, ss = 0;
+        int indicator = 1; /* 0/1 columns (and the intercept) are left as they are: keeps rows sparse */
+        for (size_t i = 0; i < n && indicator; i++)
+            indicator = X[i * p + j] == 0 || X[i * p + j] == 1;
+        if (indicator) {
+            g->center[j] = 0;
+            g->scale[j] = 1;
+            for (size_t i = 0; i < n; i++)
+                ws->A[i * p + j] = X[i * p + j];
+            continue;
+        }
+        if (j > 0) {
+            for (size_t i = 0; i < n; i++)
+                c += X[i * p + j];
+            c /= (double)n;
+        }
+        for (size_t i = 0; i < n; i++)
+            ss += (X[i * p + j] - c) * (X[i * p + j] - c);
+        double sc = sqrt(ss / (double)n);
+        if (!(sc > 0))
+            return -1; /* constant column besides the intercept: rank deficient */
+        g->center[j] = c;
+        g->scale[j] = sc;
+        for (size_t i = 0; i < n; i++)
+            ws->A[i * p + j] = (X[i * p + j] - c) / sc;
+    }
+    const double *Xt = ws->A;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char m = 0;
+        for (size_t a = 0; a < p; a++)
+            if (Xt[i * p + a] != 0)
+                ws->nz[i * ZN__GLM_PMAX + m++] = (unsigned char)a;
+        ws->nnz[i] = m;
+    }
+    double L[ZN__GLM_PMAX * ZN__GLM_PMAX];
     double *eta = ws->eta, *mu = ws->mu;
     double start[ZN__GLM_PMAX] = {0}, coefold[ZN__GLM_PMAX];
     int have_old = 0;
@@ -128,7 +181,7 @@ int zn__glm_fit(zn__glm_ws *ws, const double *X, const double *y, const double *
             ws->z[i] = eta[i] + (y[i] - mu[i]) / me;
             ws->w[i] = sqrt((prior ? prior[i] : 1.0) * me * me / mu[i]);
         }
-        if (wls(ws, X, n, p))
+        if (wls(ws, n, p, L))
             return -1;
         for (size_t j = 0; j < p; j++) {
             if (!isfinite(ws->x[j]))
@@ -137,8 +190,10 @@ int zn__glm_fit(zn__glm_ws *ws, const double *X, const double *y, const double *
         }
         for (size_t i = 0; i < n; i++) {
             double e = 0;
-            for (size_t j = 0; j < p; j++)
-                e += X[i * p + j] * start[j];
+            for (size_t u = 0; u < ws->nnz[i]; u++) {
+                size_t j = ws->nz[i * ZN__GLM_PMAX + u];
+                e += Xt[i * p + j] * start[j];
+            }
             eta[i] = e;
             mu[i] = linkinv(e);
         }
@@ -152,7 +207,7 @@ int zn__glm_fit(zn__glm_ws *ws, const double *X, const double *y, const double *
             for (size_t i = 0; i < n; i++) {
                 double e = 0;
                 for (size_t j = 0; j < p; j++)
-                    e += X[i * p + j] * start[j];
+                    e += Xt[i * p + j] * start[j];
                 eta[i] = e;
                 mu[i] = linkinv(e);
             }
@@ -168,34 +223,26 @@ int zn__glm_fit(zn__glm_ws *ws, const double *X, const double *y, const double *
     }
     g->converged = conv;
     memcpy(g->beta, start, p * sizeof(double));
-    /* (R'R)^-1 from the QR of the last iteration: Rinv Rinv' */
-    double Rinv[ZN__GLM_PMAX * ZN__GLM_PMAX];
-    memset(Rinv, 0, sizeof Rinv);
-    for (size_t i = 0; i < p; i++)
-        for (size_t j = i; j < p; j++)
-            Rinv[i * p + j] = ws->A[i * p + j];
-    gsl_matrix_view Rv = gsl_matrix_view_array(Rinv, p, p);
-    if (gsl_linalg_tri_invert(CblasUpper, CblasNonUnit, &Rv.matrix))
+    /* (X'WX)^-1 with the weights of the last iteration, in the transformed parametrisation */
+    gsl_matrix_view Lv = gsl_matrix_view_array(L, p, p);
+    if (gsl_linalg_cholesky_invert(&Lv.matrix))
         return -1;
-    for (size_t i = 0; i < p; i++)
-        for (size_t j = 0; j < p; j++) {
-            double s = 0;
-            for (size_t k = (i > j ? i : j); k < p; k++)
-                s += Rinv[i * p + k] * Rinv[j * p + k];
-            g->cov_unscaled[i * p + j] = s;
-        }
+    memcpy(g->cov_unscaled, L, p * p * sizeof *L);
     /* residuals (y - mu)/mu.eta(eta) with the final eta; weights w^2 of the last iteration */
     double ss = 0;
     for (size_t i = 0; i < n; i++) {
         double r = (y[i] - mu[i]) / linkinv(eta[i]);
         ss += ws->w[i] * ws->w[i] * r * r;
         /* hat value: w_i^2 x_i' C x_i */
+        const double *x = Xt + i * p;
+        const unsigned char *nz = ws->nz + i * ZN__GLM_PMAX;
+        size_t m = ws->nnz[i];
         double q = 0;
-        for (size_t a = 0; a < p; a++) {
+        for (size_t u = 0; u < m; u++) {
             double t = 0;
-            for (size_t b = 0; b < p; b++)
-                t += g->cov_unscaled[a * p + b] * X[i * p + b];
-            q += X[i * p + a] * t;
+            for (size_t v = 0; v < m; v++)
+                t += g->cov_unscaled[nz[u] * p + nz[v]] * x[nz[v]];
+            q += x[nz[u]] * t;
         }
         ws->hat[i] = ws->w[i] * ws->w[i] * q;
     }
@@ -208,13 +255,16 @@ int zn__glm_fit(zn__glm_ws *ws, const double *X, const double *y, const double *
 void zn__glm_predict(const zn__glm *g, const double *x0, double dispersion, double *eta, double *se_eta)
 {
     size_t p = g->p;
+    double xt[ZN__GLM_PMAX];
+    for (size_t a = 0; a < p; a++)
+        xt[a] = (x0[a] - g->center[a]) / g->scale[a];
     double e = 0, q = 0;
     for (size_t a = 0; a < p; a++) {
-        e += x0[a] * g->beta[a];
+        e += xt[a] * g->beta[a];
         double t = 0;
         for (size_t b = 0; b < p; b++)
-            t += g->cov_unscaled[a * p + b] * x0[b];
-        q += x0[a] * t;
+            t += g->cov_unscaled[a * p + b] * xt[b];
+        q += xt[a] * t;
     }
     *eta = e;
     *se_eta = sqrt(q * dispersion);
@@ -291,6 +341,52 @@ double zn__qpois(double p, double lambda)
 {
     double par[1] = {lambda};
     return qdiscrete(p, lambda, sqrt(lambda), cdf_pois, par);
+}
+
+void zn__gsl_quiet(void)
+{
+    gsl_set_error_handler_off();
+}
+
+/* Newton steps on gsl_cdf_gamma_P from the Wilson-Hilferty approximation, safeguarded by a
+ * bisection bracket; stops when a step is below 1e-9 of x (the next would be below ~1e-16). */
+static double qgamma_newton(double p, double shape, double scale)
+{
+    double mean = shape * scale, sd = sqrt(shape) * scale;
+    double lo = mean - 40 * sd, hi = mean + 40 * sd;
+    if (lo < 0)
+        lo = 0;
+    double c = 1 / (9 * shape), zq = gsl_cdf_ugaussian_Pinv(p);
+    double v = 1 - c + zq * sqrt(c);
+    double x = mean * v * v * v;
+    if (!(x > lo && x < hi))
+        x = 0.5 * (lo + hi);
+    for (int i = 0; i < 200; i++) {
+        double f = gsl_cdf_gamma_P(x, shape, scale) - p;
+        if (f == 0)
+            return x;
+        if (f < 0)
+            lo = x;
+        else
+            hi = x;
+        double d = gsl_ran_gamma_pdf(x, shape, scale);
+        double nx = d > 0 ? x - f / d : NAN;
+        int newton = nx > lo && nx < hi;
+        if (!newton)
+            nx = 0.5 * (lo + hi);
+        if ((newton && fabs(nx - x) <= 1e-9 * x) || hi - lo <= 1e-15 * hi)
+            return nx;
+        x = nx;
+    }
+    return x;
+}
+
+double zn__qgamma(double p, double shape, double scale)
+{
+    if (shape >= 10 && p > 0 && p < 1) /* the approximation is close: 2 to 3 CDF evaluations */
+        return qgamma_newton(p, shape, scale);
+    double x = gsl_cdf_gamma_Pinv(p, shape, scale);
+    return isfinite(x) ? x : qgamma_newton(p, shape, scale);
 }
 
 void zn__mean_sd(const double *x, size_t n, double *mean, double *sd)

@@ -86,6 +86,7 @@ zn_status zn_moving_average(const double *x, size_t n, size_t w, zn_smooth_align
 
 zn_status zn_doubling_time(const double *x, size_t n, size_t first, size_t len, zn_doubling *out, zn_error *err)
 {
+    zn__gsl_quiet();
     if (!x || !out)
         return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
     memset(out, 0, sizeof *out);

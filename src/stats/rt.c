@@ -33,6 +33,7 @@ static double pgamma0(double x, double shape, double scale)
 
 zn_status zn_si_discretise(double si_mean, double si_sd, size_t n, double *out, zn_error *err)
 {
+    zn__gsl_quiet();
     if (!(si_mean > 1))
         return zn_error_set(err, ZN_EINVAL, NULL, 0, "si_mean", "the mean serial interval must be > 1 (got %g)", si_mean);
     if (!(si_sd > 0))
@@ -77,6 +78,7 @@ static zn_status check_windows(const zn_rt_config *cfg, size_t T, zn_error *err)
 zn_status zn_rt_estimate(const double *incid, size_t T, const double *si, size_t n_si, const zn_rt_config *cfg_in,
                          zn_rt_result *out, zn_error *err)
 {
+    zn__gsl_quiet();
     if (!out)
         return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "out is NULL");
     memset(out, 0, sizeof *out);
@@ -180,7 +182,7 @@ zn_status zn_rt_estimate(const double *incid, size_t T, const double *si, size_t
         r->mean = r->shape * r->scale;
         r->sd = sqrt(r->shape) * r->scale;
         for (int q = 0; q < ZN_RT_NQ; q++)
-            r->q[q] = gsl_cdf_gamma_Pinv(zn_rt_quantile_p[q], r->shape, r->scale);
+            r->q[q] = zn__qgamma(zn_rt_quantile_p[q], r->shape, r->scale);
     }
     free(I);
     return ZN_OK;
@@ -189,6 +191,7 @@ zn_status zn_rt_estimate(const double *incid, size_t T, const double *si, size_t
 zn_status zn_rt_estimate_parametric(const double *incid, size_t T, double si_mean, double si_sd,
                                     const zn_rt_config *cfg, zn_rt_result *out, zn_error *err)
 {
+    zn__gsl_quiet();
     if (out)
         memset(out, 0, sizeof *out);
     if (T < 1)
@@ -230,6 +233,7 @@ zn_status zn_rt_project(const double *incid, size_t T, const double *si, size_t 
                         size_t horizon, size_t n_sims, double level, unsigned long seed, zn_projection *out,
                         zn_error *err)
 {
+    zn__gsl_quiet();
     if (!out)
         return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "out is NULL");
     memset(out, 0, sizeof *out);

@@ -353,6 +353,21 @@ zn_status zn_series_read_csv(const char *path, const zn_series_spec *spec_in, zn
         }
     }
     /* pass 1: parse rows, find the time range and the groups */
+    int64_t since = INT64_MIN, until = INT64_MAX;
+    const char *lim[2] = {spec.since, spec.until};
+    int64_t *limv[2] = {&since, &until};
+    for (int i = 0; i < 2; i++) {
+        if (!lim[i])
+            continue;
+        double d;
+        if (parse_date(lim[i], limv[i]) && (parse_number(lim[i], &d) || d != floor(d))) {
+            st = zn_error_set(err, ZN_EINVAL, NULL, 0, i ? "until" : "since", "bad time '%s'", lim[i]);
+            free(flist);
+            goto fail;
+        } else if (parse_date(lim[i], limv[i])) {
+            *limv[i] = (int64_t)d;
+        }
+    }
     int is_date = -1;
     int64_t tmin = INT64_MAX, tmax = INT64_MIN;
     int64_t *tv = malloc((t.nrow ? t.nrow : 1) * sizeof *tv);
@@ -397,6 +412,8 @@ zn_status zn_series_read_csv(const char *path, const zn_series_spec *spec_in, zn
             }
             day = (int64_t)d;
         }
+        if (day > until || (day < since && !spec.cumulative)) /* cumulative: trimmed after differencing */
+            continue;
         double sum = 0;
         int any = 0;
         for (size_t v = 0; v < nv; v++) {
@@ -508,6 +525,19 @@ zn_status zn_series_read_csv(const char *path, const zn_series_spec *spec_in, zn
             for (size_t i = 0; i < len; i++) /* a period with no row is a period with no case */
                 if (isnan(s->value[i]))
                     s->value[i] = 0;
+        }
+    }
+    if (spec.cumulative && since > tmin) { /* drop the days before `since`, now differenced */
+        size_t cut = since - tmin > (int64_t)len ? len : (size_t)(since - tmin);
+        for (size_t k = 0; k < ng; k++) {
+            zn_series *z = &ss[k];
+            for (size_t i = 0; i < cut; i++)
+                free(z->label[i]);
+            memmove(z->value, z->value + cut, (len - cut) * sizeof *z->value);
+            memmove(z->label, z->label + cut, (len - cut) * sizeof *z->label);
+            z->n = len - cut;
+            if (is_date == 1)
+                z->day0 += (int64_t)cut;
         }
     }
     free(tv);

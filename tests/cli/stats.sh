@@ -40,9 +40,14 @@ expect "non-negative" "$TMP/err"
 printf 'date,city,confirmed\n2020-01-20,A,1\n2020-01-21,A,3\n2020-01-22,A,2\n2020-01-23,A,6\n2020-01-20,B,0\n2020-01-23,B,5\n' > "$TMP/cum.csv"
 for i in $(seq 24 31); do echo "2020-01-$i,A,$((i - 17))" >> "$TMP/cum.csv"; echo "2020-01-$i,B,$((i - 18))" >> "$TMP/cum.csv"; done
 "$ZN" rt --incidence "$TMP/cum.csv" --group city --count confirmed --cumulative --si-mean 2.6 --si-sd 1.5 --summary > "$TMP/out"
-expect "series" "$TMP/out"
-expect "A                2020-01-31    12" "$TMP/out"
-expect "B                2020-01-31    12" "$TMP/out"
+expect "first Rt (window end, 95% CrI)" "$TMP/out"
+# totals equal the last cumulative values (14 and 13): the correction on 01-22 is carried forward
+grep -qP '^A\t14\t' "$TMP/out" || fail "A: expected 14 cases"
+grep -qP '^B\t13\t' "$TMP/out" || fail "B: expected 13 cases"
+"$ZN" rt --incidence "$TMP/cum.csv" --group city --count confirmed --cumulative --since 2020-01-23 \
+  --si-mean 2.6 --si-sd 1.5 --json > "$TMP/out"
+expect '"first": "2020-01-23"' "$TMP/out"
+expect '"cases": 11.0' "$TMP/out"   # A: 14 - (1 + 2 + 0) before 01-23 (the -1 of 01-22 is taken on 01-23)
 
 # warnings against surveillance (salmonella.agona, weeks 213..312)
 S="$D/salmonella_agona_input.csv"
