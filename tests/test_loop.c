@@ -290,6 +290,38 @@ static void test_templates(void **state)
     assert_string_equal(zn_loop_template_for(f->lp, "contact.new", NULL)->id, "epi.quarantine_transfer");
 }
 
+static void test_issue_event(void **state)
+{
+    fx *f = *state;
+    zn_error err;
+    zn_loop_task_spec base = {.instruction_id = f->instr, .subject_ref = "Z-3", .assignee_kind = "division",
+                              .assignee = "330106001001"};
+    zn_loop_act a = {.actor = "zone-module"};
+    int64_t ids[4];
+    size_t n;
+    /* a new sealed unit: a sealing task and a testing task */
+    assert_int_equal(zn_loop_issue_event(f->lp, "zone.sealed", &base, &a, ids, 4, &n, &err), ZN_OK);
+    assert_int_equal(n, 2);
+    zn_loop_task t;
+    assert_int_equal(zn_loop_task_get(f->lp, ids[0], &t, &err), ZN_OK);
+    assert_string_equal(t.template_id, "epi.seal_unit");
+    assert_string_equal(t.subject_kind, "zone");
+    assert_string_equal(t.subject_ref, "Z-3");
+    assert_int_equal(zn_loop_task_get(f->lp, ids[1], &t, &err), ZN_OK);
+    assert_string_equal(t.template_id, "epi.test_zone");
+    assert_int_equal(t.deadline, 1678070000 + 24 * 3600);
+    assert_int_equal(zn_loop_issue_event(f->lp, "contact.new", &base, &a, ids, 4, &n, &err), ZN_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(zn_loop_issue_event(f->lp, "moon.landing", &base, &a, ids, 4, &n, &err), ZN_ENOTFOUND);
+    /* all or nothing: a bad assignee issues none */
+    int64_t before, after;
+    assert_int_equal(zn_store_query_int64(f->st, "SELECT COUNT(*) FROM loop_task", &before, &err), ZN_OK);
+    base.assignee = "3301x";
+    assert_int_equal(zn_loop_issue_event(f->lp, "zone.sealed", &base, &a, ids, 4, &n, &err), ZN_EINVAL);
+    assert_int_equal(zn_store_query_int64(f->st, "SELECT COUNT(*) FROM loop_task", &after, &err), ZN_OK);
+    assert_int_equal(before, after);
+}
+
 static void test_templates_bad(void **state)
 {
     fx *f = *state;
@@ -461,6 +493,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_issue_and_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issue_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_issue_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_templates_bad, setup, teardown),
         cmocka_unit_test_setup_teardown(test_property_random_ops, setup, teardown),
     };

@@ -306,6 +306,17 @@ zn_status zn_loop_issue(zn_loop *lp, const zn_loop_task_spec *spec, const zn_loo
                         int64_t *task_id, int64_t *transfer_id, zn_error *err);
 
 /*
+ * The epidemic wiring: issue one task per template whose triggers contain `event`
+ * (data/templates/epidemic.json: "contact.new" → quarantine transfer; "zone.sealed" → seal the unit
+ * and test everyone; "alert.new" → verify the signal). `base` gives the instruction, subject and
+ * where / whom; its template_id is ignored. All tasks are issued in one transaction. ids (capacity
+ * max, may be NULL) receives the task ids (the originals when transferred), *n (may be NULL) their
+ * number. Errors: those of zn_loop_issue; ZN_ENOTFOUND when no template listens to `event`.
+ */
+zn_status zn_loop_issue_event(zn_loop *lp, const char *event, const zn_loop_task_spec *base, const zn_loop_act *act,
+                              int64_t *ids, size_t max, size_t *n, zn_error *err);
+
+/*
  * Move a task to `to` (received, in_progress, reported, verified, returned, closed, cancelled).
  * Checks the table (ZN_ESTATE naming from and to), hashes the evidence file, then appends the
  * history row, updates the task and its escalation schedule in one transaction. Closing a task

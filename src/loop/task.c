@@ -383,7 +383,8 @@ zn_status zn__issue_one(zn_loop *lp, const zn_loop_task_spec *spec, const zn_loo
     zn_stmt_bind_int64(s, 1, spec->instruction_id);
     bind_opt_int(s, 2, parent_id);
     zn_stmt_bind_text(s, 3, t->id);
-    zn_stmt_bind_text(s, 4, spec->title && *spec->title ? spec->title : t->name);
+    /* "" stands for the template's name (rows stay narrow for the metrics scan) */
+    zn_stmt_bind_text(s, 4, spec->title && *spec->title && strcmp(spec->title, t->name) ? spec->title : "");
     bind_opt_text(s, 5, spec->subject_kind && *spec->subject_kind ? spec->subject_kind : t->subject);
     bind_opt_text(s, 6, spec->subject_ref);
     zn_stmt_bind_text(s, 7, route->assignee_kind);
@@ -538,6 +539,36 @@ zn_status zn_loop_issue(zn_loop *lp, const zn_loop_task_spec *spec, const zn_loo
             *transfer_id = cid;
     }
     return finish(lp, rc, err);
+}
+
+zn_status zn_loop_issue_event(zn_loop *lp, const char *event, const zn_loop_task_spec *base, const zn_loop_act *act,
+                              int64_t *ids, size_t max, size_t *n, zn_error *err)
+{
+    if (n)
+        *n = 0;
+    if (!lp || !event || !base)
+        return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "zn_loop_issue_event: NULL argument");
+    size_t pos = 0, k = 0;
+    if (!zn_loop_template_for(lp, event, &pos))
+        return zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "event", "no template is triggered by '%s'", event);
+    zn_status rc = zn_store_begin(lp->st, err);
+    if (rc != ZN_OK)
+        return rc;
+    pos = 0;
+    const zn_loop_template *t;
+    while (rc == ZN_OK && (t = zn_loop_template_for(lp, event, &pos))) {
+        zn_loop_task_spec sp = *base;
+        sp.template_id = t->id;
+        int64_t id;
+        rc = zn_loop_issue(lp, &sp, act, &id, NULL, err);
+        if (rc == ZN_OK && ids && k < max)
+            ids[k] = id;
+        k += rc == ZN_OK;
+    }
+    rc = finish(lp, rc, err);
+    if (rc == ZN_OK && n)
+        *n = k;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- reassign, transfer ---- */
@@ -728,6 +759,15 @@ static void read_task(zn_stmt *s, zn_loop_task *t)
     t->ended_at = zn_stmt_column_int64(s, 21);
 }
 
+/* An empty stored title is the template's name. */
+static void fill_title(const zn_loop *lp, zn_loop_task *t)
+{
+    if (!t->title[0]) {
+        const zn_loop_template *tp = zn_loop_template_find(lp, t->template_id);
+        snprintf(t->title, sizeof t->title, "%s", tp ? tp->name : t->template_id);
+    }
+}
+
 zn_status zn_loop_task_get(zn_loop *lp, int64_t task_id, zn_loop_task *out, zn_error *err)
 {
     zn_stmt *s;
@@ -739,8 +779,10 @@ zn_status zn_loop_task_get(zn_loop *lp, int64_t task_id, zn_loop_task *out, zn_e
     rc = zn_stmt_step(s, &row, err);
     if (rc == ZN_OK && !row)
         rc = zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "task", "no task %lld", (long long)task_id);
-    if (rc == ZN_OK)
+    if (rc == ZN_OK) {
         read_task(s, out);
+        fill_title(lp, out);
+    }
     zn_stmt_finalize(s);
     return rc;
 }
@@ -798,7 +840,8 @@ zn_status zn_loop_list(zn_loop *lp, const zn_loop_filter *f, zn_loop_task **out,
             }
             v = nv;
         }
-        read_task(s, &v[(*n)++]);
+        read_task(s, &v[*n]);
+        fill_title(lp, &v[(*n)++]);
     }
     zn_stmt_finalize(s);
     if (rc != ZN_OK) {
