@@ -678,6 +678,34 @@ static void test_property_multi_producer(void **state)
     }
 }
 
+/* Crowded places with multi-day stays, on a coarse time grid (ties on starts and on first
+ * exposures): ring 2 sweeps these places instead of enumerating pairs; equal to brute force. */
+static void test_property_sweep(void **state)
+{
+    (void)state;
+    uint64_t seed = 0x5EED0005ULL;
+    for (int it = 0; it < 12; it++) {
+        size_t n = 1500 + rnd(&seed) % 1500;
+        zn_trace_stay *s = malloc(n * sizeof *s);
+        int64_t grid = 300 * (1 + (int64_t)(rnd(&seed) % 4));
+        for (size_t i = 0; i < n; i++) {
+            int64_t a = grid * (int64_t)(rnd(&seed) % (uint64_t)(1209600 / grid));
+            int64_t len = (rnd(&seed) % 10 == 0) ? grid * (int64_t)(rnd(&seed) % (uint64_t)(400000 / grid))
+                                                : grid * (1 + (int64_t)(rnd(&seed) % 12));
+            s[i] = (zn_trace_stay){1 + (int64_t)(rnd(&seed) % 700), 55 + (int64_t)(rnd(&seed) % 2), a, a + len};
+        }
+        zn_trace_case cs[4];
+        size_t nc = 1 + rnd(&seed) % 4;
+        for (size_t k = 0; k < nc; k++) {
+            cs[k].person = 1 + (int64_t)k * 101;
+            cs[k].t_from = grid * (int64_t)(rnd(&seed) % (uint64_t)(900000 / grid));
+            cs[k].t_to = cs[k].t_from + 345600;
+        }
+        check_world(s, n, cs, nc, grid * (1 + (int64_t)(rnd(&seed) % 3)), 0, 1000 + it);
+        free(s);
+    }
+}
+
 /* A 1.5 MB CSV: read in two slices on 2 threads; the rejected row in the second slice is
  * reported at its absolute line; the result equals the array build on 1 thread. */
 static void test_csv_slices(void **state)
@@ -951,6 +979,7 @@ int main(void)
         cmocka_unit_test(test_bad_csv),
         cmocka_unit_test(test_property_small),
         cmocka_unit_test(test_property_multi_producer),
+        cmocka_unit_test(test_property_sweep),
         cmocka_unit_test(test_csv_slices),
         cmocka_unit_test(test_crowded_place),
         cmocka_unit_test(test_plans),

@@ -303,6 +303,8 @@ typedef struct run_job {
     size_t *ntasks;
     const struct task *sorted; /* all tasks, by place */
     size_t nsorted;
+    const size_t *groups;  /* [ngroups + 1]: start of each place's run of tasks */
+    size_t ngroups;
 } run_job;
 
 static void ring1_worker(void *arg, int t)
@@ -379,8 +381,110 @@ static void ring2_collect(void *arg, int t)
     J->ntasks[t] = n;
 }
 
-/* Ring 2, step 2: the tasks in place order (a place's stays stay in cache across its probes);
- * each thread keeps its own best[] (merged by max afterwards). */
+/* The best key of ring 2 for person q: ~((s << 32) | c), larger is better (0 = none). */
+static inline void offer(uint64_t *best, uint32_t q, uint32_t s, uint32_t c)
+{
+    uint64_t key = ~(((uint64_t)s << 32) | c);
+    if (key > best[q])
+        best[q] = key;
+}
+
+static int cmp_task_lo(const void *a, const void *b)
+{
+    const task *x = a, *y = b;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
+    return (x->c > y->c) - (x->c < y->c);
+}
+
+/* min-heap of (c, hi) by c */
+typedef struct heap_item {
+    uint32_t c, hi;
+} heap_item;
+
+static void heap_push(heap_item *h, size_t *n, heap_item x)
+{
+    size_t i = (*n)++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (h[p].c <= x.c)
+            break;
+        h[i] = h[p];
+        i = p;
+    }
+    h[i] = x;
+}
+
+static void heap_pop(heap_item *h, size_t *n)
+{
+    heap_item x = h[--*n];
+    size_t i = 0, m = *n;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, k = i;
+        if (l < m && h[l].c < x.c)
+            k = l;
+        if (r < m && h[r].c < (k == i ? x.c : h[l].c))
+            k = r;
+        if (k == i)
+            break;
+        h[i] = h[k];
+        i = k;
+    }
+    if (m)
+        h[i] = x;
+}
+
+/*
+ * Ring 2 at one place by a sweep, O(stays + tasks log tasks) however many pairs overlap: for a
+ * stay (a, b), tasks [lo, hi) with lo <= a give s = a, so the best of them is the smallest c
+ * with hi >= a + D (and b - a >= D); tasks with lo > a give s = lo, so the best is the first lo
+ * after a (if lo <= b - D; smallest c on ties). Stays come sorted by a, so tasks enter a heap by c
+ * as lo <= a, and a task whose hi < a + D is dead for every later stay: lazy deletion from the
+ * top keeps the heap exact.
+ */
+static int sweep_place(const zn_trace_index *ix, uint32_t g, task *tk, size_t m, uint32_t D,
+                       const uint64_t *excl, uint64_t *best, heap_item **heap, size_t *heapcap)
+{
+    qsort(tk, m, sizeof *tk, cmp_task_lo);
+    if (m > *heapcap) {
+        heap_item *nh = realloc(*heap, m * sizeof *nh);
+        if (!nh)
+            return -1;
+        *heap = nh;
+        *heapcap = m;
+    }
+    heap_item *h = *heap;
+    size_t hn = 0, in = 0, nx = 0; /* tasks entered; next task with lo > a */
+    const uint32_t *A = ix->A, *B = ix->B, *P = ix->P;
+    for (uint32_t j = ix->place_off[g]; j < ix->place_off[g + 1]; j++) {
+        uint32_t a = A[j], b = B[j];
+        if (b - a < D)
+            continue;
+        uint32_t q = P[j];
+        if (excl[q >> 6] >> (q & 63) & 1)
+            continue;
+        while (in < m && tk[in].lo <= a) {
+            heap_push(h, &hn, (heap_item){tk[in].c, tk[in].hi});
+            in++;
+        }
+        uint64_t y = (uint64_t)a + D;
+        while (hn && h[0].hi < y)
+            heap_pop(h, &hn);
+        if (hn) {
+            offer(best, q, a, h[0].c);
+            continue;
+        }
+        if (nx < in)
+            nx = in; /* tasks before `in` have lo <= a */
+        if (nx < m && (uint64_t)tk[nx].lo + D <= b)
+            offer(best, q, tk[nx].lo, tk[nx].c); /* sorted by (lo, c): the smallest c first */
+    }
+    return 0;
+}
+
+/* Ring 2, step 2: place by place (a place's stays stay in cache across its tasks); each thread
+ * keeps its own best[] (merged by max afterwards). A place whose tasks would enumerate many more
+ * stay pairs than it has stays (a crowded place, long stays) is swept instead of probed. */
 static void ring2_probe(void *arg, int t)
 {
     run_job *J = arg;
@@ -395,17 +499,36 @@ static void ring2_probe(void *arg, int t)
         return;
     }
     u32vec cand = {0};
+    heap_item *heap = NULL;
+    size_t heapcap = 0;
     for (;;) {
-        size_t i0 = atomic_fetch_add(&J->next, PROBE_CHUNK);
-        if (i0 >= J->nsorted)
+        size_t gi = atomic_fetch_add(&J->next, 1);
+        if (gi >= J->ngroups)
             break;
-        size_t i1 = i0 + PROBE_CHUNK < J->nsorted ? i0 + PROBE_CHUNK : J->nsorted;
-        for (size_t i = i0; i < i1; i++) {
-            const task *tk = &J->sorted[i];
+        size_t t0 = J->groups[gi], t1 = J->groups[gi + 1];
+        task *tk = (task *)J->sorted + t0;
+        size_t m = t1 - t0;
+        uint32_t g = tk[0].g;
+        uint32_t st = ix->place_off[g], en = ix->place_off[g + 1], ng = en - st;
+        if (m >= 8 && ng >= 1024) {
+            /* expected candidates: stays starting in [lo - maxdur, hi) at the place's density */
+            double span = (double)(A[en - 1] - A[st]) + 1.0, md = ix->place_maxdur[g], est = 0;
+            for (size_t i = 0; i < m; i++)
+                est += ((double)(tk[i].hi - tk[i].lo) + md) * (double)ng / span;
+            if (est > 4.0 * ng) {
+                if (sweep_place(ix, g, tk, m, D, excl, best, &heap, &heapcap)) {
+                    atomic_store(&J->failed, 1);
+                    break;
+                }
+                continue;
+            }
+        }
+        for (size_t i = 0; i < m; i++) {
             cand.n = 0;
-            if (probe(ix, tk->g, tk->lo, tk->hi, D, &cand)) {
+            if (probe(ix, g, tk[i].lo, tk[i].hi, D, &cand)) {
                 atomic_store(&J->failed, 1);
                 free(cand.v);
+                free(heap);
                 return;
             }
             for (size_t x = 0; x < cand.n; x++) {
@@ -413,14 +536,12 @@ static void ring2_probe(void *arg, int t)
                 uint32_t q = P[j];
                 if (excl[q >> 6] >> (q & 63) & 1)
                     continue;
-                uint32_t s = A[j] > tk->lo ? A[j] : tk->lo;
-                uint64_t key = ~(((uint64_t)s << 32) | tk->c);
-                if (key > best[q])
-                    best[q] = key;
+                offer(best, q, A[j] > tk[i].lo ? A[j] : tk[i].lo, tk[i].c);
             }
         }
     }
     free(cand.v);
+    free(heap);
 }
 
 /* Stable LSD radix sort of tasks by place (11-bit digits). Returns the array holding the result. */
@@ -615,9 +736,22 @@ zn_status zn__tr_run(const zn_trace_index *ix, const zn_trace_case *cases, size_
     }
     J.sorted = sort_tasks(all, tmp, ntask, ix->nplaces);
     J.nsorted = ntask;
+    size_t *groups = malloc((ntask + 1) * sizeof *groups), ngroups = 0;
+    if (!groups) {
+        free(all);
+        free(tmp);
+        goto nomem;
+    }
+    for (size_t i = 0; i < ntask; i++)
+        if (i == 0 || J.sorted[i].g != J.sorted[i - 1].g)
+            groups[ngroups++] = i;
+    groups[ngroups] = ntask;
+    J.groups = groups;
+    J.ngroups = ngroups;
     T2 = ntask >= (size_t)T * PROBE_CHUNK ? T : 1;
     atomic_store(&J.next, 0);
     zn__tr_parallel(T2, ring2_probe, &J);
+    free(groups);
     free(all);
     free(tmp);
     if (atomic_load(&J.failed))
