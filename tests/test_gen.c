@@ -523,6 +523,73 @@ static void test_outbreak_exposures(void **state)
     csv_free(&gt);
 }
 
+/* ---- the tracing metric ---- */
+
+static void test_traced_metric(void **state)
+{
+    (void)state;
+    zn_ctx *ctx;
+    assert_int_equal(zn_ctx_new(&ctx), ZN_OK);
+    zn_gen_metric m;
+    zn_error err;
+    assert_int_equal(zn_gen_traced_share(ctx, dir_a, zn_test_src("data/plans"), "plan-9", &m, &err), ZN_OK);
+    assert_string_equal(m.plan, "plan-9");
+    assert_int_equal(m.lookback_days, 4);
+    /* lower bound from the ground truth: an infection whose infector was reported earlier, that
+     * happened inside the infector's window [onset or sampling - 4 d, report] during a shared stay
+     * of at least the plan's 600 s, must have been traced */
+    char path[700];
+    snprintf(path, sizeof path, "%s/ground_truth.csv", dir_a);
+    csvfile gt;
+    assert_int_equal(csv_read(path, &gt), 0);
+    const char *h = gt.lines[0];
+    int c_p = col_index(h, "person_id"), c_i = col_index(h, "infector_person_id"), c_on = col_index(h, "onset_time");
+    int c_s = col_index(h, "sample_time"), c_r = col_index(h, "report_time"), c_e0 = col_index(h, "exposure_start");
+    int c_e1 = col_index(h, "exposure_end");
+    size_t n = gt.nlines - 1;
+    long long *rep = calloc(n, sizeof *rep), *from = calloc(n, sizeof *from);
+    long *person = calloc(n, sizeof *person);
+    long reported = 0, must = 0;
+    for (size_t i = 0; i < n; i++) {
+        char buf[2048], *v[32];
+        split(gt.lines[i + 1], buf, sizeof buf, v, 32);
+        person[i] = atol(v[c_p]);
+        rep[i] = *v[c_r] ? atoll(v[c_r]) : -1;
+        long long on = *v[c_on] ? atoll(v[c_on]) : 0;
+        if (rep[i] >= 0) {
+            reported++;
+            from[i] = (on && on <= rep[i] ? on : atoll(v[c_s])) - 4 * 86400;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        char buf[2048], *v[32];
+        split(gt.lines[i + 1], buf, sizeof buf, v, 32);
+        if (rep[i] < 0 || !*v[c_i])
+            continue;
+        size_t j = 0;
+        while (j < n && person[j] != atol(v[c_i]))
+            j++;
+        long long e0 = atoll(v[c_e0]), e1 = atoll(v[c_e1]);
+        if (j < n && rep[j] >= 0 && rep[j] < rep[i] && e0 >= from[j] && e1 <= rep[j] && e1 - e0 >= 600)
+            must++;
+    }
+    assert_int_equal(m.reported, reported);
+    assert_int_equal(m.infections, (long)n);
+    assert_true(m.traced <= m.reported && m.traced_local <= m.reported_local);
+    if (m.traced < must)
+        fail_msg("traced %lld < %ld infections that had to be traced", (long long)m.traced, must);
+    assert_true(m.share >= 0 && m.share <= 1);
+    assert_true(m.close_contacts > 0);
+    free(rep);
+    free(from);
+    free(person);
+    csv_free(&gt);
+    /* city B has no stays: a clear error */
+    assert_int_equal(zn_gen_traced_share(ctx, dir_b, zn_test_src("data/plans"), "plan-9", &m, &err), ZN_EIO);
+    assert_int_equal(zn_gen_traced_share(ctx, dir_a, zn_test_src("data/plans"), "plan-10", &m, &err), ZN_EINVAL);
+    zn_ctx_free(ctx);
+}
+
 /* ---- dirt ---- */
 
 static void count_file_dirt(const char *path, const char *feed, long *bad_cd, long *swapped, long *ebs, long *noseat,
@@ -624,6 +691,7 @@ int main(void)
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_households),
         cmocka_unit_test(test_outbreak_exposures),
+        cmocka_unit_test(test_traced_metric),
         cmocka_unit_test(test_dirt_present_at_rate),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -3,6 +3,7 @@
 
 #include "zhinao/gen.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,9 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: zhinao gen city [--city CODE] [--persons N] [--days D] [--seed S] [--out DIR]\n"
+            "usage: zhinao gen files DIR\n"
+            "       zhinao gen metric DIR [--plan NAME] [--json]\n"
+            "       zhinao gen city [--city CODE] [--persons N] [--days D] [--seed S] [--out DIR]\n"
             "                       [--start YYYY-MM-DD] [--index-cases K] [--variant omicron|ancestral]\n"
             "                       [--dirt-rate R] [--dirt KIND=RATE]... [--no-stays] [--threads T]\n"
             "                       [--data DIR] [--catalogue PATH] [--quiet]\n\n"
@@ -36,7 +39,91 @@ static void usage(FILE *f)
             "  --threads T       worker threads (default: one per CPU, at most 8)\n"
             "  --data DIR        shipped data folder (default $ZHINAO_DATA or <source>/data)\n"
             "  --catalogue PATH  feed catalogue (default <data>/feeds/catalogue.json)\n"
-            "  --quiet           print nothing on success\n");
+            "  --quiet           print nothing on success\n\n"
+            "zhinao gen files DIR prints the feed files of a generated city as \"FEED PATH\" lines, main\n"
+            "files first and late files after them, in the order to load them:\n"
+            "  zhinao gen files demo-city | while read feed path; do zhinao ingest --feed \"$feed\" \"$path\"; done\n\n"
+            "zhinao gen metric DIR: the share of reported cases that were already close contacts of an\n"
+            "earlier-reported case when reported, with every generated contact seen (the trace kernel\n"
+            "over truth_stays.csv, look-back and minimum overlap of --plan, default plan-9).\n");
+}
+
+static int gen_metric(int argc, char **argv)
+{
+    const char *dir = NULL, *plan = "plan-9";
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "--plan") && i + 1 < argc)
+            plan = argv[++i];
+        else if (!dir && argv[i][0] != '-')
+            dir = argv[i];
+        else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!dir) {
+        usage(stderr);
+        return 2;
+    }
+    zn_ctx *ctx;
+    zn_store *st;
+    if (zn_cli_open(NULL, &ctx, &st))
+        return 1;
+    char plans[4096];
+    snprintf(plans, sizeof plans, "%s/plans", zn_cli_data_dir());
+    zn_gen_metric m;
+    zn_error err;
+    zn_status rc = zn_gen_traced_share(ctx, dir, plans, plan, &m, &err);
+    zn_cli_close(ctx, NULL);
+    if (rc != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    if (json) {
+        printf("{\"plan\": \"%s\", \"lookback_days\": %d, \"min_overlap_s\": %lld, \"infections\": %lld, "
+               "\"reported\": %lld, \"traced\": %lld, \"share\": %.4f, \"reported_local\": %lld, "
+               "\"traced_local\": %lld, \"share_local\": %.4f, \"median_lead_hours\": %.1f, "
+               "\"close_contacts\": %lld}\n",
+               m.plan, m.lookback_days, (long long)m.min_overlap_s, (long long)m.infections, (long long)m.reported,
+               (long long)m.traced, m.share, (long long)m.reported_local, (long long)m.traced_local, m.share_local,
+               m.median_lead_hours, (long long)m.close_contacts);
+    } else {
+        printf("%s: %lld infections, %lld reported; %lld (%.1f %%) already traced close contacts when reported "
+               "(%lld of %lld local cases, %.1f %%), median %.1f h before their report; plan %s (look-back %d d, "
+               "overlap >= %lld s), %lld close-contact rows\n",
+               dir, (long long)m.infections, (long long)m.reported, (long long)m.traced, 100 * m.share,
+               (long long)m.traced_local, (long long)m.reported_local, 100 * m.share_local, m.median_lead_hours,
+               m.plan, m.lookback_days, (long long)m.min_overlap_s, (long long)m.close_contacts);
+    }
+    return 0;
+}
+
+/* `zhinao gen files DIR`: the manifest's files as "FEED PATH" lines (late files last). */
+static int gen_files(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    json_error_t je;
+    json_t *m = json_load_file(path, 0, &je);
+    if (!m) {
+        fprintf(stderr, "zhinao gen files: %s: %s\n", path, je.text);
+        return 1;
+    }
+    json_t *files = json_object_get(m, "files");
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < json_array_size(files); i++) {
+            json_t *f = json_array_get(files, i);
+            const char *feed = json_string_value(json_object_get(f, "feed"));
+            json_t *src = pass == 0 ? f : json_object_get(f, "late");
+            const char *rel = json_string_value(json_object_get(src, "path"));
+            if (feed && rel)
+                printf("%s %s/%s\n", feed, dir, rel);
+        }
+    json_decref(m);
+    return 0;
 }
 
 static int parse_double(const char *s, double *out)
@@ -59,8 +146,17 @@ int zn_cmd_gen(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (!strcmp(argv[1], "metric"))
+        return gen_metric(argc, argv);
+    if (!strcmp(argv[1], "files")) {
+        if (argc != 3) {
+            usage(stderr);
+            return 2;
+        }
+        return gen_files(argv[2]);
+    }
     if (strcmp(argv[1], "city")) {
-        fprintf(stderr, "zhinao gen: unknown subcommand '%s' (only 'city')\n", argv[1]);
+        fprintf(stderr, "zhinao gen: unknown subcommand '%s' (city, files or metric)\n", argv[1]);
         return 2;
     }
     zn_gen_options o;

@@ -170,6 +170,39 @@ typedef struct zn_gen_summary {
  */
 zn_status zn_gen_city(zn_ctx *ctx, const zn_gen_options *opt, zn_gen_summary *sum, zn_error *err);
 
+/* ---- the tracing metric ---- */
+
+typedef struct zn_gen_metric {
+    char plan[64];             /* plan edition used (look-back, minimum overlap) */
+    int lookback_days;
+    int64_t min_overlap_s;
+    int64_t infections;        /* rows of ground_truth.csv */
+    int64_t reported;          /* infections reported as cases */
+    int64_t reported_local;    /* of them infected in the city (not index cases) */
+    int64_t traced;            /* reported cases already close contacts of an earlier-reported case */
+    int64_t traced_local;
+    int64_t close_contacts;    /* close-contact rows found over all reported cases */
+    double share;              /* traced / reported */
+    double share_local;        /* traced_local / reported_local */
+    double median_lead_hours;  /* among traced cases: report time - time they became contacts */
+} zn_gen_metric;
+
+/*
+ * The share of reported cases that were already traced close contacts when they were reported, in
+ * the generated city in `dir` (ground_truth.csv and truth_stays.csv, i.e. generated with stays on).
+ * Cases are taken in report order; at its report each case's close contacts are found with
+ * zn_trace_close_one over every generated co-presence (households, teams, classes, venues,
+ * vehicles) in the window [onset - look-back, report] (onset: the symptom onset when known at the
+ * report, else the sampling time), with the plan's minimum overlap; a later case is "traced" when it
+ * was among them. Since the truth stays hold every contact, this is the share a platform that saw
+ * every contact would reach (an upper bound for tracing from the feeds).
+ * plans_dir holds the plan files (data/plans), plan_name e.g. "plan-9".
+ * Errors: ZN_ENOTFOUND (plan), ZN_EIO (file missing, err->file), ZN_EPARSE, ZN_EINVAL (a plan that
+ * traces no close contacts), ZN_ENOMEM.
+ */
+zn_status zn_gen_traced_share(zn_ctx *ctx, const char *dir, const char *plans_dir, const char *plan_name,
+                              zn_gen_metric *out, zn_error *err);
+
 #ifdef __cplusplus
 }
 #endif

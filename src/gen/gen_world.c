@@ -1010,9 +1010,19 @@ static zn_status venue_add(zn__world *w, int *cap, int type, int county, int anc
     switch (type) {
     case ZN__V_SUPERMARKET: snprintf(v->name, sizeof v->name, "%s超市（%s店）", brand[u], stem); break;
     case ZN__V_MARKET: snprintf(v->name, sizeof v->name, "%s农贸市场", stem); break;
-    case ZN__V_RESTAURANT: snprintf(v->name, sizeof v->name, "%s%s（%s店）", stem, food[u], stem); break;
+    case ZN__V_RESTAURANT:
+        snprintf(v->name, sizeof v->name, "%s记%s（%s店）", surnames[zn_rng_below(r, 30)], food[u], stem);
+        break;
     case ZN__V_HOTEL: snprintf(v->name, sizeof v->name, "%s%s宾馆", stem, brand[u]); break;
-    case ZN__V_HOSPITAL: snprintf(v->name, sizeof v->name, "%s%s人民医院", w->counties[county].name, stem); break;
+    case ZN__V_HOSPITAL: {
+        static const char *const nth[] = {"第一", "第二", "第三", "第四", "第五", "第六", "第七", "第八"};
+        int i = w->nven - w->counties[county].vfirst[ZN__V_HOSPITAL];
+        if (i < 8)
+            snprintf(v->name, sizeof v->name, "%s%s人民医院", w->counties[county].name, nth[i]);
+        else
+            snprintf(v->name, sizeof v->name, "%s%s医院", w->counties[county].name, stem);
+        break;
+    }
     case ZN__V_PHARMACY: snprintf(v->name, sizeof v->name, "%s大药房（%s店）", brand[u], stem); break;
     case ZN__V_SCHOOL: snprintf(v->name, sizeof v->name, "%s学校", stem); break;
     case ZN__V_OFFICE: snprintf(v->name, sizeof v->name, "杭州%s%s", stem, firm[u % 6]); break;

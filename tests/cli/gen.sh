@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 expect() { grep -qF -- "$1" "$2" || { echo "--- output:" >&2; cat "$2" >&2; fail "'$1' not found"; }; }
 
 # help and usage errors
-"$ZN" gen city --help > "$TMP/out"; expect "usage: zhinao gen city" "$TMP/out"
+"$ZN" gen city --help > "$TMP/out"; expect "zhinao gen city [--city CODE]" "$TMP/out"
 expect "--dirt KIND=RATE" "$TMP/out"
 set +e
 "$ZN" gen > /dev/null 2>&1; [ $? -eq 2 ] || fail "gen without subcommand should exit 2"
@@ -54,6 +54,16 @@ assert pop["rows"] + late - pop["dirt"]["duplicate"]["injected"] == 1500, pop
 for k in ("bad_check_digit", "duplicate", "late"):
     assert m["dirt_injected"][k] > 0, k
 EOF
+
+# gen files: main files then late files, each listed once
+"$ZN" gen files "$TMP/a" > "$TMP/files"
+expect "population_registry $TMP/a/population_registry.csv" "$TMP/files"
+expect "population_registry $TMP/a/late/population_registry.csv" "$TMP/files"
+n_main=$(grep -vc " $TMP/a/late/" "$TMP/files"); n_late=$(grep -c " $TMP/a/late/" "$TMP/files")
+[ "$n_main" -ge 14 ] && [ "$n_late" -ge 1 ] || fail "gen files: $n_main main, $n_late late"
+first_late=$(grep -n " $TMP/a/late/" "$TMP/files" | head -1 | cut -d: -f1)
+[ "$first_late" -eq $((n_main + 1)) ] || fail "late files must come after every main file"
+set +e; "$ZN" gen files "$TMP/none" > /dev/null 2>&1; [ $? -eq 1 ] || fail "gen files of a missing folder should fail"; set -e
 
 # ingest the registry: the bad check digits are quarantined with that reason (when the hub's
 # ingest command is there)
