@@ -616,47 +616,18 @@ static zn_status make_sorted(tr_sorted *s, const int64_t *raw, size_t n, int has
 /* ---------------------------------------------------------------- scatter */
 
 typedef struct tr_rec {
-    uint32_t a, b, p;
+    uint32_t a, b, p, li; /* start, end, person rank, place index within the bucket */
 } tr_rec;
 
-static void insertion_sort(tr_rec *r, size_t n)
+/* Stable LSD radix sort of r[0..n) by a - amin (11-bit digits, as many passes as the range
+ * needs); tmp has n elements. Returns the array holding the result. */
+static tr_rec *sort_by_start(tr_rec *r, tr_rec *tmp, size_t n, uint32_t amin, uint32_t range)
 {
-    for (size_t i = 1; i < n; i++) {
-        tr_rec x = r[i];
-        size_t j = i;
-        while (j > 0 && r[j - 1].a > x.a) {
-            r[j] = r[j - 1];
-            j--;
-        }
-        r[j] = x;
-    }
-}
-
-/* Sort r[0..n) by a (stable); tmp has n elements; returns the array holding the result. */
-static tr_rec *sort_by_start(tr_rec *r, tr_rec *tmp, size_t n)
-{
-    if (n <= 32) {
-        insertion_sort(r, n);
-        return r;
-    }
-    uint32_t mn = UINT32_MAX, mx = 0;
-    int sorted = 1;
-    for (size_t i = 0; i < n; i++) {
-        if (r[i].a < mn)
-            mn = r[i].a;
-        if (r[i].a > mx)
-            mx = r[i].a;
-        if (i && r[i].a < r[i - 1].a)
-            sorted = 0;
-    }
-    if (sorted)
-        return r;
-    uint32_t range = mx - mn;
     uint32_t cnt[2048];
     for (int shift = 0; shift < 32 && (range >> shift); shift += 11) {
         memset(cnt, 0, sizeof cnt);
         for (size_t i = 0; i < n; i++)
-            cnt[((r[i].a - mn) >> shift) & 2047]++;
+            cnt[((r[i].a - amin) >> shift) & 2047]++;
         uint32_t sum = 0;
         for (int d = 0; d < 2048; d++) {
             uint32_t c = cnt[d];
@@ -664,10 +635,10 @@ static tr_rec *sort_by_start(tr_rec *r, tr_rec *tmp, size_t n)
             sum += c;
         }
         for (size_t i = 0; i < n; i++)
-            tmp[cnt[((r[i].a - mn) >> shift) & 2047]++] = r[i];
-        tr_rec *s = r;
+            tmp[cnt[((r[i].a - amin) >> shift) & 2047]++] = r[i];
+        tr_rec *sw = r;
         r = tmp;
-        tmp = s;
+        tmp = sw;
     }
     return r;
 }
@@ -688,7 +659,7 @@ static void scatter_worker(void *arg, int t)
     zn__tr_builder *bld = J->bld;
     zn_trace_index *ix = J->ix;
     tr_rec *buf = NULL, *tmp = NULL;
-    uint32_t *cur = NULL, *loc = NULL, *lidx = NULL;
+    uint32_t *cur = NULL, *lidx = NULL;
     size_t cap = 0, ccap = 0;
     for (;;) {
         uint32_t bk = atomic_fetch_add(&J->next, 1);
@@ -704,15 +675,13 @@ static void scatter_worker(void *arg, int t)
             free(tmp);
             free(lidx);
             free(cur);
-            free(loc);
             cap = m > cap ? m + m / 4 : cap;
             ccap = np + 1 > ccap ? np + 1 + np / 4 : ccap;
             buf = malloc(cap * sizeof *buf);
             tmp = malloc(cap * sizeof *tmp);
-            lidx = malloc(cap * sizeof *lidx);
+            lidx = malloc((cap > ccap ? cap : ccap) * sizeof *lidx);
             cur = malloc(ccap * sizeof *cur);
-            loc = malloc(ccap * sizeof *loc);
-            if (!buf || !tmp || !lidx || !cur || !loc) {
+            if (!buf || !tmp || !lidx || !cur) {
                 atomic_store(&J->failed, 1);
                 break;
             }
@@ -732,49 +701,53 @@ static void scatter_worker(void *arg, int t)
         uint32_t sum = 0;
         for (uint32_t g = 0; g < np; g++) {
             ix->place_off[g0 + g] = pos0 + sum;
-            loc[g] = sum;
             uint32_t c = cur[g];
             cur[g] = sum;
             sum += c;
         }
-        loc[np] = sum;
-        /* counting sort by place into buf, unmapping each block once read */
+        /* gather the rows (person ids mapped to ranks), unmapping each block once read; sort
+         * the whole bucket by start (one histogram per pass for ~10^4 rows, not one per place),
+         * then a stable counting sort by place writes the final arrays: sorted by place, then
+         * start */
         i = 0;
+        uint32_t amin = UINT32_MAX, amax = 0;
         for (int pi = 0; pi < bld->nprod; pi++) {
             zn__tr_prod *p = &bld->prods[pi];
             const uint32_t *mp = p->map_person;
             tr_blk *b = p->head[bk];
             p->head[bk] = p->tail[bk] = NULL;
             while (b) {
-                for (uint32_t r = 0; r < b->n; r++) {
+                for (uint32_t r = 0; r < b->n; r++, i++) {
                     const tr_row *row = &b->rows[r];
-                    buf[cur[lidx[i++]]++] = (tr_rec){row->a, row->b, mp[row->person]};
+                    buf[i] = (tr_rec){row->a, row->b, mp[row->person], lidx[i]};
+                    if (row->a < amin)
+                        amin = row->a;
+                    if (row->a > amax)
+                        amax = row->a;
                 }
                 tr_blk *nx = b->next;
                 blk_free(b);
                 b = nx;
             }
         }
-        for (uint32_t g = 0; g < np; g++) {
-            size_t lo = loc[g], cnt = loc[g + 1] - loc[g];
-            tr_rec *s = sort_by_start(buf + lo, tmp + lo, cnt);
-            uint32_t md = 0;
-            uint32_t *P = ix->P + pos0 + lo, *A = ix->A + pos0 + lo, *B = ix->B + pos0 + lo;
-            for (size_t k = 0; k < cnt; k++) {
-                P[k] = s[k].p;
-                A[k] = s[k].a;
-                B[k] = s[k].b;
-                if (s[k].b - s[k].a > md)
-                    md = s[k].b - s[k].a;
-            }
-            ix->place_maxdur[g0 + g] = md;
+        const tr_rec *srt = sort_by_start(buf, tmp, m, amin, amax - amin);
+        memset(lidx, 0, np * sizeof *lidx); /* reused: max duration per place */
+        uint32_t *P = ix->P + pos0, *A = ix->A + pos0, *B = ix->B + pos0;
+        for (size_t k = 0; k < m; k++) {
+            const tr_rec *x = &srt[k];
+            uint32_t at = cur[x->li]++;
+            P[at] = x->p;
+            A[at] = x->a;
+            B[at] = x->b;
+            if (x->b - x->a > lidx[x->li])
+                lidx[x->li] = x->b - x->a;
         }
+        memcpy(ix->place_maxdur + g0, lidx, np * sizeof *lidx);
     }
     free(buf);
     free(tmp);
     free(lidx);
     free(cur);
-    free(loc);
 }
 
 /* ---------------------------------------------------------------- person lists + tree leaves */

@@ -58,6 +58,78 @@ static inline int parse_int(const char **sp, int sign_ok, int64_t *out)
     return 0;
 }
 
+/*
+ * SWAR ("SIMD within a register") decimal parsing, 8 characters per step: count the leading
+ * digits of a little-endian 8-byte word, then convert up to 8 digits with three multiplies
+ * (the method of Lemire, "Fast number parsing", and of simdjson's parse_eight_digits_unrolled).
+ * Only used when at least 24 readable bytes follow the number's start (the caller's limit).
+ */
+static inline uint64_t load8(const char *s)
+{
+    uint64_t v;
+    memcpy(&v, s, 8);
+    return v;
+}
+
+/* Number of leading ASCII digits in the 8 bytes of v (0..8). A byte is a digit iff its high
+ * nibble is 3 and adding 6 to it does not carry into that nibble; a carry out of a byte >= 0xFA
+ * can only disturb the bytes after the first non-digit, which are not counted. */
+static inline int digits8(uint64_t v)
+{
+    uint64_t hi = v & 0xF0F0F0F0F0F0F0F0ULL;
+    uint64_t hi6 = (v + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL;
+    uint64_t bad = (hi ^ 0x3030303030303030ULL) | (hi6 ^ 0x3030303030303030ULL);
+    return bad ? __builtin_ctzll(bad) >> 3 : 8;
+}
+
+/* Value of the first n (1..8) digits of v. */
+static inline uint64_t value8(uint64_t v, int n)
+{
+    v = (v & 0x0F0F0F0F0F0F0F0FULL) << (64 - 8 * n); /* digits right-aligned as 8 digits */
+    v = v * 10 + (v >> 8);
+    v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+         (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
+    return v;
+}
+
+static const uint64_t POW10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+/* parse_int, SWAR: up to 18 digits (longer numbers go to the exact slow path). */
+static inline int parse_int_fast(const char **sp, int sign_ok, int64_t *out)
+{
+    const char *s = *sp;
+    int neg = 0;
+    if (sign_ok && *s == '-') {
+        neg = 1;
+        s++;
+    }
+    uint64_t w = load8(s);
+    int n = digits8(w);
+    if (n == 0)
+        return -1;
+    uint64_t x = value8(w, n);
+    if (n == 8) {
+        uint64_t w2 = load8(s + 8);
+        int n2 = digits8(w2);
+        if (n2) {
+            x = x * POW10[n2] + value8(w2, n2);
+            if (n2 == 8) {
+                uint64_t w3 = load8(s + 16);
+                int n3 = digits8(w3);
+                if (n3 > 2) /* more than 18 digits */
+                    return parse_int(sp, sign_ok, out);
+                if (n3)
+                    x = x * POW10[n3] + value8(w3, n3);
+                n += n3;
+            }
+            n += n2;
+        }
+    }
+    *out = neg ? (int64_t)(0 - x) : (int64_t)x;
+    *sp = s + n;
+    return 0;
+}
+
 /* Read exactly n bytes at off (fewer only at end of file). Returns bytes read or -1. */
 static ssize_t pread_full(int fd, char *buf, size_t n, off_t off)
 {
@@ -110,9 +182,11 @@ static void slice_fail(zn__tr_prod *p, zn_status st, const char *path, long line
 }
 
 /* Parse complete lines in [s, e) (e[-1] == '\n') into the producer, ZN__TR_BATCH rows at a
- * time. Returns 0, or -1 after recording an error. */
-static int parse_lines(zn__tr_prod *p, const char *path, const char *s, const char *e, long *line)
+ * time; bytes up to limit (>= e) may be read. Returns 0, or -1 after recording an error. */
+static int parse_lines(zn__tr_prod *p, const char *path, const char *s, const char *e,
+                       const char *limit, long *line)
 {
+    const char *fast_end = limit - 32; /* SWAR reads at most 24 bytes past a field's start */
     zn__tr_in in[ZN__TR_BATCH];
     size_t k = 0;
     while (s < e) {
@@ -127,7 +201,7 @@ static int parse_lines(zn__tr_prod *p, const char *path, const char *s, const ch
         }
         int64_t v[4];
         for (int f = 0; f < 4; f++) {
-            if (parse_int(&s, f >= 2, &v[f]) != 0) {
+            if ((s < fast_end ? parse_int_fast(&s, f >= 2, &v[f]) : parse_int(&s, f >= 2, &v[f])) != 0) {
                 if (zn__tr_prod_add_batch(p, in, k) != ZN_OK)
                     return -1;
                 slice_fail(p, ZN_EPARSE, path, *line, FIELDS[f],
@@ -183,7 +257,7 @@ static void slice_worker(void *arg, int t)
             last--;
         int rc;
         if (last > s) {
-            rc = parse_lines(p, J->path, s, last, &line);
+            rc = parse_lines(p, J->path, s, last, e, &line);
             pos += last - s;
         } else if (moff + (off_t)len == end) {
             /* the file's last line has no '\n': parse a terminated copy */
@@ -196,7 +270,7 @@ static void slice_worker(void *arg, int t)
             }
             memcpy(c, s, n);
             c[n] = '\n';
-            rc = parse_lines(p, J->path, c, c + n + 1, &line);
+            rc = parse_lines(p, J->path, c, c + n + 1, c + n + 1, &line);
             free(c);
             pos = end;
         } else {
