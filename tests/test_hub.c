@@ -1,5 +1,5 @@
 /* Hub: the catalogue, value and row validation, ingest of good files, lineage, dedupe,
- * quarantine listing (ingest tests come with ingest.c). The broken-file corpus is in test_hub_bad.c. */
+ * quarantine listing. The broken-file corpus is in test_hub_bad.c. */
 #include "zn_test.h"
 
 #include <math.h>
@@ -380,12 +380,333 @@ static void test_markdown_matches_docs(void **state)
 }
 
 
+/* ---- ingest ---- */
+
+typedef struct env {
+    zn_ctx *ctx;
+    zn_store *st;
+    zn_catalogue *cat;
+} env;
+
+static void env_open(env *e, int64_t now)
+{
+    zn_error err;
+    assert_int_equal(zn_ctx_new(&e->ctx), ZN_OK);
+    zn_ctx_set_now(e->ctx, now);
+    zn_ctx_set_log_level(e->ctx, ZN_LOG_ERROR);
+    assert_int_equal(zn_store_open(e->ctx, ":memory:", &e->st, &err), ZN_OK);
+    e->cat = load_shipped();
+}
+
+static void env_close(env *e)
+{
+    zn_catalogue_free(e->cat);
+    zn_store_close(e->st);
+    zn_ctx_free(e->ctx);
+}
+
+static int64_t q64(zn_store *st, const char *sql)
+{
+    int64_t v = -1;
+    zn_error err;
+    zn_status s = zn_store_query_int64(st, sql, &v, &err);
+    if (s != ZN_OK)
+        fprintf(stderr, "%s: %s\n", sql, err.msg);
+    assert_int_equal(s, ZN_OK);
+    return v;
+}
+
+/* First column of the first row as text (static buffer). */
+static const char *qtext(zn_store *st, const char *sql)
+{
+    static char buf[512];
+    zn_stmt *q;
+    zn_error err;
+    assert_int_equal(zn_stmt_prepare(st, sql, &q, &err), ZN_OK);
+    int row = 0;
+    assert_int_equal(zn_stmt_step(q, &row, &err), ZN_OK);
+    assert_int_equal(row, 1);
+    snprintf(buf, sizeof buf, "%s", zn_stmt_column_text(q, 0));
+    zn_stmt_finalize(q);
+    return buf;
+}
+
+static int progress_calls;
+static int64_t progress_rows;
+static void on_progress(void *user, const zn_hub_progress *p)
+{
+    (void)user;
+    progress_calls++;
+    progress_rows = p->rows;
+    assert_string_equal(p->feed, "telecom_grid_stay");
+}
+
+static void test_ingest_good(void **state)
+{
+    (void)state;
+    env e;
+    env_open(&e, NOW);
+    zn_error err;
+    zn_ingest_summary sum;
+    /* columns in another order, a header in upper case, a column the catalogue does not know */
+    static const char csv1[] =
+        "CELL_ID,mobile,t_start,t_end,lon,lat,remark\n"
+        "G001,13812345678,2022-04-01 08:00,2022-04-01 09:30,121.47,31.23,x\n"
+        "G002,+86 139 1234 5678,2022-04-01T00:00:00Z,2022-04-01T01:00:00Z,121.50,31.20,\n"
+        "G001,13812345678,2022-04-02 08:00,2022-04-02 08:45,,,\n";
+    const char *p1 = zn_test_write_file("stay1.csv", csv1, sizeof csv1 - 1);
+    char path1[512];
+    snprintf(path1, sizeof path1, "%s", p1);
+    zn_ingest_options opt = {.progress = on_progress};
+    assert_int_equal(zn_hub_ingest(e.st, e.cat, "telecom_grid_stay", path1, &opt, &sum, &err), ZN_OK);
+    assert_string_equal(sum.feed, "telecom_grid_stay");
+    assert_string_equal(sum.file, path1);
+    assert_int_equal(sum.rows, 3);
+    assert_int_equal(sum.accepted, 3);
+    assert_int_equal(sum.quarantined, 0);
+    assert_int_equal(sum.duplicates, 0);
+    assert_int_equal(sum.ignored_columns, 1);
+    assert_int_equal(sum.bytes, sizeof csv1 - 1);
+    assert_string_equal(sum.status, "loaded");
+    assert_string_equal(sum.encoding, "utf-8");
+    assert_int_equal(strlen(sum.sha256), 64);
+    assert_true(progress_calls >= 1);
+    assert_int_equal(progress_rows, 3);
+    /* stored typed and normalised */
+    assert_int_equal(q64(e.st, "SELECT COUNT(*) FROM feed_telecom_grid_stay"), 3);
+    /* 2022-04-01 08:00 +08:00 = 2022-04-01T00:00:00Z = 1648771200 */
+    assert_int_equal(q64(e.st, "SELECT t_start FROM feed_telecom_grid_stay WHERE _line = 2"), 1648771200);
+    assert_int_equal(q64(e.st, "SELECT t_end - t_start FROM feed_telecom_grid_stay WHERE _line = 2"), 5400);
+    assert_string_equal(qtext(e.st, "SELECT mobile FROM feed_telecom_grid_stay WHERE _line = 3"), "13912345678");
+    assert_int_equal(q64(e.st, "SELECT t_start FROM feed_telecom_grid_stay WHERE _line = 3"), 1648771200);
+    assert_int_equal(q64(e.st, "SELECT COUNT(*) FROM feed_telecom_grid_stay WHERE lon IS NULL"), 1);
+    assert_int_equal(q64(e.st, "SELECT COUNT(DISTINCT _row_hash) FROM feed_telecom_grid_stay"), 3);
+    /* lineage */
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT sha256 FROM lineage WHERE id = %lld", (long long)sum.lineage_id);
+    assert_string_equal(qtext(e.st, sql), sum.sha256);
+    snprintf(sql, sizeof sql,
+             "SELECT rows_read * 1000 + accepted * 100 + quarantined * 10 + duplicates FROM lineage "
+             "WHERE id = %lld AND status = 'loaded' AND source_unit = 'communications_administration' "
+             "AND bytes = %zu AND started_at = %d AND finished_at = %d",
+             (long long)sum.lineage_id, sizeof csv1 - 1, NOW, NOW);
+    assert_int_equal(q64(e.st, sql), 3300);
+    snprintf(sql, sizeof sql, "SELECT message FROM lineage WHERE id = %lld", (long long)sum.lineage_id);
+    assert_string_equal(qtext(e.st, sql), "ignored header columns: \"remark\"");
+    int64_t first = sum.lineage_id;
+    char sha1[65];
+    strcpy(sha1, sum.sha256);
+
+    /* the same file again: nothing added, all duplicates, pointed at the first load */
+    assert_int_equal(zn_hub_ingest(e.st, e.cat, "telecom_grid_stay", path1, NULL, &sum, &err), ZN_OK);
+    assert_int_equal(sum.rows, 3);
+    assert_int_equal(sum.accepted, 0);
+    assert_int_equal(sum.duplicates, 3);
+    assert_int_equal(sum.same_as_lineage, first);
+    assert_string_equal(sum.sha256, sha1);
+    assert_int_equal(q64(e.st, "SELECT COUNT(*) FROM feed_telecom_grid_stay"), 3);
+
+    /* an overlapping file (NDJSON this time): only the new row is added; a row repeated inside
+     * the file is a duplicate too */
+    static const char nd[] =
+        "{\"mobile\": \"13812345678\", \"cell_id\": \"G001\", \"t_start\": \"2022-04-01 08:00\", \"t_end\": \"2022-04-01 09:30\"}\n"
+        "{\"mobile\": \"13700000000\", \"cell_id\": \"G003\", \"t_start\": 1648800000, \"t_end\": 1648803600, \"lon\": 120.1, \"lat\": 30.2}\n"
+        "{\"mobile\": \"13700000000\", \"cell_id\": \"G003\", \"t_start\": 1648800000, \"t_end\": 1648803600, \"lon\": 120.1, \"lat\": 30.2}\n";
+    const char *p2 = zn_test_write_file("stay2.ndjson", nd, sizeof nd - 1);
+    assert_int_equal(zn_hub_ingest(e.st, e.cat, "telecom_grid_stay", p2, NULL, &sum, &err), ZN_OK);
+    assert_int_equal(sum.rows, 3);
+    assert_int_equal(sum.accepted, 1);
+    assert_int_equal(sum.duplicates, 2);
+    assert_int_equal(sum.same_as_lineage, 0);
+    assert_int_equal(q64(e.st, "SELECT COUNT(*) FROM feed_telecom_grid_stay"), 4);
+    assert_double_near(q64(e.st, "SELECT CAST(lat * 1000 AS INTEGER) FROM feed_telecom_grid_stay WHERE cell_id = 'G003'"), 30200, 0);
+    assert_int_equal(q64(e.st, "SELECT COUNT(*) FROM lineage WHERE feed = 'telecom_grid_stay' AND status = 'loaded'"), 3);
+
+    /* unknown feed: nothing recorded */
+    assert_int_equal(zn_hub_ingest(e.st, e.cat, "nope", path1, NULL, &sum, &err), ZN_ENOTFOUND);
+    assert_int_equal(q64(e.st, "SELECT COUNT(*) FROM lineage"), 3);
+    env_close(&e);
+}
+
+/* A table made by an older catalogue gains the new columns. */
+static void test_prepare_feed_adds_columns(void **state)
+{
+    (void)state;
+    env e;
+    env_open(&e, NOW);
+    zn_error err;
+    assert_int_equal(zn_store_exec(e.st, "CREATE TABLE feed_antigen_test (_id INTEGER PRIMARY KEY, resident_id TEXT, "
+                                         "_lineage_id INTEGER NOT NULL, _line INTEGER NOT NULL, _row_hash TEXT NOT NULL)", &err),
+                     ZN_OK);
+    const zn_feed *f = zn_catalogue_find(e.cat, "antigen_test");
+    assert_int_equal(zn_hub_prepare_feed(e.st, f, &err), ZN_OK);
+    assert_int_equal(zn_hub_prepare_feed(e.st, f, &err), ZN_OK);
+    assert_int_equal(q64(e.st, "SELECT COUNT(*) FROM feed_antigen_test WHERE result IS NULL AND division IS NULL"), 0);
+    env_close(&e);
+}
+
+static int collect(void *user, const zn_quarantine_row *r)
+{
+    zn_buf *b = user;
+    zn_buf_printf(b, "%lld|%s|%s|%s\n", (long long)r->line, r->field, r->reason_code, r->raw);
+    return 0;
+}
+
+static void count_reason(void *user, const char *feed, const char *reason, int64_t n)
+{
+    zn_buf_printf(user, "%s %s %lld\n", feed, reason, (long long)n);
+}
+
+static void test_quarantine_listing(void **state)
+{
+    (void)state;
+    env e;
+    env_open(&e, NOW);
+    zn_error err;
+    zn_ingest_summary sum;
+    static const char csv[] =
+        "resident_id,mobile,test_time,result\n"
+        "33010619900101123X,13812345678,2022-04-01 10:00,negative\n"
+        "330106199001011234,13812345678,2022-04-01 10:00,negative\n"
+        "310115198512310029,1381234567,2022-04-01 10:00,positive\n"
+        "310115198512310029,13812345678,2022-04-01 10:00,maybe\n";
+    const char *p = zn_test_write_file("antigen.csv", csv, sizeof csv - 1);
+    assert_int_equal(zn_hub_ingest(e.st, e.cat, "antigen_test", p, NULL, &sum, &err), ZN_OK);
+    assert_int_equal(sum.accepted, 1);
+    assert_int_equal(sum.quarantined, 3);
+    zn_buf b = {0};
+    assert_int_equal(zn_quarantine_list(e.st, NULL, collect, &b, &err), ZN_OK);
+    assert_string_equal(b.data,
+                        "3|resident_id|bad_check_digit|330106********1234,138****5678,2022-04-01 10:00,negative\n"
+                        "4|mobile|bad_mobile|310115********0029,1381234567,2022-04-01 10:00,positive\n"
+                        "5|result|bad_enum|310115********0029,138****5678,2022-04-01 10:00,maybe\n");
+    zn_buf_reset(&b);
+    zn_quarantine_filter f = {.reason = "bad_enum", .unmasked = 1};
+    assert_int_equal(zn_quarantine_list(e.st, &f, collect, &b, &err), ZN_OK);
+    assert_string_equal(b.data, "5|result|bad_enum|310115198512310029,13812345678,2022-04-01 10:00,maybe\n");
+    zn_buf_reset(&b);
+    zn_quarantine_filter lim = {.feed = "antigen_test", .limit = 1};
+    assert_int_equal(zn_quarantine_list(e.st, &lim, collect, &b, &err), ZN_OK);
+    assert_non_null(strstr(b.data, "bad_check_digit"));
+    assert_null(strstr(b.data, "bad_mobile"));
+    zn_buf_reset(&b);
+    assert_int_equal(zn_quarantine_summary(e.st, count_reason, &b, &err), ZN_OK);
+    assert_string_equal(b.data, "antigen_test bad_check_digit 1\nantigen_test bad_enum 1\nantigen_test bad_mobile 1\n");
+    zn_buf_fini(&b);
+    env_close(&e);
+}
+
+
+/* A feed without a natural key dedupes on the hash of its normalised values. */
+static void test_ingest_keyless(void **state)
+{
+    (void)state;
+    static const char json[] =
+        "{\"source_units\": [{\"id\": \"u\", \"name_zh\": \"单位\"}], \"feeds\": [{\"name\": \"sighting\", \"source_unit\": \"u\","
+        " \"columns\": [{\"name\": \"day\", \"type\": \"date\", \"required\": true}, {\"name\": \"n\", \"type\": \"int\"},"
+        " {\"name\": \"note\", \"type\": \"text\"}]}]}";
+    zn_ctx *ctx;
+    zn_store *st;
+    zn_catalogue *cat;
+    zn_error err;
+    zn_ctx_new(&ctx);
+    zn_ctx_set_now(ctx, NOW);
+    assert_int_equal(zn_store_open(ctx, ":memory:", &st, &err), ZN_OK);
+    assert_int_equal(zn_catalogue_parse(json, strlen(json), "t", &cat, &err), ZN_OK);
+    /* line 3 equals line 2 once normalised (date form, blanks); line 4 differs in n; line 6
+     * repeats line 5 (both optional values empty) */
+    static const char csv[] = "day,n,note\n2022-04-01,3,a\n20220401, 3 ,a\n2022-04-01,4,a\n2022-04-02,,\n2022-04-02,,\n";
+    const char *p = zn_test_write_file("sighting.csv", csv, sizeof csv - 1);
+    zn_ingest_summary sum;
+    assert_int_equal(zn_hub_ingest(st, cat, "sighting", p, NULL, &sum, &err), ZN_OK);
+    assert_int_equal(sum.rows, 5);
+    assert_int_equal(sum.accepted, 3);
+    assert_int_equal(sum.duplicates, 2);
+    assert_int_equal(q64(st, "SELECT COUNT(*) FROM feed_sighting WHERE note IS NULL AND n IS NULL"), 1);
+    /* the hash distinguishes an empty value from the text "" and from 0 */
+    static const char csv2[] = "day,n,note\n2022-04-02,0,\n";
+    p = zn_test_write_file("sighting2.csv", csv2, sizeof csv2 - 1);
+    assert_int_equal(zn_hub_ingest(st, cat, "sighting", p, NULL, &sum, &err), ZN_OK);
+    assert_int_equal(sum.accepted, 1);
+    zn_catalogue_free(cat);
+    zn_store_close(st);
+    zn_ctx_free(ctx);
+}
+
+/* The real Shanghai 2022 feeds load on day one. */
+static void test_ingest_shanghai(void **state)
+{
+    (void)state;
+    env e;
+    env_open(&e, 0); /* system clock */
+    zn_error err;
+    zn_ingest_summary sum;
+    zn_status s = zn_hub_ingest(e.st, e.cat, "case_residence_list",
+                                zn_test_src("data/shanghai-2022/sh_case_addresses_daily_0318_0519.csv.gz"), NULL, &sum, &err);
+    assert_int_equal(s, ZN_OK);
+    assert_int_equal(sum.rows, 163710);
+    assert_int_equal(sum.accepted, 163710);
+    assert_int_equal(sum.quarantined, 0);
+    assert_string_equal(sum.sha256, "8daa097f6ea866c61d3a0b5134e02d3d588d17111c13772e52d59796d7299bfd");
+    assert_int_equal(q64(e.st, "SELECT COUNT(*) FROM feed_case_residence_list WHERE date = '2022-03-18'"), 261);
+    assert_int_equal(q64(e.st, "SELECT COUNT(*) FROM feed_case_residence_list WHERE date = '2022-04-15'"), 5153);
+    assert_string_equal(qtext(e.st, "SELECT address FROM feed_case_residence_list WHERE _line = 2"), "三三公路5020弄");
+
+    s = zn_hub_ingest(e.st, e.cat, "address_geocode",
+                      zn_test_src("data/shanghai-2022/sh_address_geocoded_upto0508_a.csv.gz"), NULL, &sum, &err);
+    assert_int_equal(s, ZN_OK);
+    assert_int_equal(sum.rows, 34243);
+    assert_int_equal(sum.accepted, 34243);
+    assert_int_equal(sum.quarantined, 0);
+    assert_double_near(atof(qtext(e.st, "SELECT wgs84_lng FROM feed_address_geocode WHERE _line = 2")), 121.6331938, 1e-9);
+    /* property: our GCJ-02 -> WGS-84 agrees with the collector's conversion within 5 m everywhere */
+    zn_stmt *q;
+    assert_int_equal(zn_stmt_prepare(e.st, "SELECT gcj02_lng, gcj02_lat, wgs84_lng, wgs84_lat FROM feed_address_geocode", &q, &err), ZN_OK);
+    int row;
+    double worst = 0;
+    int64_t n = 0;
+    while (zn_stmt_step(q, &row, &err) == ZN_OK && row) {
+        double x, y;
+        zn_crs_convert(ZN_CRS_GCJ02, ZN_CRS_WGS84, zn_stmt_column_double(q, 0), zn_stmt_column_double(q, 1), &x, &y);
+        double d = zn_geo_distance_m(x, y, zn_stmt_column_double(q, 2), zn_stmt_column_double(q, 3));
+        worst = d > worst ? d : worst;
+        n++;
+    }
+    zn_stmt_finalize(q);
+    assert_int_equal(n, sum.accepted);
+    assert_true(worst < 5.0);
+
+    /* the older AMap export: one "lng,lat" GCJ-02 field, converted on ingest */
+    s = zn_hub_ingest(e.st, e.cat, "address_geocode_amap",
+                      zn_test_src("data/shanghai-2022/sh_address_geocoded_upto0508_b.csv.gz"), NULL, &sum, &err);
+    assert_int_equal(s, ZN_OK);
+    assert_int_equal(sum.rows, 732);
+    assert_int_equal(sum.accepted, 732);
+    assert_int_equal(sum.ignored_columns, 3); /* three unnamed empty columns */
+    assert_string_equal(qtext(e.st, "SELECT location || ' ' || township FROM feed_address_geocode_amap WHERE _line = 2"),
+                        "121.555057,31.205717 花木街道");
+    assert_int_equal(zn_stmt_prepare(e.st, "SELECT location_lon, location_lat FROM feed_address_geocode_amap WHERE _line = 2", &q, &err), ZN_OK);
+    assert_int_equal(zn_stmt_step(q, &row, &err), ZN_OK);
+    double x, y;
+    zn_crs_convert(ZN_CRS_GCJ02, ZN_CRS_WGS84, 121.555057, 31.205717, &x, &y);
+    assert_double_near(zn_stmt_column_double(q, 0), x, 1e-12);
+    assert_double_near(zn_stmt_column_double(q, 1), y, 1e-12);
+    /* in Shanghai the GCJ-02 offset is a few hundred metres */
+    double off = zn_geo_distance_m(x, y, 121.555057, 31.205717);
+    assert_true(off > 300 && off < 700);
+    zn_stmt_finalize(q);
+    env_close(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_catalogue_shipped), cmocka_unit_test(test_catalogue_errors),
         cmocka_unit_test(test_values),            cmocka_unit_test(test_rows),
         cmocka_unit_test(test_reasons_and_mask),  cmocka_unit_test(test_markdown_matches_docs),
+        cmocka_unit_test(test_ingest_good),       cmocka_unit_test(test_prepare_feed_adds_columns),
+        cmocka_unit_test(test_quarantine_listing), cmocka_unit_test(test_ingest_shanghai),
+        cmocka_unit_test(test_ingest_keyless),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

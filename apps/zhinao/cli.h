@@ -38,6 +38,8 @@ int zn_cmd_tasks(int argc, char **argv);
 int zn_cmd_rt(int argc, char **argv);
 int zn_cmd_warn(int argc, char **argv);
 int zn_cmd_feeds(int argc, char **argv);
+int zn_cmd_ingest(int argc, char **argv);
+int zn_cmd_quarantine(int argc, char **argv);
 int zn_cmd_gen(int argc, char **argv);
 
 #endif

@@ -9,6 +9,8 @@ static const zn_cli_command commands[] = {
     {"demo", "build zhinao.db from the bundled real data and print a summary (make run)", zn_cmd_demo},
     {"divisions", "division registry: show, children, search, locate, diff, load (行政区划)", zn_cmd_divisions},
     {"feeds", "the feed catalogue: list feeds, show one feed's columns (数据目录)", zn_cmd_feeds},
+    {"ingest", "load feed files (CSV/NDJSON, gzip, UTF-8/GBK): validate, quarantine, dedupe (数据归集)", zn_cmd_ingest},
+    {"quarantine", "list or count the rows ingest refused, with reason codes", zn_cmd_quarantine},
     {"gen", "generate the demo city: synthetic Hangzhou, all feeds, an outbreak, dirt (演示城市)", zn_cmd_gen},
     {"rt", "reproduction number Rt by sliding windows (Cori et al. 2013, as EpiEstim) (有效再生数)", zn_cmd_rt},
     {"tasks", "closed-loop command: issue, receive, report, verify, close, transfer, stats (指令闭环)", zn_cmd_tasks},

@@ -201,7 +201,7 @@ typedef struct zn_ingest_summary {
     int64_t lineage_id;
     int64_t same_as_lineage; /* id of an earlier loaded lineage row with the same sha256, or 0 */
     uint64_t bytes;
-    char sha256[65];      /* hex of the file bytes */
+    char sha256[65];      /* hex of the file bytes; "" for a pipe or device (read once) */
     char encoding[16];    /* "utf-8" / "gb18030" */
     char status[16];      /* "loaded" or "aborted" */
 } zn_ingest_summary;
@@ -221,6 +221,8 @@ zn_status zn_hub_prepare_feed(zn_store *st, const zn_feed *feed, zn_error *err);
  * feed, no lineage row), ZN_EIO (cannot read), ZN_EPARSE (empty file, unterminated quote),
  * ZN_EVALIDATE (header lacks a required column, or names a column twice: err->field names it),
  * ZN_EENCODING, ZN_ESTORE. err->file is the path, err->line the line when known.
+ * Call it outside any transaction of the caller's: the file's transaction must be the outermost
+ * one for an aborted file to be rolled back alone (zn_store transactions nest by counting).
  */
 zn_status zn_hub_ingest(zn_store *st, const zn_catalogue *cat, const char *feed_name,
                         const char *path, const zn_ingest_options *opt,
