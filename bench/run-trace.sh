@@ -122,7 +122,7 @@ for SIZE in $SIZES; do
   row=$(awk -v s="$SIZE" -v n="${NSTAYS[$SIZE]}" -v l="$load" -v q="$query" -v c="$close" -v x="$sec" -v w="$write" \
         -v e="$wall" -v r="$rss" -v pq="$pq" -v pqn="$pqn" -v pe="$pe" -v pen="$pen" -v f="${FLOOR_MS[$SIZE]}" \
         -v inc="$incr" -v ok="$ok" 'BEGIN{
-          printf "| %s | %d | %.3f | %.3f (%.3f + %.3f) | %.3f | %.2f | %d | %.1f | %.0fx faster (%s %.2f s) | %.1fx faster (%s %.2f s) | %.1fx | %s | %s |",
+          printf "| %s | %d | %.3f | %.4f (%.4f + %.4f) | %.3f | %.2f | %d | %.1f | %.0fx faster (%s %.2f s) | %.1fx faster (%s %.2f s) | %.1fx | %s | %s |",
                  s, n, l, q, c, x, w, e, r, r * 1048576 / n, pq / q, pqn, pq, pe / e, pen, pe, q * 1000 / f, inc, ok }')
   echo "$row" >> "$RES"
 done

@@ -38,7 +38,10 @@ static const char USAGE[] =
     "                      print its close contacts as CSV (index_id,contact_id,first_exposure,\n"
     "                      place_id)\n"
     "options:\n"
-    "  --min-overlap SEC   minimum overlap of one pair of stays, seconds (default 600)\n"
+    "  --min-overlap SEC   minimum overlap of one pair of stays, seconds (default 600, or the plan's)\n"
+    "  --plan NAME         a control-plan edition from $ZHINAO_DATA/plans (plan-8, plan-9,\n"
+    "                      plan-20measures, plan-10): its minimum overlap, and secondary contacts\n"
+    "                      only when it traces them (the index file's windows are used as given)\n"
     "  --threads N         threads (default: one per CPU)\n"
     "  --json              print a JSON summary (counts, seconds per phase) on stdout\n"
     "\n"
@@ -56,9 +59,9 @@ static int parse_i64(const char *s, long long *out)
 }
 
 typedef struct trace_opts {
-    const char *stays, *index, *out;
+    const char *stays, *index, *out, *plan;
     long long min_overlap, threads, person, from, to;
-    int have_case, have_from, have_to, json;
+    int have_case, have_from, have_to, json, have_min;
 } trace_opts;
 
 static int parse_args(int argc, char **argv, trace_opts *o)
@@ -81,7 +84,8 @@ static int parse_args(int argc, char **argv, trace_opts *o)
         if (!strcmp(a, "--stays")) o->stays = v;
         else if (!strcmp(a, "--index")) o->index = v;
         else if (!strcmp(a, "--out")) o->out = v;
-        else if (!strcmp(a, "--min-overlap")) num = &o->min_overlap;
+        else if (!strcmp(a, "--plan")) o->plan = v;
+        else if (!strcmp(a, "--min-overlap")) { num = &o->min_overlap; o->have_min = 1; }
         else if (!strcmp(a, "--threads")) num = &o->threads;
         else if (!strcmp(a, "--case")) { num = &o->person; o->have_case = 1; }
         else if (!strcmp(a, "--from")) { num = &o->from; o->have_from = 1; }
@@ -223,7 +227,25 @@ int zn_cmd_trace(int argc, char **argv)
     }
 
     zn_trace_result res;
-    if (zn_trace_run(ix, cases, ncases, o.min_overlap, (int)o.threads, &res, &err) != ZN_OK) {
+    zn_status rst;
+    if (o.plan) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/plans", zn_cli_data_dir());
+        zn_trace_plan plan;
+        if (zn_trace_plan_find(dir, o.plan, &plan, &err) != ZN_OK) {
+            zn_cli_error(&err);
+            zn_trace_index_free(ix);
+            free(cases);
+            return 1;
+        }
+        if (o.have_min)
+            plan.min_overlap_s = o.min_overlap;
+        o.min_overlap = plan.min_overlap_s;
+        rst = zn_trace_run_plan(ix, &plan, cases, ncases, (int)o.threads, &res, &err);
+    } else {
+        rst = zn_trace_run(ix, cases, ncases, o.min_overlap, (int)o.threads, &res, &err);
+    }
+    if (rst != ZN_OK) {
         zn_cli_error(&err);
         zn_trace_index_free(ix);
         free(cases);

@@ -35,6 +35,16 @@ grep -qx '1,4,1600004401' "$T/m/close_contacts.csv" || fail "599 s overlap with 
 [ "$(sed 1d "$T/one" | cut -d, -f1-3)" = "$(grep '^2,' "$D/expected/close_contacts.csv")" ] || fail "incremental rows"
 grep -qx '2,7,1600057000,12' "$T/one" || fail "incremental place column"
 
+# plans: plan-9 traces secondary contacts (same output as the benchmark), plan-20measures does not
+export ZHINAO_DATA="$SRC/data"
+"$ZN" trace --stays "$D/stays.csv" --index "$D/index.csv" --out "$T/p9" --plan plan-9 > /dev/null
+cmp "$T/p9/secondary_contacts.csv" "$D/expected/secondary_contacts.csv" || fail "plan-9 secondary"
+"$ZN" trace --stays "$D/stays.csv" --index "$D/index.csv" --out "$T/p20" --plan plan-20measures > /dev/null
+cmp "$T/p20/close_contacts.csv" "$D/expected/close_contacts.csv" || fail "plan-20measures close"
+[ "$(cat "$T/p20/secondary_contacts.csv")" = "contact_id,via_close_contact_id,first_exposure" ] || fail "plan-20measures: no secondary"
+"$ZN" trace --stays "$D/stays.csv" --index "$D/index.csv" --out "$T/p10" --plan plan-10 > /dev/null
+[ "$(wc -l < "$T/p10/close_contacts.csv")" = 1 ] || fail "plan-10: no close contacts"
+
 # bad usage and bad input
 set +e
 "$ZN" trace --stays "$D/stays.csv" > /dev/null 2>&1; [ $? = 2 ] || fail "missing --index/--out must be a usage error"
@@ -45,6 +55,8 @@ printf 'person_id,place_id,t_start,t_end\n1,2,3,x\n' > "$T/bad.csv"
 "$ZN" trace --stays "$T/bad.csv" --index "$D/index.csv" --out "$T/o" > /dev/null 2> "$T/err"
 [ $? = 1 ] || fail "malformed stays must fail"
 grep -q "bad.csv:2: field 't_end'" "$T/err" || fail "error names file, line, field: $(cat "$T/err")"
+"$ZN" trace --stays "$D/stays.csv" --index "$D/index.csv" --out "$T/o" --plan nosuch > /dev/null 2>&1
+[ $? = 1 ] || fail "unknown plan"
 set -e
 printf 'person_id,place_id,t_start,t_end\n1,2,10,5\n3,2,0,1000\n1,2,0,1000\n' > "$T/rej.csv"
 printf 'person_id,t_from,t_to\n1,0,1000\n' > "$T/rej_index.csv"
