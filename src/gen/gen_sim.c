@@ -1744,7 +1744,11 @@ zn_status zn__simulate(zn__world *w, zn_error *err)
             w->handler[wp - w->pbase[ZN__P_VENUE]] < 0)
             w->handler[wp - w->pbase[ZN__P_VENUE]] = p;
     }
-    if (w->opt->write_stays) {
+    if (!w->opt->write_stays) {
+        char path[1100]; /* no stale contacts of an earlier run beside the new ground truth */
+        snprintf(path, sizeof path, "%s/truth_stays.csv", w->opt->out_dir);
+        remove(path);
+    } else {
         char path[1100];
         snprintf(path, sizeof path, "%s/truth_stays.csv", w->opt->out_dir);
         w->truth_stays = fopen(path, "wb");
