@@ -177,12 +177,11 @@ typedef struct zn__inf {
 /* One dirt-aware output file of a feed (main and late). */
 typedef struct zn__sink {
     const zn_feed *feed;   /* NULL when the catalogue lacks the feed */
-    int known;             /* feed id (ZN__F_*) */
     int colslot[64];       /* catalogue column -> generator slot, -1 unknown */
     int lon_col, lat_col;  /* catalogue columns of the first point, -1 none */
     int point_crs;
     int rid_slot;          /* slot of the first resident_id column, -1 */
-    int seat_slot, seat_row_slot, carriage_slot;
+    int seat_slot, seat_row_slot;
     int check_l, check_r;  /* slots of the first row check, -1 */
     FILE *f, *late;
     char path[1024], late_path[1024];

@@ -552,8 +552,6 @@ static void plan_day(const zn__world *w, int64_t p, int d, plan *pl, int64_t vis
         int weekend = dow == 0 || dow == 6;
         if (visit_t != ZN__NONE || pharm_t != ZN__NONE) {
             /* a sick day: home, the pharmacy, the fever clinic */
-            int64_t first = visit_t < pharm_t ? visit_t : pharm_t;
-            (void)first;
             if (pharm_t != ZN__NONE && (visit_t == ZN__NONE || pharm_t < visit_t)) {
                 act(pl, vplace(w, q->pharmacy), q->pharmacy, q->pharmacy, (int)(pharm_t - ds), (int)(pharm_t - ds) + 900, ZN__SEG_SCAN);
                 pharm_t = ZN__NONE;

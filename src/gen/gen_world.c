@@ -866,7 +866,6 @@ static zn_status build_people(zn__world *w, uset *ids, uset *mob, zn_error *err)
     int nh = 0;
     for (int k = 0; k < w->ncounties; k++) {
         zn__county *c = &w->counties[k];
-        int64_t placed = 0;
         for (int j = 0; j < c->nres; j++) {
             int ri = c->first_res + j;
             zn__res *rs = &w->res[ri];
@@ -946,9 +945,7 @@ static zn_status build_people(zn__world *w, uset *ids, uset *mob, zn_error *err)
                 nh++;
             }
             rs->nhh = nh - rs->first_hh;
-            placed += got;
         }
-        (void)placed;
     }
     for (int i = 0; i < nzj; i++)
         free(zj[i]);
@@ -967,9 +964,6 @@ static const double venue_per_10k[ZN__V_COUNT] = {
 };
 static const int venue_min[ZN__V_COUNT] = {1, 1, 2, 2, 1, 1, 0, 0, 0, 1, 1};
 static const int venue_staff[ZN__V_COUNT] = {12, 15, 6, 8, 40, 3, 0, 0, 0, 4, 1};
-static const char *const venue_suffix[ZN__V_COUNT] = {
-    "超市", "农贸市场", "餐馆", "宾馆", "医院", "大药房", "学校", "", "", "地铁站", "公交车",
-};
 
 static zn_status venue_add(zn__world *w, int *cap, int type, int county, int anchor, zn_rng *r, int *out)
 {
@@ -1030,15 +1024,8 @@ static zn_status venue_add(zn__world *w, int *cap, int type, int county, int anc
     case ZN__V_METRO: snprintf(v->name, sizeof v->name, "地铁%s站", stem); break;
     default: snprintf(v->name, sizeof v->name, "公交%d路（%s）", 1 + (int)zn_rng_below(r, 399), stem); break;
     }
-    (void)venue_suffix;
     *out = w->nven++;
     return ZN_OK;
-}
-
-static int cmp_int64p(const void *a, const void *b)
-{
-    const int64_t *x = a, *y = b;
-    return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : (x[1] < y[1] ? -1 : x[1] > y[1]);
 }
 
 static zn_status build_venues(zn__world *w, zn_error *err)
@@ -1067,7 +1054,6 @@ static zn_status build_venues(zn__world *w, zn_error *err)
         }
         c->metro_cars = (int)(c->residents / 20000) + 1;
     }
-    (void)cmp_int64p;
     /* schools and classes: pupils of a county in residence order, by stage */
     static const int stage_lo[4] = {3, 6, 12, 15}, stage_hi[4] = {5, 11, 14, 17};
     static const int school_size[4] = {240, 1200, 900, 1200}, class_size[4] = {30, 42, 45, 45};

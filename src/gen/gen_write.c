@@ -140,9 +140,8 @@ zn_status zn__sinks_open(zn__world *w, zn_error *err)
     for (int f = 0; f < ZN__F_COUNT; f++) {
         zn__sink *s = &w->sink[f];
         memset(s, 0, sizeof *s);
-        s->known = f;
         s->feed = zn_catalogue_find(w->cat, feed_defs[f].name);
-        s->lon_col = s->lat_col = s->rid_slot = s->seat_slot = s->seat_row_slot = s->carriage_slot = -1;
+        s->lon_col = s->lat_col = s->rid_slot = s->seat_slot = s->seat_row_slot = -1;
         s->check_l = s->check_r = -1;
         if (!s->feed)
             continue;
