@@ -1,0 +1,1237 @@
+/*
+ * The JSON API, /api/v1 (docs/server.md lists every route). Each handler checks the caller's
+ * permission, takes the area asked for (checked to lie inside the caller's scope by zn__area)
+ * and calls the scoped query layer with the caller's scope prefix.
+ */
+#include "server_int.h"
+
+#include "zhinao/div.h"
+#include "zhinao/ident.h"
+#include "zhinao/stats.h"
+#include "zhinao/time.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COOKIE "zn_session"
+
+/* ------------------------------------------------------------- helpers ---- */
+
+static int need(zn__call *c, unsigned perm)
+{
+    if ((c->who.perms & perm) == perm)
+        return 1;
+    return zn__fail(c, 403, "forbidden", "your role (%s) may not do this", zn_role_name(c->who.user.role));
+}
+
+static int date_ok(const char *s)
+{
+    int y, m, d;
+    char tail;
+    return s && strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && m >= 1 && m <= 12 &&
+           d >= 1 && d <= 31;
+}
+
+/* from/to (or date = both) parameters, NULL when absent. Returns 0 after a 400 answer. */
+static int dates(zn__call *c, const char **from, const char **to)
+{
+    const char *d = zn__arg(c, "date");
+    *from = d ? d : zn__arg(c, "from");
+    *to = d ? d : zn__arg(c, "to");
+    if ((*from && !date_ok(*from)) || (*to && !date_ok(*to)))
+        return zn__fail(c, 400, "bad_request", "dates are YYYY-MM-DD");
+    return 1;
+}
+
+static json_t *page_json(json_t *items, int64_t limit, int64_t offset, int64_t total)
+{
+    json_t *j = json_pack("{s:o, s:I, s:I}", "items", items, "limit", (json_int_t)limit, "offset", (json_int_t)offset);
+    if (total >= 0) {
+        json_object_set_new(j, "total", json_integer(total));
+        json_object_set_new(j, "next_offset", offset + limit < total ? json_integer(offset + limit) : json_null());
+    }
+    return j;
+}
+
+static json_t *body_object(zn__call *c)
+{
+    json_error_t je;
+    json_t *j = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!j) {
+        zn__fail(c, 400, "bad_json", "request body is not JSON: %s (line %d column %d)", je.text, je.line, je.column);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        zn__fail(c, 400, "bad_json", "request body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+static const char *str_field(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static json_t *user_json(const zn_user *u)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:b, s:I}", "id", (json_int_t)u->id, "name", u->name,
+                     "display_name", u->display_name, "role", zn_role_name(u->role), "role_zh",
+                     zn_role_label_zh(u->role), "scope", u->scope, "disabled", u->disabled, "created_at",
+                     (json_int_t)u->created_at);
+}
+
+static void audit(zn__call *c, const char *action, const char *object, const char *why)
+{
+    zn_error err;
+    if (zn_audit_append(c->db->st, c->who.user.id, c->who.user.name, zn_role_name(c->who.user.role),
+                        c->who.user.scope, action, object, why, c->client, &err) != ZN_OK) {
+        char buf[1024];
+        zn_log(c->srv->ctx, ZN_LOG_ERROR, "serve: audit write failed: %s", zn_error_format(&err, buf, sizeof buf));
+    }
+}
+
+/* ---------------------------------------------------------------- auth ---- */
+
+static void authenticate(zn__call *c)
+{
+    const char *token = NULL;
+    const char *h = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Authorization");
+    if (h && !strncasecmp(h, "Bearer ", 7))
+        token = h + 7;
+    if (!token)
+        token = MHD_lookup_connection_value(c->conn, MHD_COOKIE_KIND, COOKIE);
+    if (!token)
+        return;
+    zn_error err;
+    if (zn__session_lookup(c->db->st, token, c->now, &c->who, &err) != ZN_OK)
+        memset(&c->who, 0, sizeof c->who);
+}
+
+static int h_login(zn__call *c)
+{
+    json_t *b = body_object(c);
+    if (!b)
+        return 0;
+    const char *name = str_field(b, "name"), *pw = str_field(b, "password");
+    if (!name || !pw || strlen(name) > 63 || strlen(pw) > 1024) {
+        json_decref(b);
+        return zn__fail(c, 400, "bad_request", "give name and password");
+    }
+    char kname[96], kclient[96];
+    snprintf(kname, sizeof kname, "name:%s", name);
+    snprintf(kclient, sizeof kclient, "client:%s", c->client);
+    int64_t wait = zn__limiter_wait(&c->srv->limiter, kname, c->srv->login_max, c->now);
+    int64_t w2 = zn__limiter_wait(&c->srv->limiter, kclient, 3 * c->srv->login_max, c->now);
+    if (w2 > wait)
+        wait = w2;
+    if (wait > 0) {
+        json_decref(b);
+        c->retry_after = (int)wait;
+        return zn__fail(c, 429, "too_many_requests", "too many failed logins; try again in %lld s", (long long)wait);
+    }
+    zn_user u;
+    zn_error err;
+    zn_status s = zn_user_verify(c->db->st, name, pw, &u, &err);
+    if (s == ZN_EVALIDATE) {
+        zn__limiter_fail(&c->srv->limiter, kname, c->now);
+        zn__limiter_fail(&c->srv->limiter, kclient, c->now);
+        zn_audit_append(c->db->st, 0, name, "", "", "login_failed", "session", "", c->client, NULL);
+        json_decref(b);
+        return zn__fail(c, 401, "unauthorized", "wrong name or password");
+    }
+    json_decref(b);
+    if (s != ZN_OK)
+        return zn__fail_status(c, s, &err);
+    zn__limiter_clear(&c->srv->limiter, kname);
+    char token[65];
+    if ((s = zn__session_create(c->db->st, u.id, c->now, c->srv->session_ttl, c->client, token, &err)) != ZN_OK)
+        return zn__fail_status(c, s, &err);
+    c->who.user = u;
+    zn__principal_finish(&c->who);
+    audit(c, "login", "session", "");
+    snprintf(c->cookie, sizeof c->cookie, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", token,
+             (long long)c->srv->session_ttl, c->srv->secure_cookie ? "; Secure" : "");
+    return zn__ok(c, json_pack("{s:s, s:I, s:o}", "token", token, "expires_at",
+                               (json_int_t)(c->now + c->srv->session_ttl), "user", user_json(&u)));
+}
+
+static int h_logout(zn__call *c)
+{
+    zn_error err;
+    zn_status s = zn__session_revoke(c->db->st, c->who.token_hash, c->now, &err);
+    if (s != ZN_OK)
+        return zn__fail_status(c, s, &err);
+    audit(c, "logout", "session", "");
+    snprintf(c->cookie, sizeof c->cookie, COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
+             c->srv->secure_cookie ? "; Secure" : "");
+    return zn__ok(c, json_pack("{s:b}", "ok", 1));
+}
+
+static json_t *perms_json(unsigned p)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } P[] = {{ZN_PERM_READ, "read"},           {ZN_PERM_PERSON, "person"},
+             {ZN_PERM_UNMASK_ID, "unmask_id"}, {ZN_PERM_UNMASK_PHONE, "unmask_phone"},
+             {ZN_PERM_HUB, "hub"},             {ZN_PERM_TASK_WORK, "task_work"},
+             {ZN_PERM_TASK_COMMAND, "task_command"}, {ZN_PERM_AUDIT, "audit"},
+             {ZN_PERM_USERS, "users"}};
+    json_t *a = json_array();
+    for (size_t i = 0; i < sizeof P / sizeof P[0]; i++)
+        if (p & P[i].bit)
+            json_array_append_new(a, json_string(P[i].name));
+    return a;
+}
+
+static int h_me(zn__call *c)
+{
+    json_t *u = user_json(&c->who.user);
+    json_object_set_new(u, "permissions", perms_json(c->who.perms));
+    json_object_set_new(u, "prefix", json_string(c->who.prefix));
+    int64_t ed = zn__q_latest_edition(c->db->st);
+    zn_status s;
+    zn_error err;
+    json_t *d = *c->who.prefix ? zn__q_division(c->db->st, ed, c->who.user.scope, &err, &s) : NULL;
+    json_object_set_new(u, "division", d ? d : json_pack("{s:s, s:s, s:i}", "code", "000000000000", "name", "全国",
+                                                         "level", 0));
+    char first[11], last[11];
+    zn__q_case_range(c->db->st, c->who.prefix, first, last, &err);
+    json_object_set_new(u, "features",
+                        json_pack("{s:b, s:b, s:b, s:b, s:{s:s, s:s}}", "tasks", c->db->loop != NULL, "boundaries",
+                                  c->srv->bounds.n > 0, "catalogue", c->srv->cat != NULL, "stats", 1, "cases",
+                                  "first", first, "last", last));
+    return zn__ok(c, u);
+}
+
+/* ----------------------------------------------------------- divisions ---- */
+
+static int h_divisions(zn__call *c, const char *code_arg)
+{
+    char code[13], prefix[13];
+    if (code_arg) { /* /divisions/{code}: same checks as ?area= */
+        zn_error err;
+        if (zn_div_normalize(code_arg, code) != ZN_OK && strcmp(code_arg, "0"))
+            return zn__fail(c, 400, "bad_request", "'%s' is not a division code", code_arg);
+        if (!strcmp(code_arg, "0"))
+            memcpy(code, "000000000000", 13);
+        if (zn_scope_prefix(code, prefix, &err) != ZN_OK)
+            return zn__fail(c, 400, "bad_request", "%s", err.msg);
+        if (strncmp(prefix, c->who.prefix, strlen(c->who.prefix)) != 0)
+            return zn__fail(c, 403, "forbidden", "division %s is outside your scope", code);
+    } else if (!zn__area(c, "area", code, prefix)) {
+        return 0;
+    }
+    const char *from, *to;
+    if (!dates(c, &from, &to))
+        return 0;
+    const char *eds = zn__arg(c, "edition");
+    int64_t ed = eds ? strtoll(eds, NULL, 10) : zn__q_latest_edition(c->db->st);
+    zn_error err;
+    zn_status s = ZN_OK;
+    json_t *self;
+    if (*prefix) {
+        self = zn__q_division(c->db->st, ed, code, &err, &s);
+        if (!self)
+            return s != ZN_OK ? zn__fail_status(c, s, &err)
+                              : zn__fail(c, 404, "not_found", "no division %s in edition %lld", code, (long long)ed);
+    } else {
+        self = json_pack("{s:s, s:s, s:i, s:s}", "code", "000000000000", "name", "全国", "level", 0, "parent", "");
+    }
+    json_t *path = json_array(), *children = json_array();
+    if (*prefix)
+        s = zn__q_division_path(c->db->st, ed, code, path, &err);
+    if (s == ZN_OK)
+        s = zn__q_division_children(c->db->st, c->who.prefix, ed, *prefix ? code : "", from, to, children, &err);
+    int64_t n = 0, matched = 0;
+    if (s == ZN_OK)
+        s = zn__q_case_count(c->db->st, c->who.prefix, prefix, from, to, &n, &matched, &err);
+    if (s != ZN_OK) {
+        json_decref(self);
+        json_decref(path);
+        json_decref(children);
+        return zn__fail_status(c, s, &err);
+    }
+    int64_t in_children = 0;
+    size_t i;
+    json_t *ch;
+    json_array_foreach(children, i, ch) in_children += json_integer_value(json_object_get(ch, "cases"));
+    json_object_set_new(self, "cases", json_integer(n));
+    json_object_set_new(self, "cases_with_coordinates", json_integer(matched));
+    json_object_set_new(self, "cases_not_in_a_child", json_integer(n - in_children));
+    return zn__ok(c, json_pack("{s:o, s:o, s:o, s:I, s:s?, s:s?}", "division", self, "path", path, "children",
+                               children, "edition", (json_int_t)ed, "from", from, "to", to));
+}
+
+static int h_boundaries(zn__call *c, const char *code_arg)
+{
+    char code[13], prefix[13];
+    if (code_arg) {
+        zn_error err;
+        if (zn_div_normalize(code_arg, code) != ZN_OK)
+            return zn__fail(c, 400, "bad_request", "'%s' is not a division code", code_arg);
+        if (zn_scope_prefix(code, prefix, &err) != ZN_OK)
+            return zn__fail(c, 400, "bad_request", "%s", err.msg);
+        if (strncmp(prefix, c->who.prefix, strlen(c->who.prefix)) != 0)
+            return zn__fail(c, 403, "forbidden", "division %s is outside your scope", code);
+    } else if (!zn__area(c, "area", code, prefix)) {
+        return 0;
+    }
+    zn_buf out = {0};
+    size_t n = 0;
+    if (zn__boundaries_collection(&c->srv->bounds, *prefix ? code : "", &out, &n) != ZN_OK) {
+        zn_buf_fini(&out);
+        return zn__fail(c, 500, "internal", "out of memory");
+    }
+    if (n == 0) {
+        zn_buf_fini(&out);
+        return zn__fail(c, 404, "not_found", "no boundary polygons shipped for %s", code);
+    }
+    c->status = 200;
+    c->raw = out.data; /* ownership passes to the answer */
+    c->raw_type = "application/geo+json; charset=utf-8";
+    return 1;
+}
+
+/* --------------------------------------------------------------- cases ---- */
+
+static int h_cases(zn__call *c)
+{
+    char code[13], prefix[13];
+    const char *from, *to;
+    int64_t limit, offset;
+    if (!zn__area(c, "area", code, prefix) || !dates(c, &from, &to) || !zn__page(c, 100, 10000, &limit, &offset))
+        return 0;
+    json_t *items = json_array();
+    int64_t total = 0;
+    zn_error err;
+    zn_status s = zn__q_cases_list(c->db->st, c->who.prefix, prefix, from, to, limit, offset, items, &total, &err);
+    if (s != ZN_OK) {
+        json_decref(items);
+        return zn__fail_status(c, s, &err);
+    }
+    return zn__ok(c, page_json(items, limit, offset, total));
+}
+
+static zn_status daily(zn__call *c, const char *prefix, const char *from, const char *to, json_t **dates_out,
+                       json_t **counts_out, zn_error *err)
+{
+    *dates_out = json_array();
+    *counts_out = json_array();
+    return zn__q_cases_daily(c->db->st, c->who.prefix, prefix, from, to, *dates_out, *counts_out, err);
+}
+
+static int h_cases_daily(zn__call *c)
+{
+    char code[13], prefix[13];
+    const char *from, *to;
+    if (!zn__area(c, "area", code, prefix) || !dates(c, &from, &to))
+        return 0;
+    json_t *d, *n;
+    zn_error err;
+    zn_status s = daily(c, prefix, from, to, &d, &n, &err);
+    if (s != ZN_OK) {
+        json_decref(d);
+        json_decref(n);
+        return zn__fail_status(c, s, &err);
+    }
+    int64_t total = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(n, i, v) total += json_integer_value(v);
+    return zn__ok(c, json_pack("{s:s, s:o, s:o, s:I, s:s}", "area", code, "dates", d, "counts", n, "total",
+                               (json_int_t)total, "what", "case residences listed per day (上海发布)"));
+}
+
+static int h_cases_points(zn__call *c)
+{
+    char code[13], prefix[13];
+    const char *from, *to;
+    if (!zn__area(c, "area", code, prefix) || !dates(c, &from, &to))
+        return 0;
+    const char *cs = zn__arg(c, "cell");
+    double cell = cs ? strtod(cs, NULL) : 0;
+    if (!(cell >= 0 && cell <= 1))
+        return zn__fail(c, 400, "bad_request", "cell is a grid size in degrees from 0 (exact points) to 1");
+    json_t *rows = json_array();
+    zn_error err;
+    zn_status s = zn__q_cases_heat(c->db->st, c->who.prefix, prefix, from, to, cell, rows, &err);
+    if (s != ZN_OK) {
+        json_decref(rows);
+        return zn__fail_status(c, s, &err);
+    }
+    return zn__ok(c, json_pack("{s:s, s:s, s:f, s:o, s:s?, s:s?}", "area", code, "crs", "GCJ-02", "cell", cell,
+                               "points", rows, "from", from, "to", to));
+}
+
+/* --------------------------------------------------------------- stats ---- */
+
+static int h_rt(zn__call *c)
+{
+    char code[13], prefix[13];
+    const char *from, *to;
+    if (!zn__area(c, "area", code, prefix) || !dates(c, &from, &to))
+        return 0;
+    json_t *d, *n;
+    zn_error err;
+    zn_status s = daily(c, prefix, from, to, &d, &n, &err);
+    size_t T = json_array_size(n);
+    double *x = T ? malloc(T * sizeof *x) : NULL;
+    zn_rt_result res = {0};
+    if (s == ZN_OK && T < 8)
+        s = zn_error_set(&err, ZN_EINVAL, NULL, 0, NULL, "Rt needs at least 8 days of counts, the area has %zu", T);
+    if (s == ZN_OK && !x)
+        s = zn_error_set(&err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+    if (s == ZN_OK) {
+        for (size_t i = 0; i < T; i++)
+            x[i] = (double)json_integer_value(json_array_get(n, i));
+        zn_rt_config cfg;
+        zn_rt_config_default(&cfg);
+        s = zn_rt_estimate_parametric(x, T, c->srv->si_mean, c->srv->si_sd, &cfg, &res, &err);
+    }
+    free(x);
+    if (s != ZN_OK) {
+        json_decref(d);
+        json_decref(n);
+        return zn__fail_status(c, s, &err);
+    }
+    json_t *rows = json_array();
+    for (size_t i = 0; i < res.n_rows; i++) {
+        const zn_rt_row *r = &res.rows[i];
+        if (isnan(r->mean))
+            continue;
+        json_array_append_new(rows, json_pack("{s:o, s:o, s:f, s:f, s:f, s:f}", "start",
+                                              json_incref(json_array_get(d, r->t_start - 1)), "end",
+                                              json_incref(json_array_get(d, r->t_end - 1)), "mean", r->mean, "lo",
+                                              r->q[0], "median", r->q[3], "hi", r->q[6]));
+    }
+    zn_rt_result_fini(&res);
+    json_decref(d);
+    json_decref(n);
+    return zn__ok(c, json_pack("{s:s, s:o, s:{s:s, s:f, s:f, s:i}, s:s}", "area", code, "windows", rows, "method",
+                               "name", "Cori et al. 2013 (EpiEstim parametric_si)", "si_mean", c->srv->si_mean,
+                               "si_sd", c->srv->si_sd, "window", 7, "interval", "95% credible interval (lo, hi)"));
+}
+
+static int h_alerts(zn__call *c)
+{
+    char code[13], prefix[13];
+    const char *from, *to;
+    if (!zn__area(c, "area", code, prefix) || !dates(c, &from, &to))
+        return 0;
+    const char *m = zn__arg(c, "method");
+    zn_ears_method method = !m || !strcmp(m, "c2") ? ZN_EARS_C2 : !strcmp(m, "c1") ? ZN_EARS_C1
+                          : !strcmp(m, "c3")       ? ZN_EARS_C3
+                                                   : 0;
+    if (!method)
+        return zn__fail(c, 400, "bad_request", "method is c1, c2 or c3 (EARS)");
+    json_t *d, *n;
+    zn_error err;
+    zn_status s = daily(c, prefix, from, to, &d, &n, &err);
+    zn_ears_params p;
+    zn_ears_params_default(&p, method);
+    if (method == ZN_EARS_C3)
+        p.alpha = 0.025;
+    size_t first = p.baseline + (method == ZN_EARS_C1 ? 0 : method == ZN_EARS_C2 ? 2 : 4);
+    size_t T = json_array_size(n);
+    double *x = malloc((T + 1) * sizeof *x), *ub = malloc((T + 1) * sizeof *ub);
+    int *alarm = malloc((T + 1) * sizeof *alarm);
+    if (s == ZN_OK && (!x || !ub || !alarm))
+        s = zn_error_set(&err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+    json_t *alerts = json_array(), *bounds = json_array();
+    if (s == ZN_OK && T > first) {
+        for (size_t i = 0; i < T; i++)
+            x[i] = (double)json_integer_value(json_array_get(n, i));
+        s = zn_ears(x, T, first, &p, ub, alarm, &err);
+        for (size_t i = 0; s == ZN_OK && i < T; i++) {
+            json_array_append_new(bounds, isnan(ub[i]) ? json_null() : json_real(ub[i]));
+            if (alarm[i] == 1)
+                json_array_append_new(alerts, json_pack("{s:O, s:f, s:f}", "date", json_array_get(d, i), "count",
+                                                        x[i], "upperbound", ub[i]));
+        }
+    }
+    free(x);
+    free(ub);
+    free(alarm);
+    if (s != ZN_OK) {
+        json_decref(d);
+        json_decref(n);
+        json_decref(alerts);
+        json_decref(bounds);
+        return zn__fail_status(c, s, &err);
+    }
+    return zn__ok(c, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "area", code, "method",
+                               method == ZN_EARS_C1 ? "EARS C1" : method == ZN_EARS_C2 ? "EARS C2" : "EARS C3",
+                               "alerts", alerts, "dates", d, "counts", n, "upperbound", bounds));
+}
+
+/* --------------------------------------------------------------- metrics ---- */
+
+static int h_metrics(zn__call *c)
+{
+    char code[13], prefix[13];
+    const char *from, *to;
+    if (!zn__area(c, "area", code, prefix) || !dates(c, &from, &to))
+        return 0;
+    zn_error err;
+    int64_t n = 0, matched = 0;
+    zn_status s = zn__q_case_count(c->db->st, c->who.prefix, prefix, from, to, &n, &matched, &err);
+    if (s != ZN_OK)
+        return zn__fail_status(c, s, &err);
+    json_t *j = json_pack("{s:s, s:{s:I, s:I}}", "area", code, "cases", "listed", (json_int_t)n, "with_coordinates",
+                          (json_int_t)matched);
+    if (to) { /* the day itself and the week before it */
+        int y, m, d;
+        sscanf(to, "%4d-%2d-%2d", &y, &m, &d);
+        int64_t day = zn_days_from_civil(y, m, d);
+        char wk[11];
+        zn_civil_from_days(day - 6, &y, &m, &d);
+        snprintf(wk, sizeof wk, "%04d-%02d-%02d", y, m, d);
+        int64_t on_day = 0, week = 0;
+        zn__q_case_count(c->db->st, c->who.prefix, prefix, to, to, &on_day, NULL, &err);
+        zn__q_case_count(c->db->st, c->who.prefix, prefix, wk, to, &week, NULL, &err);
+        json_object_set_new(json_object_get(j, "cases"), "on_day", json_integer(on_day));
+        json_object_set_new(json_object_get(j, "cases"), "last_7_days", json_integer(week));
+    }
+    if (c->db->loop) {
+        zn_loop_metrics_query q = {.from = 0, .to = c->now, .division_prefix = prefix, .group_level = 0};
+        zn_loop_metrics_row *rows = NULL;
+        size_t nr = 0;
+        if (zn_loop_metrics(c->db->st, &q, &rows, &nr, &err) == ZN_OK && nr > 0) {
+            zn_loop_metrics_row *r = &rows[0];
+            json_object_set_new(j, "tasks",
+                                json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "issued", (json_int_t)r->issued, "closed",
+                                          (json_int_t)r->closed, "on_time", (json_int_t)r->on_time, "backlog",
+                                          (json_int_t)r->backlog, "overdue", (json_int_t)r->overdue, "on_time_rate",
+                                          isnan(r->on_time_rate) ? json_null() : json_real(r->on_time_rate)));
+        }
+        free(rows);
+    }
+    if (c->who.perms & ZN_PERM_HUB) {
+        int64_t files = 0, rows = 0, quarantined = 0;
+        int yes = 0;
+        if (zn_store_table_exists(c->db->st, "lineage", &yes, NULL) == ZN_OK && yes) {
+            zn_store_query_int64(c->db->st, "SELECT COUNT(*) FROM lineage WHERE status = 'loaded'", &files, NULL);
+            zn_store_query_int64(c->db->st, "SELECT COALESCE(SUM(accepted), 0) FROM lineage", &rows, NULL);
+            zn_store_query_int64(c->db->st, "SELECT COUNT(*) FROM quarantine", &quarantined, NULL);
+        }
+        json_object_set_new(j, "hub", json_pack("{s:I, s:I, s:I}", "files", (json_int_t)files, "rows_accepted",
+                                                (json_int_t)rows, "quarantined", (json_int_t)quarantined));
+    }
+    json_object_set_new(j, "server", json_pack("{s:I, s:I}", "uptime_s", (json_int_t)(c->now - c->srv->started_at),
+                                               "requests", (json_int_t)__atomic_load_n(&c->srv->requests,
+                                                                                       __ATOMIC_RELAXED)));
+    return zn__ok(c, j);
+}
+
+/* ---------------------------------------------------------------- hub ---- */
+
+static int h_feeds(zn__call *c)
+{
+    json_t *feeds = json_array();
+    for (size_t i = 0; c->srv->cat && i < zn_catalogue_count(c->srv->cat); i++) {
+        const zn_feed *f = zn_catalogue_feed(c->srv->cat, i);
+        const zn_source_unit *u = zn_catalogue_find_unit(c->srv->cat, f->source_unit);
+        int personal = 0, division = 0;
+        for (size_t k = 0; k < f->ncolumns; k++) {
+            personal |= f->columns[k].type == ZN_COL_RESIDENT_ID || f->columns[k].type == ZN_COL_MOBILE;
+            division |= f->columns[k].type == ZN_COL_DIVISION;
+        }
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "name", f->name, "title_zh", f->title_zh,
+                              "source_unit", f->source_unit, "source_unit_zh", u ? u->name_zh : "", "personal",
+                              personal, "scoped", division);
+        if (c->who.perms & ZN_PERM_HUB) {
+            char sql[256], table[96];
+            int yes = 0;
+            int64_t rows = 0;
+            snprintf(table, sizeof table, "feed_%s", f->name);
+            if (zn_store_table_exists(c->db->st, table, &yes, NULL) == ZN_OK && yes) {
+                snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM \"%s\"", table);
+                zn_store_query_int64(c->db->st, sql, &rows, NULL);
+            }
+            json_object_set_new(o, "rows", yes ? json_integer(rows) : json_null());
+        }
+        json_array_append_new(feeds, o);
+    }
+    return zn__ok(c, json_pack("{s:o}", "feeds", feeds));
+}
+
+static int h_lineage(zn__call *c)
+{
+    int64_t limit, offset;
+    if (!need(c, ZN_PERM_HUB) || !zn__page(c, 50, 1000, &limit, &offset))
+        return 0;
+    const char *feed = zn__arg(c, "feed");
+    json_t *items = json_array();
+    int64_t total = 0;
+    zn_error err;
+    zn_stmt *q = NULL;
+    zn_status s = zn_stmt_prepare(c->db->st, "SELECT COUNT(*) FROM lineage WHERE (? IS NULL OR feed = ?)", &q, &err);
+    int row = 0;
+    if (s == ZN_OK) {
+        zn_stmt_bind_text(q, 1, feed);
+        zn_stmt_bind_text(q, 2, feed);
+        if ((s = zn_stmt_step(q, &row, &err)) == ZN_OK && row)
+            total = zn_stmt_column_int64(q, 0);
+        zn_stmt_finalize(q);
+    }
+    if (s == ZN_OK)
+        s = zn_stmt_prepare(c->db->st,
+                            "SELECT id, feed, source_unit, path, sha256, bytes, encoding, rows_read, accepted,"
+                            " quarantined, duplicates, status, COALESCE(message, ''), started_at,"
+                            " COALESCE(finished_at, 0) FROM lineage WHERE (? IS NULL OR feed = ?)"
+                            " ORDER BY id DESC LIMIT ? OFFSET ?",
+                            &q, &err);
+    if (s == ZN_OK) {
+        zn_stmt_bind_text(q, 1, feed);
+        zn_stmt_bind_text(q, 2, feed);
+        zn_stmt_bind_int64(q, 3, limit);
+        zn_stmt_bind_int64(q, 4, offset);
+        while ((s = zn_stmt_step(q, &row, &err)) == ZN_OK && row) {
+            const char *path = zn_stmt_column_text(q, 3);
+            const char *base = strrchr(path, '/');
+            json_array_append_new(
+                items, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I}", "id",
+                                 (json_int_t)zn_stmt_column_int64(q, 0), "feed", zn_stmt_column_text(q, 1),
+                                 "source_unit", zn_stmt_column_text(q, 2), "file", base ? base + 1 : path, "sha256",
+                                 zn_stmt_column_text(q, 4), "bytes", (json_int_t)zn_stmt_column_int64(q, 5),
+                                 "encoding", zn_stmt_column_text(q, 6), "rows", (json_int_t)zn_stmt_column_int64(q, 7),
+                                 "accepted", (json_int_t)zn_stmt_column_int64(q, 8), "quarantined",
+                                 (json_int_t)zn_stmt_column_int64(q, 9), "duplicates",
+                                 (json_int_t)zn_stmt_column_int64(q, 10), "status", zn_stmt_column_text(q, 11),
+                                 "message", zn_stmt_column_text(q, 12), "started_at",
+                                 (json_int_t)zn_stmt_column_int64(q, 13), "finished_at",
+                                 (json_int_t)zn_stmt_column_int64(q, 14)));
+        }
+        zn_stmt_finalize(q);
+    }
+    if (s != ZN_OK) {
+        json_decref(items);
+        return zn__fail_status(c, s, &err);
+    }
+    return zn__ok(c, page_json(items, limit, offset, total));
+}
+
+static int h_quarantine(zn__call *c)
+{
+    int64_t limit, offset;
+    if (!need(c, ZN_PERM_HUB) || !zn__page(c, 50, 1000, &limit, &offset))
+        return 0;
+    const char *feed = zn__arg(c, "feed"), *reason = zn__arg(c, "reason");
+    json_t *items = json_array();
+    int64_t total = 0;
+    zn_error err;
+    zn_stmt *q = NULL;
+    const char *where = " WHERE (? IS NULL OR feed = ?) AND (? IS NULL OR reason_code = ?)";
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM quarantine%s", where);
+    zn_status s = zn_stmt_prepare(c->db->st, sql, &q, &err);
+    int row = 0;
+    if (s == ZN_OK) {
+        zn_stmt_bind_text(q, 1, feed);
+        zn_stmt_bind_text(q, 2, feed);
+        zn_stmt_bind_text(q, 3, reason);
+        zn_stmt_bind_text(q, 4, reason);
+        if ((s = zn_stmt_step(q, &row, &err)) == ZN_OK && row)
+            total = zn_stmt_column_int64(q, 0);
+        zn_stmt_finalize(q);
+    }
+    snprintf(sql, sizeof sql,
+             "SELECT id, lineage_id, feed, line, COALESCE(field, ''), reason_code, reason, COALESCE(raw, '')"
+             " FROM quarantine%s ORDER BY id LIMIT ? OFFSET ?",
+             where);
+    if (s == ZN_OK && (s = zn_stmt_prepare(c->db->st, sql, &q, &err)) == ZN_OK) {
+        zn_stmt_bind_text(q, 1, feed);
+        zn_stmt_bind_text(q, 2, feed);
+        zn_stmt_bind_text(q, 3, reason);
+        zn_stmt_bind_text(q, 4, reason);
+        zn_stmt_bind_int64(q, 5, limit);
+        zn_stmt_bind_int64(q, 6, offset);
+        zn_buf raw = {0}, why = {0};
+        while ((s = zn_stmt_step(q, &row, &err)) == ZN_OK && row) {
+            zn_buf_reset(&raw);
+            zn_buf_reset(&why);
+            zn_hub_mask_text(zn_stmt_column_text(q, 7), &raw); /* always masked here */
+            zn_hub_mask_text(zn_stmt_column_text(q, 6), &why);
+            json_array_append_new(
+                items, json_pack("{s:I, s:I, s:s, s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)zn_stmt_column_int64(q, 0),
+                                 "lineage_id", (json_int_t)zn_stmt_column_int64(q, 1), "feed",
+                                 zn_stmt_column_text(q, 2), "line", (json_int_t)zn_stmt_column_int64(q, 3), "field",
+                                 zn_stmt_column_text(q, 4), "reason_code", zn_stmt_column_text(q, 5), "reason",
+                                 why.data ? why.data : "", "raw", raw.data ? raw.data : ""));
+        }
+        zn_buf_fini(&raw);
+        zn_buf_fini(&why);
+        zn_stmt_finalize(q);
+    }
+    if (s != ZN_OK) {
+        json_decref(items);
+        return zn__fail_status(c, s, &err);
+    }
+    return zn__ok(c, page_json(items, limit, offset, total));
+}
+
+static void qsum(void *user, const char *feed, const char *reason, int64_t n)
+{
+    json_array_append_new((json_t *)user, json_pack("{s:s, s:s, s:I}", "feed", feed, "reason_code", reason, "rows",
+                                                    (json_int_t)n));
+}
+
+static int h_quarantine_summary(zn__call *c)
+{
+    if (!need(c, ZN_PERM_HUB))
+        return 0;
+    json_t *a = json_array();
+    zn_error err;
+    zn_status s = zn_quarantine_summary(c->db->st, qsum, a, &err);
+    if (s != ZN_OK) {
+        json_decref(a);
+        return zn__fail_status(c, s, &err);
+    }
+    return zn__ok(c, json_pack("{s:o}", "summary", a));
+}
+
+/* Person records: rows of a feed that has a division column (the scope filter), masked by role,
+ * every row returned written to the audit log with the reason given. */
+static int h_feed_rows(zn__call *c, const char *name, const char *id_arg)
+{
+    int64_t limit, offset;
+    if (!need(c, ZN_PERM_PERSON) || !zn__page(c, 20, 200, &limit, &offset))
+        return 0;
+    const zn_feed *f = c->srv->cat ? zn_catalogue_find(c->srv->cat, name) : NULL;
+    if (!f)
+        return zn__fail(c, 404, "not_found", "no feed '%s'", name);
+    const char *why = zn__arg(c, "why");
+    if (!why || strlen(why) < 2 || strlen(why) > 200)
+        return zn__fail(c, 400, "why_required", "reading person records needs a reason: ?why=... (2-200 bytes)");
+    int divcol = -1;
+    for (size_t k = 0; k < f->ncolumns && divcol < 0; k++)
+        if (f->columns[k].type == ZN_COL_DIVISION)
+            divcol = (int)k;
+    if (divcol < 0 && *c->who.prefix)
+        return zn__fail(c, 403, "forbidden", "feed %s has no division column: only country-wide users may read it",
+                        name);
+    char code[13], prefix[13];
+    if (!zn__area(c, "area", code, prefix))
+        return 0;
+    if (divcol < 0 && *prefix)
+        return zn__fail(c, 400, "bad_request", "feed %s has no division column: ?area= cannot apply", name);
+    int64_t id = 0;
+    if (id_arg && (strspn(id_arg, "0123456789") != strlen(id_arg) || !*id_arg || strlen(id_arg) > 18))
+        return zn__fail(c, 400, "bad_request", "record ids are whole numbers");
+    if (id_arg)
+        id = strtoll(id_arg, NULL, 10);
+    char table[96];
+    snprintf(table, sizeof table, "feed_%s", f->name);
+    int yes = 0;
+    zn_error err;
+    zn_status s = zn_store_table_exists(c->db->st, table, &yes, &err);
+    if (s != ZN_OK)
+        return zn__fail_status(c, s, &err);
+    if (!yes)
+        return zn__fail(c, 404, "not_found", "feed %s has no rows yet", name);
+    zn_buf sql = {0}, where = {0};
+    zn_buf_puts(&sql, "SELECT _id");
+    for (size_t k = 0; k < f->ncolumns; k++)
+        zn_buf_printf(&sql, ", \"%s\"", f->columns[k].name);
+    if (divcol >= 0)
+        zn_buf_printf(&where,
+                      " WHERE substr(COALESCE(\"%s\", ''), 1, length(?)) = ? AND substr(COALESCE(\"%s\", ''), 1,"
+                      " length(?)) = ?",
+                      f->columns[divcol].name, f->columns[divcol].name);
+    else
+        zn_buf_puts(&where, " WHERE ? = ? AND ? = ?"); /* country-wide user: binds '' = '' */
+    if (id)
+        zn_buf_puts(&where, " AND _id = ?");
+    int64_t total = 0;
+    zn_stmt *q;
+    char cnt[512];
+    snprintf(cnt, sizeof cnt, "SELECT COUNT(*) FROM \"%s\"%s", table, where.data);
+    if ((s = zn_stmt_prepare(c->db->st, cnt, &q, &err)) == ZN_OK) {
+        zn_stmt_bind_text(q, 1, c->who.prefix);
+        zn_stmt_bind_text(q, 2, c->who.prefix);
+        zn_stmt_bind_text(q, 3, prefix);
+        zn_stmt_bind_text(q, 4, prefix);
+        if (id)
+            zn_stmt_bind_int64(q, 5, id);
+        int row = 0;
+        if ((s = zn_stmt_step(q, &row, &err)) == ZN_OK && row)
+            total = zn_stmt_column_int64(q, 0);
+        zn_stmt_finalize(q);
+    }
+    zn_buf_printf(&sql, " FROM \"%s\"%s ORDER BY _id LIMIT ? OFFSET ?", table, where.data);
+    json_t *items = json_array();
+    if (s == ZN_OK && (s = zn_stmt_prepare(c->db->st, sql.data, &q, &err)) == ZN_OK) {
+        int p = 1;
+        zn_stmt_bind_text(q, p++, c->who.prefix);
+        zn_stmt_bind_text(q, p++, c->who.prefix);
+        zn_stmt_bind_text(q, p++, prefix);
+        zn_stmt_bind_text(q, p++, prefix);
+        if (id)
+            zn_stmt_bind_int64(q, p++, id);
+        zn_stmt_bind_int64(q, p++, limit);
+        zn_stmt_bind_int64(q, p, offset);
+        int row = 0;
+        if ((s = zn_store_begin(c->db->st, &err)) == ZN_OK) {
+            while ((s = zn_stmt_step(q, &row, &err)) == ZN_OK && row) {
+                json_t *o = json_object();
+                int64_t rid = zn_stmt_column_int64(q, 0);
+                json_object_set_new(o, "_id", json_integer(rid));
+                for (size_t k = 0; k < f->ncolumns; k++) {
+                    const zn_feed_column *col = &f->columns[k];
+                    int ci = (int)k + 1;
+                    if (zn_stmt_column_is_null(q, ci)) {
+                        json_object_set_new(o, col->name, json_null());
+                        continue;
+                    }
+                    const char *v = zn_stmt_column_text(q, ci);
+                    char masked[64];
+                    if (col->type == ZN_COL_RESIDENT_ID && !(c->who.perms & ZN_PERM_UNMASK_ID) &&
+                        strlen(v) < sizeof masked)
+                        v = zn_mask_resident_id(v, masked, sizeof masked);
+                    else if (col->type == ZN_COL_MOBILE && !(c->who.perms & ZN_PERM_UNMASK_PHONE) &&
+                             strlen(v) < sizeof masked)
+                        v = zn_mask_mobile(v, masked, sizeof masked);
+                    if (col->type == ZN_COL_INT || col->type == ZN_COL_TIME)
+                        json_object_set_new(o, col->name, json_integer(zn_stmt_column_int64(q, ci)));
+                    else if (col->type == ZN_COL_REAL || col->type == ZN_COL_LON || col->type == ZN_COL_LAT)
+                        json_object_set_new(o, col->name, json_real(zn_stmt_column_double(q, ci)));
+                    else
+                        json_object_set_new(o, col->name, json_string(v));
+                }
+                json_array_append_new(items, o);
+                char what[128];
+                snprintf(what, sizeof what, "%s#%lld", table, (long long)rid);
+                if ((s = zn_audit_append(c->db->st, c->who.user.id, c->who.user.name, zn_role_name(c->who.user.role),
+                                         c->who.user.scope, "read_person", what, why, c->client, &err)) != ZN_OK)
+                    break;
+            }
+            /* nothing is returned unless its audit rows are stored */
+            if (s == ZN_OK)
+                s = zn_store_commit(c->db->st, &err);
+            else
+                zn_store_rollback(c->db->st);
+        }
+        zn_stmt_finalize(q);
+    }
+    zn_buf_fini(&sql);
+    zn_buf_fini(&where);
+    if (s != ZN_OK) {
+        json_decref(items);
+        return zn__fail_status(c, s, &err);
+    }
+    if (id && json_array_size(items) == 0) {
+        json_decref(items);
+        return zn__fail(c, 404, "not_found", "no record %lld in %s inside your scope", (long long)id, name);
+    }
+    json_t *page = page_json(items, limit, offset, total);
+    json_object_set_new(page, "masked",
+                        json_pack("{s:b, s:b}", "resident_id", !(c->who.perms & ZN_PERM_UNMASK_ID), "mobile",
+                                  !(c->who.perms & ZN_PERM_UNMASK_PHONE)));
+    return zn__ok(c, page);
+}
+
+/* ---------------------------------------------------------- audit, users ---- */
+
+static int audit_row(void *user, const zn_audit_entry *e)
+{
+    json_array_append_new((json_t *)user,
+                          json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)e->id, "at",
+                                    (json_int_t)e->at, "user", e->user_name, "role", e->role, "scope", e->scope,
+                                    "action", e->action, "object", e->object, "why", e->why, "client", e->client));
+    return 0;
+}
+
+static int h_audit(zn__call *c)
+{
+    int64_t limit, offset;
+    if (!need(c, ZN_PERM_AUDIT) || !zn__page(c, 50, 1000, &limit, &offset))
+        return 0;
+    zn_audit_filter f = {.user_name = zn__arg(c, "user"), .action = zn__arg(c, "action"),
+                         .object_prefix = zn__arg(c, "object"), .limit = limit, .offset = offset};
+    json_t *items = json_array();
+    int64_t total = 0;
+    zn_error err;
+    zn_status s = zn_audit_list(c->db->st, &f, audit_row, items, &total, &err);
+    if (s != ZN_OK) {
+        json_decref(items);
+        return zn__fail_status(c, s, &err);
+    }
+    audit(c, "read_audit", "audit_log", "");
+    return zn__ok(c, page_json(items, limit, offset, total));
+}
+
+typedef struct user_page {
+    json_t *items;
+    const char *prefix;
+} user_page;
+
+static int user_row(void *user, const zn_user *u)
+{
+    user_page *p = user;
+    char up[13];
+    if (zn_scope_prefix(u->scope, up, NULL) == ZN_OK && !strncmp(up, p->prefix, strlen(p->prefix)))
+        json_array_append_new(p->items, user_json(u));
+    return 0;
+}
+
+static int h_users(zn__call *c)
+{
+    if (!need(c, ZN_PERM_USERS))
+        return 0;
+    user_page p = {json_array(), c->who.prefix};
+    zn_error err;
+    zn_status s = zn_user_list(c->db->st, user_row, &p, &err);
+    if (s != ZN_OK) {
+        json_decref(p.items);
+        return zn__fail_status(c, s, &err);
+    }
+    return zn__ok(c, json_pack("{s:o}", "users", p.items));
+}
+
+static int h_user_add(zn__call *c)
+{
+    if (!need(c, ZN_PERM_USERS))
+        return 0;
+    json_t *b = body_object(c);
+    if (!b)
+        return 0;
+    const char *name = str_field(b, "name"), *pw = str_field(b, "password"), *role = str_field(b, "role"),
+               *scope = str_field(b, "scope"), *dn = str_field(b, "display_name");
+    zn_role r;
+    char code[13], prefix[13];
+    int ok = 1;
+    if (!name || !pw || !role || !scope || zn_role_parse(role, &r) != ZN_OK)
+        ok = zn__fail(c, 400, "bad_request", "give name, password, role (see docs/server.md) and scope");
+    else if (strcmp(scope, "0") && (zn_div_normalize(scope, code) != ZN_OK || zn_scope_prefix(code, prefix, NULL)))
+        ok = zn__fail(c, 400, "bad_request", "scope is a division code");
+    else if (!strcmp(scope, "0") ? *c->who.prefix != 0 : strncmp(prefix, c->who.prefix, strlen(c->who.prefix)) != 0)
+        ok = zn__fail(c, 403, "forbidden", "the new user's scope must lie inside yours");
+    if (ok) {
+        int64_t id = 0;
+        zn_error err;
+        zn_status s = zn_user_add(c->db->st, name, dn, pw, r, scope, c->who.user.name, &id, &err);
+        if (s != ZN_OK)
+            ok = zn__fail_status(c, s, &err);
+        else {
+            zn_user u;
+            if (zn_user_get(c->db->st, name, &u, &err) == ZN_OK)
+                ok = zn__ok(c, json_pack("{s:o}", "user", user_json(&u)));
+        }
+    }
+    json_decref(b);
+    return ok;
+}
+
+static int h_user_disable(zn__call *c, const char *name)
+{
+    if (!need(c, ZN_PERM_USERS))
+        return 0;
+    zn_user u;
+    zn_error err;
+    zn_status s = zn_user_get(c->db->st, name, &u, &err);
+    char up[13];
+    if (s == ZN_OK && (zn_scope_prefix(u.scope, up, NULL) != ZN_OK || strncmp(up, c->who.prefix, strlen(c->who.prefix))))
+        return zn__fail(c, 403, "forbidden", "user %s is outside your scope", name);
+    if (s == ZN_OK && u.id == c->who.user.id)
+        return zn__fail(c, 409, "conflict", "you cannot disable yourself");
+    if (s == ZN_OK)
+        s = zn_user_disable(c->db->st, name, c->who.user.name, &err);
+    if (s != ZN_OK)
+        return zn__fail_status(c, s, &err);
+    return zn__ok(c, json_pack("{s:b}", "ok", 1));
+}
+
+/* ---------------------------------------------------------------- tasks ---- */
+
+/* A task as JSON; title_zh is the template's Chinese name when the task kept the template's title. */
+static json_t *task_json(zn_loop *lp, const zn_loop_task *t, int64_t now)
+{
+    const zn_loop_template *tp = lp ? zn_loop_template_find(lp, t->template_id) : NULL;
+    const char *title_zh = tp && tp->name_zh && *tp->name_zh && !strcmp(tp->name, t->title) ? tp->name_zh : t->title;
+    int overdue = !t->ended_at && t->deadline != ZN_CLOCK_STOPPED && t->deadline > 0 && t->deadline < now &&
+                  zn_task_state_active(t->state);
+    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:I, s:b, s:b, s:I}", "id",
+                     (json_int_t)t->id, "instruction_id", (json_int_t)t->instruction_id, "template_id", t->template_id,
+                     "title", t->title, "title_zh", title_zh, "subject_kind", t->subject_kind, "subject_ref", t->subject_ref,
+                     "assignee_kind", t->assignee_kind, "assignee", t->assignee, "division_code", t->division_code,
+                     "grid_id", t->grid_id, "state", zn_task_state_name(t->state), "created_at",
+                     (json_int_t)t->created_at, "deadline",
+                     t->deadline == ZN_CLOCK_STOPPED ? json_null() : json_integer(t->deadline), "ended_at",
+                     (json_int_t)t->ended_at, "suspended", t->suspended, "overdue", overdue, "seq", (json_int_t)t->seq);
+}
+
+static int no_tasks(zn__call *c)
+{
+    return zn__fail(c, 404, "not_found", "tasks are not available (no calendar/templates in the data folder)");
+}
+
+static int h_tasks(zn__call *c)
+{
+    if (!c->db->loop)
+        return no_tasks(c);
+    char code[13], prefix[13];
+    int64_t limit, offset;
+    if (!zn__area(c, "area", code, prefix) || !zn__page(c, 50, 500, &limit, &offset))
+        return 0;
+    const char *open = zn__arg(c, "open"), *overdue = zn__arg(c, "overdue");
+    zn_loop_filter f = {.division_prefix = *prefix ? prefix : NULL,
+                        .open_only = open && !strcmp(open, "1"),
+                        .overdue_only = overdue && !strcmp(overdue, "1"),
+                        .limit = (size_t)(offset + limit + 1)};
+    zn_loop_task *tasks = NULL;
+    size_t n = 0;
+    zn_error err;
+    zn_status s = zn_loop_list(c->db->loop, &f, &tasks, &n, &err);
+    if (s != ZN_OK)
+        return zn__fail_status(c, s, &err);
+    json_t *items = json_array();
+    for (size_t i = (size_t)offset; i < n && i < (size_t)(offset + limit); i++) {
+        if (strncmp(tasks[i].division_code, c->who.prefix, strlen(c->who.prefix)) != 0)
+            continue; /* defence in depth: the filter already holds the scope */
+        json_array_append_new(items, task_json(c->db->loop, &tasks[i], c->now));
+    }
+    int more = n > (size_t)(offset + limit);
+    free(tasks);
+    json_t *page = page_json(items, limit, offset, -1);
+    json_object_set_new(page, "next_offset", more ? json_integer(offset + limit) : json_null());
+    return zn__ok(c, page);
+}
+
+static int task_in_scope(zn__call *c, const char *id_arg, zn_loop_task *t)
+{
+    if (!id_arg || !*id_arg || strspn(id_arg, "0123456789") != strlen(id_arg) || strlen(id_arg) > 18)
+        return zn__fail(c, 400, "bad_request", "task ids are whole numbers");
+    zn_error err;
+    zn_status s = zn_loop_task_get(c->db->loop, strtoll(id_arg, NULL, 10), t, &err);
+    if (s != ZN_OK)
+        return zn__fail_status(c, s, &err);
+    if (strncmp(t->division_code, c->who.prefix, strlen(c->who.prefix)) != 0)
+        return zn__fail(c, 403, "forbidden", "task %s is outside your scope", id_arg);
+    return 1;
+}
+
+static int h_task(zn__call *c, const char *id_arg)
+{
+    if (!c->db->loop)
+        return no_tasks(c);
+    zn_loop_task t;
+    if (!task_in_scope(c, id_arg, &t))
+        return 0;
+    zn_loop_history *h = NULL;
+    size_t n = 0;
+    zn_error err;
+    zn_status s = zn_loop_history_get(c->db->loop, t.id, &h, &n, &err);
+    if (s != ZN_OK)
+        return zn__fail_status(c, s, &err);
+    json_t *hist = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(hist, json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "seq", (json_int_t)h[i].seq,
+                                              "from", zn_task_state_name(h[i].from), "to",
+                                              zn_task_state_name(h[i].to), "at", (json_int_t)h[i].at, "actor",
+                                              h[i].actor, "note", h[i].note ? h[i].note : "", "evidence",
+                                              h[i].evidence ? h[i].evidence : "", "evidence_sha256",
+                                              h[i].evidence_sha256));
+    zn_loop_history_free(h, n);
+    const zn_loop_template *tp = zn_loop_template_find(c->db->loop, t.template_id);
+    json_t *j = json_pack("{s:o, s:o}", "task", task_json(c->db->loop, &t, c->now), "history", hist);
+    if (tp) {
+        json_t *steps = json_array();
+        for (size_t i = 0; i < tp->nsteps; i++)
+            json_array_append_new(steps, json_string(tp->steps[i]));
+        json_object_set_new(j, "template", json_pack("{s:s, s:s, s:o}", "name", tp->name, "name_zh", tp->name_zh,
+                                                     "steps", steps));
+    }
+    return zn__ok(c, j);
+}
+
+static int h_task_move(zn__call *c, const char *id_arg)
+{
+    if (!c->db->loop)
+        return no_tasks(c);
+    zn_loop_task t;
+    if (!task_in_scope(c, id_arg, &t))
+        return 0;
+    json_t *b = body_object(c);
+    if (!b)
+        return 0;
+    const char *to = str_field(b, "to");
+    zn_task_state st;
+    int ok = 1;
+    if (!to || zn_task_state_parse(to, &st) != ZN_OK) {
+        ok = zn__fail(c, 400, "bad_request", "give `to`: received, in_progress, reported, verified, returned, "
+                                             "closed or cancelled");
+    } else {
+        unsigned perm = (st == ZN_TASK_RECEIVED || st == ZN_TASK_IN_PROGRESS || st == ZN_TASK_REPORTED)
+                            ? ZN_PERM_TASK_WORK
+                            : ZN_PERM_TASK_COMMAND;
+        if (need(c, perm)) {
+            zn_loop_act act = {.actor = c->who.user.name, .note = str_field(b, "note"),
+                               .evidence = str_field(b, "evidence")};
+            zn_error err;
+            zn_status s = zn_loop_move(c->db->loop, t.id, st, &act, &err);
+            if (s == ZN_OK)
+                s = zn_loop_task_get(c->db->loop, t.id, &t, &err);
+            ok = s == ZN_OK ? zn__ok(c, json_pack("{s:o}", "task", task_json(c->db->loop, &t, c->now)))
+                            : zn__fail_status(c, s, &err);
+        } else {
+            ok = 0;
+        }
+    }
+    json_decref(b);
+    return ok;
+}
+
+static int h_task_metrics(zn__call *c)
+{
+    if (!c->db->loop)
+        return no_tasks(c);
+    char code[13], prefix[13];
+    if (!zn__area(c, "area", code, prefix))
+        return 0;
+    const char *lv = zn__arg(c, "level");
+    int level = lv ? atoi(lv) : 0;
+    if (level < 0 || level > 6)
+        return zn__fail(c, 400, "bad_request", "level is 0 (none) .. 5 (village) or 6 (grid)");
+    zn_loop_metrics_query q = {.from = 0, .to = c->now, .division_prefix = prefix, .group_level = level};
+    zn_loop_metrics_row *rows = NULL;
+    size_t n = 0;
+    zn_error err;
+    zn_status s = zn_loop_metrics(c->db->st, &q, &rows, &n, &err);
+    if (s != ZN_OK)
+        return zn__fail_status(c, s, &err);
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "division", rows[i].division, "grid_id",
+                         rows[i].grid_id, "issued", (json_int_t)rows[i].issued, "closed", (json_int_t)rows[i].closed,
+                         "on_time", (json_int_t)rows[i].on_time, "cancelled", (json_int_t)rows[i].cancelled, "backlog",
+                         (json_int_t)rows[i].backlog, "overdue", (json_int_t)rows[i].overdue, "on_time_rate",
+                         isnan(rows[i].on_time_rate) ? json_null() : json_real(rows[i].on_time_rate)));
+    free(rows);
+    return zn__ok(c, json_pack("{s:s, s:o}", "area", code, "rows", a));
+}
+
+/* ---------------------------------------------------------------- router ---- */
+
+/* Split c->path ("/a/b/c") into at most 4 segments. */
+static int split(const char *path, char seg[4][96])
+{
+    int n = 0;
+    const char *p = path;
+    while (*p == '/')
+        p++;
+    while (*p && n < 4) {
+        const char *e = strchr(p, '/');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len >= 96)
+            return -1;
+        memcpy(seg[n], p, len);
+        seg[n][len] = 0;
+        n++;
+        if (!e)
+            break;
+        p = e + 1;
+        if (!*p)
+            break;
+    }
+    return *p && n == 4 && strchr(p, '/') ? -1 : n;
+}
+
+#define IS(i, s) (!strcmp(seg[i], s))
+
+int zn__api_dispatch(zn__call *c)
+{
+    char seg[4][96] = {{0}};
+    int n = split(c->path, seg);
+    int get = !strcmp(c->method, "GET");
+    if (n < 0)
+        return zn__fail(c, 404, "not_found", "no such route");
+    if (!get) { /* a POST must say it is JSON: an HTML form elsewhere cannot (CSRF) */
+        const char *ct = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Content-Type");
+        if (!ct || strncasecmp(ct, "application/json", 16) != 0)
+            return zn__fail(c, 415, "unsupported_media_type", "POST bodies are application/json");
+    }
+    if (n == 0 || (n == 1 && IS(0, "health")))
+        return get ? zn__ok(c, json_pack("{s:s, s:s, s:s}", "service", "zhinao", "api", "v1", "version",
+                                         zn_version()))
+                   : zn__fail(c, 405, "method_not_allowed", "GET only");
+    if (n == 1 && IS(0, "login"))
+        return get ? zn__fail(c, 405, "method_not_allowed", "POST {name, password}") : h_login(c);
+
+    authenticate(c);
+    if (!c->who.authenticated)
+        return zn__fail(c, 401, "unauthorized", "log in first (POST /api/v1/login)");
+
+    if (get) {
+        if (n == 1 && IS(0, "me"))
+            return h_me(c);
+        if (!(c->who.perms & ZN_PERM_READ))
+            return zn__fail(c, 403, "forbidden", "your role may not read data");
+        if (IS(0, "events") && n == 1) {
+            c->status = zn__events_respond(c) == MHD_YES;
+            return 2;
+        }
+        if (IS(0, "divisions") && n <= 2)
+            return h_divisions(c, n == 2 ? seg[1] : NULL);
+        if (IS(0, "boundaries") && n <= 2)
+            return h_boundaries(c, n == 2 ? seg[1] : NULL);
+        if (IS(0, "cases")) {
+            if (n == 1)
+                return h_cases(c);
+            if (n == 2 && IS(1, "daily"))
+                return h_cases_daily(c);
+            if (n == 2 && IS(1, "points"))
+                return h_cases_points(c);
+        }
+        if (n == 1 && IS(0, "rt"))
+            return h_rt(c);
+        if (n == 1 && IS(0, "alerts"))
+            return h_alerts(c);
+        if (n == 1 && IS(0, "metrics"))
+            return h_metrics(c);
+        if (IS(0, "feeds")) {
+            if (n == 1)
+                return h_feeds(c);
+            if (n == 3 && IS(2, "rows"))
+                return h_feed_rows(c, seg[1], NULL);
+            if (n == 4 && IS(2, "rows"))
+                return h_feed_rows(c, seg[1], seg[3]);
+        }
+        if (n == 1 && IS(0, "lineage"))
+            return h_lineage(c);
+        if (IS(0, "quarantine")) {
+            if (n == 1)
+                return h_quarantine(c);
+            if (n == 2 && IS(1, "summary"))
+                return h_quarantine_summary(c);
+        }
+        if (n == 1 && IS(0, "audit"))
+            return h_audit(c);
+        if (n == 1 && IS(0, "users"))
+            return h_users(c);
+        if (IS(0, "tasks")) {
+            if (n == 1)
+                return h_tasks(c);
+            if (n == 2 && IS(1, "metrics"))
+                return h_task_metrics(c);
+            if (n == 2)
+                return h_task(c, seg[1]);
+        }
+    } else {
+        if (n == 1 && IS(0, "logout"))
+            return h_logout(c);
+        if (n == 1 && IS(0, "users"))
+            return h_user_add(c);
+        if (n == 3 && IS(0, "users") && IS(2, "disable"))
+            return h_user_disable(c, seg[1]);
+        if (n == 3 && IS(0, "tasks") && IS(2, "move"))
+            return h_task_move(c, seg[1]);
+    }
+    return zn__fail(c, 404, "not_found", "no route %s %s", c->method, c->path);
+}

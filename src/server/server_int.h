@@ -1,0 +1,209 @@
+/* Internal to src/server: the server object, the request context, the scoped query layer. */
+#ifndef ZN_SERVER_INT_H
+#define ZN_SERVER_INT_H
+
+#include "zhinao/hub.h"
+#include "zhinao/loop.h"
+#include "zhinao/server.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+
+/* ---- users, sessions (auth.c) ---- */
+
+/* The authenticated user of a request. */
+typedef struct zn__principal {
+    int authenticated;
+    zn_user user;
+    char prefix[13]; /* scope code prefix ("" = country) */
+    unsigned perms;
+    char token_hash[65];
+} zn__principal;
+
+/* Hex SHA-256 of a token (65 bytes with NUL). */
+void zn__token_hash(const char *token, char out[65]);
+
+/* New session for user_id: a 64-hex-char token into token[65], stored hashed with expiry now+ttl. */
+zn_status zn__session_create(zn_store *st, int64_t user_id, int64_t now, int64_t ttl, const char *client,
+                             char token[65], zn_error *err);
+/* Look a token up: ZN_OK and *p filled for a live session of an enabled user, ZN_ENOTFOUND
+ * otherwise (unknown, expired, revoked, user disabled). */
+zn_status zn__session_lookup(zn_store *st, const char *token, int64_t now, zn__principal *p, zn_error *err);
+/* Revoke one session (logout). */
+zn_status zn__session_revoke(zn_store *st, const char *token_hash, int64_t now, zn_error *err);
+/* Fill prefix and perms of p from p->user. */
+void zn__principal_finish(zn__principal *p);
+
+/* Login rate limiter: failures per key (login name, client address) in a sliding window. */
+typedef struct zn__limiter_slot {
+    char key[96];
+    int64_t times[16]; /* ring of failure times */
+    int n, head;
+} zn__limiter_slot;
+
+typedef struct zn__limiter {
+    pthread_mutex_t mu;
+    zn__limiter_slot *slots;
+    size_t nslots;
+    int64_t window;
+} zn__limiter;
+
+zn_status zn__limiter_init(zn__limiter *l, int64_t window);
+void zn__limiter_fini(zn__limiter *l);
+/* Seconds until `key` may try again (0 = now) when it may fail `max` times (1..16) per window. */
+int64_t zn__limiter_wait(zn__limiter *l, const char *key, int max, int64_t now);
+void zn__limiter_fail(zn__limiter *l, const char *key, int64_t now);
+void zn__limiter_clear(zn__limiter *l, const char *key);
+
+/* ---- store pool (pool.c) ---- */
+
+typedef struct zn__conn {
+    zn_ctx *ctx;
+    zn_store *st;
+    zn_loop *loop; /* NULL when the data folder has no calendar/templates */
+    int busy;
+} zn__conn;
+
+typedef struct zn__pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    zn__conn *conns;
+    size_t n;
+} zn__pool;
+
+zn_status zn__pool_init(zn__pool *p, size_t n, const char *db_path, const char *data_dir, zn_ctx *parent,
+                        zn_error *err);
+void zn__pool_fini(zn__pool *p);
+zn__conn *zn__pool_get(zn__pool *p);
+void zn__pool_put(zn__pool *p, zn__conn *c);
+
+/* ---- boundaries (geo.c) ---- */
+
+typedef struct zn__boundary {
+    char code[13];        /* 12-digit code of the feature */
+    char parent[13];      /* 12-digit code of the DataV parent (a province or city) */
+    char *json;           /* the Feature, serialised */
+} zn__boundary;
+
+typedef struct zn__boundaries {
+    zn__boundary *v;
+    size_t n;
+} zn__boundaries;
+
+zn_status zn__boundaries_load(zn__boundaries *b, const char *dir, zn_error *err);
+void zn__boundaries_fini(zn__boundaries *b);
+/* Append a FeatureCollection of the polygons to draw for division `code` (12 digits; "" = all
+ * top-level ones) to out; *n receives the number of features. */
+zn_status zn__boundaries_collection(const zn__boundaries *b, const char *code, zn_buf *out, size_t *n);
+
+/* ---- server-sent events (events.c) ---- */
+
+typedef struct zn__sse_client zn__sse_client;
+
+typedef struct zn__events {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    zn__sse_client *clients; /* list */
+    int closing;
+    pthread_t thread;
+    int thread_started;
+    unsigned interval;
+    int64_t seq; /* id of the last event */
+} zn__events;
+
+/* ---- the server ---- */
+
+struct zn_server {
+    zn_ctx *ctx;
+    struct MHD_Daemon *daemon;
+    unsigned port;
+    char *db_path, *web_dir, *data_dir, *vendor_dir;
+    size_t max_body;
+    int64_t session_ttl;
+    int secure_cookie;
+    double si_mean, si_sd;
+    zn__pool pool;
+    zn__conn *event_conn; /* the event thread's store */
+    zn__limiter limiter;
+    int login_max; /* failures per login name in the window; per client address: 3 times that */
+    zn__boundaries bounds;
+    zn_catalogue *cat;
+    zn__events ev;
+    int64_t started_at;
+    unsigned long long requests; /* atomic */
+};
+
+/* ---- a request ---- */
+
+typedef struct zn__call {
+    zn_server *srv;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;     /* after /api/v1, e.g. "/divisions/310115" */
+    const char *body;
+    size_t body_len;
+    zn__conn *db;
+    zn__principal who;
+    char client[64];
+    int64_t now;
+    /* the answer */
+    unsigned status;
+    json_t *json;         /* body (owned) */
+    char *raw;            /* or a body already serialised (malloc'd, owned), with its type: */
+    const char *raw_type;
+    char cookie[512];     /* Set-Cookie value, "" = none */
+    int retry_after;      /* seconds for 429, 0 = none */
+} zn__call;
+
+/* Set an error answer {"code", "message"}; returns 0 so handlers can `return zn__fail(...)`. */
+int zn__fail(zn__call *c, unsigned status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Map a library status to an HTTP error answer (ENOTFOUND 404, EINVAL/EPARSE/EVALIDATE 400,
+ * ESTATE 409, EDUPLICATE 409, else 500 with a generic message; the details are logged). */
+int zn__fail_status(zn__call *c, zn_status s, const zn_error *err);
+/* Set a 200 answer with body j (stolen). */
+int zn__ok(zn__call *c, json_t *j);
+
+/* Query parameter or NULL. */
+const char *zn__arg(zn__call *c, const char *name);
+/* limit/offset parameters: defaults and caps. Returns 0 after setting a 400 answer when bad. */
+int zn__page(zn__call *c, int64_t def, int64_t max, int64_t *limit, int64_t *offset);
+/* Normalise parameter `name` (a division code, any accepted form) to the 12-digit code and its
+ * prefix; absent = the user's scope. Checks that it lies inside the user's scope (403 otherwise).
+ * Returns 0 after setting the error answer. */
+int zn__area(zn__call *c, const char *name, char code[13], char prefix[13]);
+
+/* API entry (api.c): fills c->status/json (or handles SSE itself and returns 2). */
+int zn__api_dispatch(zn__call *c);
+
+/* SSE (events.c) */
+zn_status zn__events_start(zn_server *srv, zn_error *err);
+void zn__events_stop(zn_server *srv);
+/* Queue the /events stream response on c->conn. Returns the MHD result. */
+enum MHD_Result zn__events_respond(zn__call *c);
+
+/* ---- scoped queries (query.c): every function takes the scope prefix ---- */
+
+/* Newest edition in table division (0 when empty). */
+int64_t zn__q_latest_edition(zn_store *st);
+/* Division row (code, name, level, parent) as JSON, or NULL when absent. */
+json_t *zn__q_division(zn_store *st, int64_t edition, const char *code, zn_error *err, zn_status *s);
+/* Path from the province down: array of {code, name, level}. */
+zn_status zn__q_division_path(zn_store *st, int64_t edition, const char *code, json_t *out, zn_error *err);
+/* Children of `code` with case counts (residences listed, [from, to] dates inclusive, NULL = all). */
+zn_status zn__q_division_children(zn_store *st, const char *scope, int64_t edition, const char *code,
+                                  const char *from, const char *to, json_t *out, zn_error *err);
+/* Cases listed inside prefix `area` (within scope) in [from, to]. */
+zn_status zn__q_case_count(zn_store *st, const char *scope, const char *area, const char *from, const char *to,
+                           int64_t *n, int64_t *matched, zn_error *err);
+zn_status zn__q_cases_daily(zn_store *st, const char *scope, const char *area, const char *from, const char *to,
+                            json_t *dates, json_t *counts, zn_error *err);
+zn_status zn__q_cases_list(zn_store *st, const char *scope, const char *area, const char *from, const char *to,
+                           int64_t limit, int64_t offset, json_t *items, int64_t *total, zn_error *err);
+zn_status zn__q_cases_heat(zn_store *st, const char *scope, const char *area, const char *from, const char *to,
+                           double cell, json_t *rows, zn_error *err);
+/* First and last dates of case_residence inside the scope ("" when none). */
+zn_status zn__q_case_range(zn_store *st, const char *scope, char first[11], char last[11], zn_error *err);
+
+#endif
