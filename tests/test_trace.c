@@ -894,6 +894,49 @@ static void test_plans(void **state)
     assert_int_equal(zn_trace_plan_find(zn_test_tmpdir(), "plan-broken", &p, &err), ZN_EPARSE);
 }
 
+/* 时空伴随: more than 10 minutes in the same cell; with the refinement, only where either party
+ * spent more than 30 h in that cell over the 14 days before the window end. */
+static void test_companions(void **state)
+{
+    (void)state;
+    zn_trace_plan p9 = plan("plan-9");
+    const int64_t T = 1656000000, H = 3600;
+    const zn_trace_stay S[] = {
+        {1, 9001, T, T + H},               /* index case 1 in cell 9001 for an hour */
+        {2, 9001, T + H - 601, T + 2 * H}, /* 601 s together: more than 10 min */
+        {3, 9001, T + H - 600, T + 2 * H}, /* exactly 600 s: not more than 10 min */
+        {4, 9001, T - 40 * H, T - 9 * H},  /* 31 h in the cell, earlier: never with 1 */
+        {4, 9001, T + 100, T + 800},       /* 700 s with 1, and 4 lives here (31 h) */
+        {1, 9002, T + 2 * H, T + 3 * H},   /* another cell */
+        {5, 9002, T + 2 * H, T + 3 * H},   /* an hour with 1, but nobody dwells there long */
+    };
+    zn_trace_index *ix = build(S, sizeof S / sizeof *S, 1);
+    zn_trace_case c = {1, T - 4 * 86400, T + 86400};
+    zn_trace_close *r = NULL;
+    size_t n = 0;
+    zn_error err;
+    assert_int_equal(zn_trace_companions(ix, &p9, &c, 0, &r, &n, &err), ZN_OK);
+    assert_int_equal(n, 3); /* 2, 4, 5 */
+    assert_int_equal(r[0].contact_id, 2);
+    assert_int_equal(r[0].first_exposure, T + H - 601);
+    assert_int_equal(r[0].place, 9001);
+    assert_int_equal(r[1].contact_id, 4);
+    assert_int_equal(r[2].contact_id, 5);
+    assert_int_equal(r[2].place, 9002);
+    free(r);
+    assert_int_equal(zn_trace_companions(ix, &p9, &c, 1, &r, &n, &err), ZN_OK);
+    assert_int_equal(n, 1); /* only 4: 31 h > 30 h in cell 9001 */
+    assert_int_equal(r[0].contact_id, 4);
+    assert_int_equal(r[0].first_exposure, T + 100);
+    free(r);
+    /* the 14-day window: 4's long stay falls out when the case's window ends 15 days later */
+    zn_trace_case late = {1, T - 4 * 86400, T + 15 * 86400};
+    assert_int_equal(zn_trace_companions(ix, &p9, &late, 1, &r, &n, &err), ZN_OK);
+    assert_int_equal(n, 0);
+    assert_null(r);
+    zn_trace_index_free(ix);
+}
+
 /* ---------------------------------------------------------------- households and seats */
 
 static void test_household(void **state)
@@ -983,6 +1026,7 @@ int main(void)
         cmocka_unit_test(test_csv_slices),
         cmocka_unit_test(test_crowded_place),
         cmocka_unit_test(test_plans),
+        cmocka_unit_test(test_companions),
         cmocka_unit_test(test_household),
         cmocka_unit_test(test_cotravel),
     };

@@ -235,6 +235,20 @@ zn_status zn_trace_run_plan(const zn_trace_index *ix, const zn_trace_plan *plan,
                             const zn_trace_case *cases, size_t ncases, int threads,
                             zn_trace_result *res, zn_error *err);
 
+/*
+ * Spatiotemporal companions (时空伴随者) of one index case, on an index of telecom grid-cell stays
+ * (place = cell): the Chengdu rule (Guangming Daily 2021-11-11, outbreak-anchors.md Table 5):
+ * same cell, together for MORE than plan->companion_min_overlap_s (one pair of stays, clipped to
+ * the case's window), and, when `refine` is set, either party's cumulative stay in that cell over
+ * the plan->companion_window_days days before the window end exceeding
+ * plan->companion_cumulative_s. Companions are their own class, not close contacts.
+ * *out as for zn_trace_close_one (place = the cell of the first qualifying exposure).
+ * Errors: ZN_EINVAL (NULL args, t_to <= t_from), ZN_ENOMEM.
+ */
+zn_status zn_trace_companions(const zn_trace_index *grid, const zn_trace_plan *plan,
+                              const zn_trace_case *c, int refine, zn_trace_close **out, size_t *n,
+                              zn_error *err);
+
 /* ---- exposure sources other than stays ---- */
 
 /* Close-contact row from a household or a trip. */

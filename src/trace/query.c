@@ -22,10 +22,7 @@
 
 /* ---------------------------------------------------------------- vectors */
 
-typedef struct u32vec {
-    uint32_t *v;
-    size_t n, cap;
-} u32vec;
+typedef zn__tr_vec u32vec;
 
 static int u32vec_reserve(u32vec *v, size_t extra)
 {
@@ -170,6 +167,12 @@ static int probe(const zn_trace_index *ix, uint32_t g, uint32_t lo, uint32_t hi,
     else
         tree_scan(ix, l, k, Y, D, out);
     return 0;
+}
+
+int zn__tr_probe(const zn_trace_index *ix, uint32_t g, uint32_t lo, uint32_t hi, uint32_t D,
+                 zn__tr_vec *out)
+{
+    return probe(ix, g, lo, hi, D, out);
 }
 
 /* ---------------------------------------------------------------- close contacts of one case */

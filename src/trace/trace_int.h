@@ -144,6 +144,15 @@ static inline uint32_t zn__tr_place_of(const zn_trace_index *ix, uint32_t pos)
     return lo;
 }
 
+/* Append to out (reserving as needed) every position of place g whose stay overlaps [lo, hi) by
+ * at least D (requires hi - lo >= D >= 1). Returns -1 on out of memory. */
+typedef struct zn__tr_vec {
+    uint32_t *v;
+    size_t n, cap;
+} zn__tr_vec;
+int zn__tr_probe(const zn_trace_index *ix, uint32_t g, uint32_t lo, uint32_t hi, uint32_t D,
+                 zn__tr_vec *out);
+
 /* zn_trace_run with the secondary ring optional (secondary = 0: close contacts only). */
 zn_status zn__tr_run(const zn_trace_index *ix, const zn_trace_case *cases, size_t ncases,
                      int64_t min_overlap, int threads, int secondary, zn_trace_result *res,
