@@ -211,12 +211,19 @@ zn_status zn_cidars(const double *x, size_t n, int64_t day0, const zn_cidars_par
     clear_out(n, ub, alarm);
     size_t nb = (2 * p->side_blocks + 1) * p->years;
     double *base = malloc(nb * sizeof *base);
-    if (!base)
+    double *cs = malloc((n + 1) * sizeof *cs); /* prefix sums: a block sum is cs[end+1] - cs[start] */
+    if (!base || !cs) {
+        free(base);
+        free(cs);
         return zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "no memory");
+    }
+    cs[0] = 0;
+    for (size_t i = 0; i < n; i++)
+        cs[i + 1] = cs[i] + x[i]; /* NAN propagates: blocks after a missing day are skipped below */
     size_t B = p->block;
     for (size_t d = B - 1; d < n; d++) {
         double cur = 0;
-        for (size_t j = d + 1 - B; j <= d; j++)
+        for (size_t j = d + 1 - B; j <= d; j++) /* summed directly: exact, and NAN-local */
             cur += x[j];
         if (isnan(cur))
             continue;
@@ -231,8 +238,11 @@ zn_status zn_cidars(const double *x, size_t n, int64_t day0, const zn_cidars_par
                     break;
                 }
                 double s = 0;
-                for (int64_t i = start; i <= end; i++)
-                    s += x[i];
+                if (!isnan(cs[end + 1]))
+                    s = cs[end + 1] - cs[start];
+                else
+                    for (int64_t i = start; i <= end; i++) /* after a NAN: sum directly */
+                        s += x[i];
                 if (isnan(s)) {
                     ok = 0;
                     break;
@@ -247,5 +257,6 @@ zn_status zn_cidars(const double *x, size_t n, int64_t day0, const zn_cidars_par
         alarm[d] = cur > ub[d];
     }
     free(base);
+    free(cs);
     return ZN_OK;
 }
