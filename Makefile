@@ -1,5 +1,5 @@
 # Thin wrapper over CMake + CTest. The two commands of the README:
-#   make run    build, load the bundled real data into zhinao.db, print the summary
+#   make run    build, load the bundled real data and the demo city into zhinao.db, serve the cockpit
 #   make check  every test, in a warnings-as-errors build and in an ASan+UBSan build
 BUILD   ?= build
 ASAN    ?= build-asan
@@ -27,7 +27,7 @@ build-asan: deps $(ASAN)/CMakeCache.txt
 	cmake --build $(ASAN) -j $(JOBS)
 
 run: build
-	$(ZHINAO) demo --db $(DB)
+	scripts/run-demo $(ZHINAO) $(DB)
 
 check-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -21,7 +21,7 @@ static double now_s(void)
 
 static void quarantine_line(void *user, const char *feed, const char *reason, int64_t n)
 {
-    (void)user;
+    ++*(int *)user;
     printf("    %-24s %-18s %8lld\n", feed, reason, (long long)n);
 }
 
@@ -105,9 +105,12 @@ static int step_ingest(zn_store *st, const char *data)
                (long long)sum.quarantined, (long long)sum.duplicates, now_s() - t1);
     }
     printf("    quarantined rows by reason (zhinao quarantine --summary):\n");
-    if (zn_quarantine_summary(st, quarantine_line, NULL, &err) != ZN_OK) {
+    int nreasons = 0;
+    if (zn_quarantine_summary(st, quarantine_line, &nreasons, &err) != ZN_OK) {
         zn_cli_error(&err);
         rc = 1;
+    } else if (nreasons == 0) {
+        printf("    (none)\n");
     }
     printf("    %.2fs\n", now_s() - t0);
     zn_catalogue_free(cat);
