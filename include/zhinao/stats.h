@@ -129,8 +129,9 @@ typedef struct zn_rt_row {
     size_t t_start, t_end; /* 1-based, inclusive */
     double shape, scale;   /* gamma posterior of R: a_prior + sum I, 1/(1/b_prior + sum Lambda) */
     double mean, sd;       /* shape*scale, sqrt(shape)*scale */
-    double q[ZN_RT_NQ];    /* posterior quantiles at zn_rt_quantile_p (gsl_cdf_gamma_Pinv; bisection on
-                              gsl_cdf_gamma_P where GSL's inversion does not converge, shapes >~ 1e5) */
+    double q[ZN_RT_NQ];    /* posterior quantiles at zn_rt_quantile_p: for shape >= 10 Newton steps on
+                              gsl_cdf_gamma_P from the Wilson-Hilferty approximation, below that
+                              gsl_cdf_gamma_Pinv (which does not converge for large shapes) */
     /* All of the above but t_start/t_end are NAN when the window ends at or before the mean of the
      * serial interval (t_end <= sum k w_k), as EpiEstim returns NA there. */
 } zn_rt_row;
@@ -304,13 +305,16 @@ void zn_farrington_params_noufaily(zn_farrington_params *p);
  * Farrington's outbreak detection on periodic counts (period index = time, no dates: the
  * reference values of period t are t - i*freq - w .. t - i*freq + w, i = 1..b), following
  * surveillance's algo.farrington (quasi-Poisson log-linear GLM with optional trend, fitted by
- * IRLS exactly as R's glm.fit, Anscombe-residual reweighting, trend kept only when significant,
- * b >= 3 and not extrapolating) or farringtonFlexible (seasonal factor blocks, Noufaily's
- * improvements). Classic: the bound is 0 and there is no alarm when fewer than limit54 cases were
- * seen in the last limit54 periods; flexible: the bound is NA (NAN) and alarm 0 then, and alarm
- * requires x_t > 0. A period whose GLM does not converge gets NA (flexible) or stops (classic, as
- * surveillance returns NULL: ZN_ERANGE).
- * Errors: ZN_EINVAL when the reference values of `first` would start before period 0.
+ * IRLS as R's glm.fit, Anscombe-residual reweighting, trend kept only when significant, b >= 3
+ * and not extrapolating) or farringtonFlexible (seasonal factor blocks, Noufaily's improvements).
+ * Classic: reference periods before period 1 are left out (R warns); the bound is 0 and there is
+ * no alarm when fewer than limit54 cases were seen in the last limit54 periods. Flexible: the
+ * bound is NA (NAN) and alarm 0 then, and alarm requires x_t > 0; a period whose GLM converges
+ * neither with nor without trend gets NA and alarm -1.
+ * x: counts >= 0 (no NAN). The inputs of R and zhinao give the same alarms and bounds to ~1e-13.
+ * Errors: ZN_EINVAL on bad parameters, negative counts, or (flexible) when `first` has fewer
+ * than b years (+ w periods) of history; ZN_ERANGE (classic) when a GLM is rank deficient;
+ * ZN_ENOMEM.
  */
 zn_status zn_farrington(const double *x, size_t n, size_t first, const zn_farrington_params *p,
                         double *upperbound, int *alarm, zn_error *err);
