@@ -23,9 +23,10 @@
  * contact with the case until the close contact is isolated", approximated by the latest window
  * end of its index cases); see ../shared/research/outbreak-anchors.md, Table 2.
  *
- * Cost: building is O(n) passes plus radix sorts (two threads by default); a query stay probes
- * its place with two binary searches and, for crowded places, a max-end segment tree over blocks
- * of 16 stays, so a place holding 10^6 stays costs O(log n + output) per probe, never O(n^2).
+ * Cost: building is O(n) passes plus radix sorts (all CPUs by default); a query stay probes its
+ * place with two binary searches and, for crowded places, a max-end segment tree over blocks of
+ * 16 stays: O(log n + output) per probe; the secondary ring sweeps a crowded place once instead
+ * (O(stays + probes log probes)), so a place holding 10^6 stays never costs O(n^2).
  *
  * Limits: at most 4 294 967 294 stays per index; all times of one index within 2^31 seconds
  * (68 years) of the first stay's t_start (ZN_ERANGE otherwise).
@@ -107,8 +108,9 @@ zn_status zn_trace_index_build(const zn_trace_stay *stays, size_t n, int threads
  * `person_id,place_id,t_start,t_end`, plain decimal integers, `,`, LF or CRLF, no quoting).
  * This is a hand-written parser for that purely numeric format, used for the benchmark and bulk
  * loads; general feeds go through the hub's libcsv reader and zn_trace_index_build.
- * The file is read with pread in parallel slices (threads as above); memory stays near 16 bytes
- * per stay while building and 16.7 bytes per stay once built (never the size of the file).
+ * Threads parse slices of the file through 8 MiB mmap windows, unmapped as they go (threads as
+ * above); memory stays near 16 bytes per stay while building and 17.2 bytes per stay once built
+ * (never the size of the file).
  * Errors: ZN_EIO (cannot open/read), ZN_EPARSE (wrong header, malformed row: err names file,
  * line and field), ZN_ERANGE, ZN_ENOMEM. Rejected stays (t_end <= t_start) as for _build.
  */
