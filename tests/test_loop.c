@@ -358,6 +358,61 @@ static void test_templates_bad(void **state)
     }
 }
 
+/* A working-day template run through the engine: the stored deadline follows the calendar, the
+ * suspension ledger and an approved extension (the same figures as tests/test_loop_clock.c). */
+static void test_workday_task_deadline(void **state)
+{
+    fx *f = *state;
+    zn_error err;
+    char dir[512], cmd[1200], path[600];
+    snprintf(dir, sizeof dir, "%s/data-wd", zn_test_tmpdir());
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/calendar %s/templates && cp %s %s/calendar/", dir, dir,
+             zn_test_src("data/calendar/cn-holidays.csv"), dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/templates/enforcement.json", dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("{\"templates\": [{\"id\": \"enf.clue_check\", \"name\": \"Check a clue\", \"subject\": \"clue\","
+          " \"budget\": {\"workdays\": 3}, \"escalation\": [{\"rung\": \"overdue\", \"at_fraction\": 1.0}]}]}",
+          fp);
+    fclose(fp);
+    zn_loop *lp;
+    assert_int_equal(zn_loop_open(f->st, dir, &lp, &err), ZN_OK);
+    zn_loop_instruction in = {.issuer = "samr", .reason = "clue 17"};
+    int64_t instr, id;
+    zn_ctx_set_now(f->ctx, 1707357600); /* Thu 2024-02-08 10:00 +08:00 */
+    assert_int_equal(zn_loop_instruct(lp, &in, &instr, &err), ZN_OK);
+    zn_loop_task_spec sp = {.instruction_id = instr, .template_id = "enf.clue_check", .assignee_kind = "team",
+                            .assignee = "team-3", .division_code = "330106"};
+    zn_loop_act a = {.actor = "chief", .note = "waiting for the lab (检验检测)"};
+    assert_int_equal(zn_loop_issue(lp, &sp, &a, &id, NULL, &err), ZN_OK);
+    zn_loop_task t;
+    assert_int_equal(zn_loop_task_get(lp, id, &t, &err), ZN_OK);
+    assert_int_equal(t.unit, ZN_BUDGET_WORKDAYS);
+    assert_int_equal(t.deadline, 1708358400); /* 2024-02-20 00:00 +08:00: 9 Feb, Sun 18 Feb, 19 Feb */
+    /* suspended from Fri 9 Feb 12:00 to Sun 18 Feb 12:00: the clock used half of 9 Feb and uses the
+     * second half of 18 Feb, then 19 Feb and 20 Feb: one working day later than without it */
+    zn_ctx_set_now(f->ctx, 1707451200); /* 2024-02-09 12:00 */
+    assert_int_equal(zn_loop_suspend(lp, id, &a, &err), ZN_OK);
+    assert_int_equal(zn_loop_task_get(lp, id, &t, &err), ZN_OK);
+    assert_true(t.deadline == ZN_CLOCK_STOPPED);
+    zn_ctx_set_now(f->ctx, 1708228800); /* 2024-02-18 12:00 */
+    assert_int_equal(zn_loop_resume(lp, id, &a, &err), ZN_OK);
+    assert_int_equal(zn_loop_task_get(lp, id, &t, &err), ZN_OK);
+    assert_int_equal(t.deadline, 1708444800); /* 2024-02-21 00:00 */
+    /* one more working day approved: Wed 21 Feb, ending 22 Feb 00:00 */
+    assert_int_equal(zn_loop_extend(lp, id, 1, "director", "批 2024-9", &a, &err), ZN_OK);
+    assert_int_equal(zn_loop_task_get(lp, id, &t, &err), ZN_OK);
+    assert_int_equal(t.deadline, 1708531200);
+    assert_int_equal(t.extension, 1);
+    int64_t due;
+    assert_int_equal(zn_store_query_int64(f->st, "SELECT due_at FROM loop_rung WHERE rung = 'overdue'"
+                                                 " AND task_id = (SELECT MAX(id) FROM loop_task)", &due, &err),
+                     ZN_OK);
+    assert_int_equal(due, 1708531200);
+    zn_loop_free(lp);
+}
+
 /* ---- property: random operation sequences ---- */
 
 typedef struct mtask {
@@ -494,6 +549,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_issue_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issue_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_workday_task_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_templates_bad, setup, teardown),
         cmocka_unit_test_setup_teardown(test_property_random_ops, setup, teardown),
     };
