@@ -194,8 +194,9 @@ typedef struct zn_ingest_summary {
     char file[512];
     int64_t rows;         /* records read (header excluded) */
     int64_t accepted;     /* inserted */
-    int64_t quarantined;
-    int64_t duplicates;
+    int64_t quarantined;  /* bad rows newly quarantined (a re-load of the same bytes counts the
+                             rows its earlier load already quarantined as duplicates instead) */
+    int64_t duplicates;   /* rows already stored (natural key / row hash) or already quarantined */
     int64_t unchecked;    /* division codes not checked because the division table is empty */
     int64_t ignored_columns; /* header columns not in the catalogue (ignored) */
     int64_t lineage_id;

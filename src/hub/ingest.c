@@ -449,9 +449,34 @@ static zn_status finish(ingest *ig, zn_error *err)
     zn_stmt_finalize(q);
     if (s)
         return s;
+    /* Re-loading the same bytes changes nothing: a bad row the earlier load already quarantined
+     * (same line, reason and field) is dropped again here, in the same transaction, and counted
+     * as a duplicate. Rows that are bad only this time (e.g. read with another declared encoding)
+     * stay. The lineage row stays too: it records that the load was attempted. */
+    int64_t requarantined = 0;
+    if (sum->same_as_lineage && sum->quarantined > 0) {
+        if ((s = zn_stmt_prepare(ig->st,
+                                 "DELETE FROM quarantine WHERE lineage_id = ?1 AND EXISTS (SELECT 1 FROM quarantine o"
+                                 " WHERE o.lineage_id = ?2 AND o.line = quarantine.line"
+                                 " AND o.reason_code = quarantine.reason_code"
+                                 " AND COALESCE(o.field, '') = COALESCE(quarantine.field, ''))",
+                                 &q, err)))
+            return s;
+        zn_stmt_bind_int64(q, 1, sum->lineage_id);
+        zn_stmt_bind_int64(q, 2, sum->same_as_lineage);
+        s = zn_stmt_step(q, NULL, err);
+        zn_stmt_finalize(q);
+        if (s)
+            return s;
+        requarantined = zn_store_changes(ig->st);
+        sum->duplicates += requarantined;
+        sum->quarantined -= requarantined;
+    }
     zn_buf msg = {0};
     if (sum->same_as_lineage)
         zn_buf_printf(&msg, "same bytes as lineage %lld", (long long)sum->same_as_lineage);
+    if (requarantined)
+        zn_buf_printf(&msg, "; its %lld bad rows are already quarantined under that load", (long long)requarantined);
     if (ig->ignored.len)
         zn_buf_printf(&msg, "%signored header columns: %s", msg.len ? "; " : "", ig->ignored.data);
     if (ig->vc.unchecked)
