@@ -51,6 +51,12 @@ static const sub subs[] = {
     {"grid", "put ID --community CODE --name NAME [--worker WHO] | place ID KEY",
      "Add a grid (网格) of a community, or say a compound/building KEY is in grid ID (routing)."},
     {"templates", "[--json]", "The task templates loaded from $ZHINAO_DATA/templates."},
+    {"simulate", "--day YYYY-MM-DD [--days N] [--close-share 0.8] [--seed 1] [--json]",
+     "A simulated day of field work (--days N: N days from --day, one after the other; the seed of\n"
+     "day i is seed + i): a seeded share of the open tasks is received, started, reported\n"
+     "(with a note), verified and closed at times within the day (grid worker, then the unit's command);\n"
+     "the rest stay open. The escalation timer runs before each move and at 24:00, so late tasks\n"
+     "escalate. Prints the counts and the metrics of all tasks at the end of the day."},
 };
 
 static void usage(FILE *f)
@@ -73,6 +79,7 @@ typedef struct opts {
     const char *template_id, *reason, *issuer, *issuer_unit, *division, *place, *grid, *assignee_kind, *assignee;
     const char *subject, *subject_kind, *title, *approver, *ref, *from, *to, *level, *community, *name, *worker;
     const char *hours, *days, *limit, *instruction;
+    const char *day, *close_share, *seed;
     zn_loop_link links[MAX_LINKS];
     char link_buf[MAX_LINKS][128];
     size_t nlinks;
@@ -99,6 +106,7 @@ static int parse(int argc, char **argv, opts *o)
         {"--from", &o->from}, {"--to", &o->to}, {"--level", &o->level}, {"--community", &o->community},
         {"--name", &o->name}, {"--worker", &o->worker}, {"--hours", &o->hours}, {"--days", &o->days},
         {"--limit", &o->limit}, {"--instruction", &o->instruction},
+        {"--day", &o->day}, {"--close-share", &o->close_share}, {"--seed", &o->seed},
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -701,6 +709,110 @@ static int do_templates(env *e, opts *o)
     return 0;
 }
 
+static int do_simulate(env *e, opts *o)
+{
+    zn_loop_sim_params p = {.close_share = 0.8, .seed = 1};
+    int y, m, d;
+    char c;
+    if (!o->day || sscanf(o->day, "%4d-%2d-%2d%c", &y, &m, &d, &c) != 3 || m < 1 || m > 12 || d < 1 || d > 31) {
+        fprintf(stderr, "zhinao tasks simulate: --day YYYY-MM-DD is required\n");
+        return 2;
+    }
+    p.day = zn_days_from_civil(y, m, d);
+    if (o->close_share) {
+        char *end;
+        p.close_share = strtod(o->close_share, &end);
+        if (*end || end == o->close_share || !(p.close_share >= 0 && p.close_share <= 1)) {
+            fprintf(stderr, "zhinao tasks simulate: --close-share '%s': a number in [0, 1]\n", o->close_share);
+            return 2;
+        }
+    }
+    if (o->seed) {
+        char *end;
+        p.seed = strtoull(o->seed, &end, 10);
+        if (*end || end == o->seed || o->seed[0] == '-') {
+            fprintf(stderr, "zhinao tasks simulate: --seed '%s': a non-negative integer\n", o->seed);
+            return 2;
+        }
+    }
+    long ndays = 1;
+    if (o->days) {
+        char *end;
+        ndays = strtol(o->days, &end, 10);
+        if (*end || end == o->days || ndays < 1 || ndays > 3660) {
+            fprintf(stderr, "zhinao tasks simulate: --days '%s': 1..3660\n", o->days);
+            return 2;
+        }
+    }
+    zn_error err;
+    zn_loop_sim_result r = {0}, tot = {0};
+    int64_t first_day = p.day;
+    uint64_t seed0 = p.seed;
+    for (long i = 0; i < ndays; i++) {
+        p.day = first_day + i;
+        p.seed = seed0 + (uint64_t)i;
+        if (zn_loop_simulate_day(e->lp, &p, &r, &err) != ZN_OK)
+            return fail(&err);
+        tot.considered += r.considered;
+        tot.closed += r.closed;
+        tot.moves += r.moves;
+        tot.fired += r.fired;
+    }
+    zn_loop_metrics_query q = {.to = r.day_end};
+    zn_loop_metrics_row *mr = NULL;
+    size_t nm = 0;
+    if (zn_loop_metrics(e->st, &q, &mr, &nm, &err) != ZN_OK)
+        return fail(&err);
+    zn_loop_metrics_row all = {0};
+    all.on_time_rate = NAN;
+    if (nm)
+        all = mr[0];
+    free(mr);
+    if (o->json) {
+        json_t *j = json_object();
+        json_object_set_new(j, "day", json_string(o->day));
+        json_object_set_new(j, "days", json_integer(ndays));
+        json_object_set_new(j, "open_tasks", json_integer(tot.considered));
+        json_object_set_new(j, "closed", json_integer(tot.closed));
+        json_object_set_new(j, "left_open", json_integer(r.left_open));
+        json_object_set_new(j, "moves", json_integer(tot.moves));
+        json_object_set_new(j, "rungs_fired", json_integer(tot.fired));
+        json_t *mj = json_object();
+        json_object_set_new(mj, "issued", json_integer(all.issued));
+        json_object_set_new(mj, "closed", json_integer(all.closed));
+        json_object_set_new(mj, "on_time", json_integer(all.on_time));
+        json_object_set_new(mj, "on_time_rate", num_or_null(all.on_time_rate));
+        json_object_set_new(mj, "median_close_s", num_or_null(all.median_close_s));
+        json_object_set_new(mj, "backlog", json_integer(all.backlog));
+        json_object_set_new(mj, "overdue", json_integer(all.overdue));
+        json_object_set_new(j, "metrics", mj);
+        print_json(j);
+        return 0;
+    }
+    if (ndays == 1) {
+        printf("simulated %s: %lld open tasks, %lld closed (%lld moves), %lld left open; %lld escalation rung%s fired\n",
+               o->day, (long long)r.considered, (long long)r.closed, (long long)r.moves, (long long)r.left_open,
+               (long long)r.fired, r.fired == 1 ? "" : "s");
+    } else {
+        int y2, m2, d2;
+        zn_civil_from_days(p.day, &y2, &m2, &d2);
+        printf("simulated %s .. %04d-%02d-%02d (%ld days): %lld open task-days, %lld closed (%lld moves), %lld left "
+               "open at the end; %lld escalation rung%s fired\n",
+               o->day, y2, m2, d2, ndays, (long long)tot.considered, (long long)tot.closed, (long long)tot.moves,
+               (long long)r.left_open, (long long)tot.fired, tot.fired == 1 ? "" : "s");
+    }
+    char rate[16] = "-", med[16] = "-";
+    if (!isnan(all.on_time_rate)) {
+        snprintf(rate, sizeof rate, "%.1f%%", 100 * all.on_time_rate);
+        snprintf(med, sizeof med, "%.1f h", all.median_close_s / 3600);
+    }
+    printf("metrics at the end of the day: %lld issued, %lld closed, %lld on time (%s), median time to close %s, "
+           "%lld open, %lld overdue\n",
+           (long long)all.issued, (long long)all.closed, (long long)all.on_time, rate, med, (long long)all.backlog,
+           (long long)all.overdue);
+    return 0;
+}
+
 int zn_cmd_tasks(int argc, char **argv)
 {
     if (argc < 2 || ((!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))) {
@@ -744,7 +856,7 @@ int zn_cmd_tasks(int argc, char **argv)
     }
     const char *n = s->name;
     int needs_actor = strcmp(n, "issue") && strcmp(n, "list") && strcmp(n, "show") && strcmp(n, "tick") &&
-                      strcmp(n, "stats") && strcmp(n, "grid") && strcmp(n, "templates");
+                      strcmp(n, "stats") && strcmp(n, "grid") && strcmp(n, "templates") && strcmp(n, "simulate");
     if (needs_actor && !o.actor) {
         fprintf(stderr, "zhinao tasks %s: --actor WHO is required (every step names who did it)\n", n);
         rc = 2;
@@ -764,6 +876,7 @@ int zn_cmd_tasks(int argc, char **argv)
     else if (!strcmp(n, "tick")) rc = do_tick(&e, &o);
     else if (!strcmp(n, "stats")) rc = do_stats(&e, &o);
     else if (!strcmp(n, "grid")) rc = do_grid(&e, &o);
+    else if (!strcmp(n, "simulate")) rc = do_simulate(&e, &o);
     else rc = do_templates(&e, &o);
     zn_loop_free(e.lp);
     zn_cli_close(e.ctx, e.st);

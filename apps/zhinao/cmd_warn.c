@@ -9,7 +9,9 @@
 
 #include <jansson.h>
 
+#include "zhinao/loop.h"
 #include "zhinao/stats.h"
+#include "zhinao/time.h"
 
 static void usage(FILE *f)
 {
@@ -33,7 +35,15 @@ static void usage(FILE *f)
             "--from T: first period evaluated (1-based; surveillance's range T..n). Default: the\n"
             "earliest period each method can evaluate (CUSUM: 8, m = the mean before it).\n"
             "The series FILE is read as for `zhinao rt` (time column t, week, day or date; count column\n"
-            "observed, cases, count, I...). --alarms prints only the periods with an alarm.\n");
+            "observed, cases, count, I...). --alarms prints only the periods with an alarm.\n\n"
+            "--db DB --store: keep every alarm in the store (table alert, unique on method, series and\n"
+            "period: a re-run stores nothing new) and issue one verification task per new alarm through the\n"
+            "closed loop (event alert.new: epi.verify_signal, 24 h) to the division of its series. The\n"
+            "series' group is looked up in --division-map FILE (CSV: group,code) or else among the\n"
+            "county-level divisions (edition 2021) under --division-prefix (31: Shanghai districts);\n"
+            "alarms of unmapped series go to --issuer-unit CODE or are skipped. The alert of a dated\n"
+            "series is raised at 09:00 (local) of the day after its period, when the day's counts are\n"
+            "published. --issuer WHO (early-warning). Prints counts only, unless an output flag is given.\n");
 }
 
 static int parse_double(const char *s, double *v)
@@ -55,8 +65,41 @@ static int parse_size(const char *s, size_t *v)
     return 0;
 }
 
+/* group,code lines of a division map; *out is a json object group -> code (caller decrefs). */
+static int read_division_map(const char *path, json_t **out)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "zhinao warn: cannot open --division-map %s\n", path);
+        return 1;
+    }
+    json_t *map = json_object();
+    char line[512];
+    long ln = 0;
+    while (fgets(line, sizeof line, f)) {
+        ln++;
+        line[strcspn(line, "\r\n")] = '\0';
+        char *c = strchr(line, ',');
+        if (!line[0])
+            continue;
+        if (!c || c == line || !c[1]) {
+            fprintf(stderr, "zhinao warn: %s:%ld: expected group,code\n", path, ln);
+            fclose(f);
+            json_decref(map);
+            return 1;
+        }
+        *c = '\0';
+        if (ln == 1 && (!strcmp(c + 1, "code") || !strcmp(c + 1, "division_code")))
+            continue; /* header */
+        json_object_set_new(map, line, json_string(c + 1));
+    }
+    fclose(f);
+    *out = map;
+    return 0;
+}
+
 enum { M_EARS1 = 1, M_EARS2, M_EARS3, M_CUSUM, M_FARR, M_FLEX, M_NOUF, M_CIDARS };
-enum { OUT_TEXT, OUT_CSV, OUT_JSON, OUT_ALARMS };
+enum { OUT_TEXT, OUT_CSV, OUT_JSON, OUT_ALARMS, OUT_NONE };
 
 int zn_cmd_warn(int argc, char **argv)
 {
@@ -66,6 +109,8 @@ int zn_cmd_warn(int argc, char **argv)
     long past_weeks = -2;
     int trend = 1, reweight = 1, fmt = OUT_TEXT;
     const char *trans = "standard";
+    const char *db = NULL, *map_file = NULL, *div_prefix = "31", *issuer = "early-warning", *issuer_unit = NULL;
+    int store = 0, fmt_given = 0;
     zn_series_spec spec = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -76,10 +121,15 @@ int zn_cmd_warn(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--json")) {
             fmt = OUT_JSON;
+            fmt_given = 1;
         } else if (!strcmp(a, "--csv")) {
             fmt = OUT_CSV;
+            fmt_given = 1;
         } else if (!strcmp(a, "--alarms")) {
             fmt = OUT_ALARMS;
+            fmt_given = 1;
+        } else if (!strcmp(a, "--store")) {
+            store = 1;
         } else if (!strcmp(a, "--cumulative")) {
             spec.cumulative = 1;
         } else if (!strcmp(a, "--no-trend")) {
@@ -141,6 +191,16 @@ int zn_cmd_warn(int argc, char **argv)
                 spec.since = v;
             else if (!strcmp(a, "--until"))
                 spec.until = v;
+            else if (!strcmp(a, "--db"))
+                db = v;
+            else if (!strcmp(a, "--division-map"))
+                map_file = v;
+            else if (!strcmp(a, "--division-prefix"))
+                div_prefix = v;
+            else if (!strcmp(a, "--issuer"))
+                issuer = v;
+            else if (!strcmp(a, "--issuer-unit"))
+                issuer_unit = v;
             else {
                 fprintf(stderr, "zhinao warn: unknown option '%s'\n", a);
                 return 2;
@@ -155,6 +215,12 @@ int zn_cmd_warn(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (store && !db) {
+        fprintf(stderr, "zhinao warn: --store needs --db DB\n");
+        return 2;
+    }
+    if (store && !fmt_given)
+        fmt = OUT_NONE;
     static const struct {
         const char *name;
         int id;
@@ -190,6 +256,29 @@ int zn_cmd_warn(int argc, char **argv)
         zn_cli_error(&err);
         return 1;
     }
+    zn_ctx *zctx = NULL;
+    zn_store *zst = NULL;
+    zn_loop *lp = NULL;
+    json_t *dmap = NULL;
+    size_t n_new = 0, n_old = 0, n_tasks = 0, n_unrouted = 0;
+    if (store) {
+        if (map_file && read_division_map(map_file, &dmap)) {
+            zn_series_free(ser, nser);
+            return 1;
+        }
+        if (zn_cli_open(db, &zctx, &zst)) {
+            json_decref(dmap);
+            zn_series_free(ser, nser);
+            return 1;
+        }
+        if (zn_loop_open(zst, zn_cli_data_dir(), &lp, &err) != ZN_OK) {
+            zn_cli_error(&err);
+            zn_cli_close(zctx, zst);
+            json_decref(dmap);
+            zn_series_free(ser, nser);
+            return 1;
+        }
+    }
     json_t *jroot = NULL, *jarr = NULL;
     if (fmt == OUT_JSON) {
         jroot = json_object();
@@ -203,7 +292,7 @@ int zn_cmd_warn(int argc, char **argv)
         printf("%-16s %6s %-10s %9s %12s\n", "series", "t", "label", "observed", "upperbound");
     int rc = 0;
     size_t total_alarms = 0;
-    for (size_t si = 0; si < nser; si++) {
+    for (size_t si = 0; si < nser && !(store && rc); si++) {
         zn_series *s = &ser[si];
         const char *gname = s->group ? s->group : "all";
         size_t n = s->n;
@@ -321,7 +410,7 @@ int zn_cmd_warn(int argc, char **argv)
                 printf("%zu,%s,%.15g,", t + 1, s->label[t], s->value[t]);
                 isnan(ub[t]) ? printf("NA,") : printf("%.15g,", ub[t]);
                 printf("%s\n", al[t] < 0 ? "NA" : al[t] ? "1" : "0");
-            } else {
+            } else if (fmt == OUT_JSON) {
                 json_t *o = json_object();
                 json_object_set_new(o, "t", json_integer((json_int_t)(t + 1)));
                 json_object_set_new(o, "label", json_string(s->label[t]));
@@ -333,6 +422,44 @@ int zn_cmd_warn(int argc, char **argv)
         }
         if (fmt == OUT_TEXT)
             printf("# %zu alarm%s\n", nal, nal == 1 ? "" : "s");
+        if (store && nal) {
+            char code[13] = "";
+            const char *div = NULL;
+            json_t *mj = dmap ? json_object_get(dmap, gname) : NULL;
+            if (mj)
+                div = json_string_value(mj);
+            else if (zn_alert_division_lookup(zst, gname, div_prefix, code, &err) == ZN_OK)
+                div = code;
+            else if (err.code != ZN_ENOTFOUND) {
+                fprintf(stderr, "zhinao warn: series %s: ", gname);
+                zn_cli_error(&err);
+                rc = 1;
+            }
+            for (size_t t = 0; t < n && rc == 0; t++) {
+                if (al[t] != 1)
+                    continue;
+                if (!div && !issuer_unit) {
+                    n_unrouted++;
+                    continue;
+                }
+                if (s->is_daily) /* raised when the day's counts are published: 09:00 the next day */
+                    zn_ctx_set_now(zctx, (s->day0 + (int64_t)t + 1) * 86400 + 9 * 3600 - zn_ctx_tz_offset(zctx));
+                zn_alert a = {.method = method, .series = gname, .division_code = div, .period = s->label[t],
+                              .observed = s->value[t], .upperbound = ub[t]};
+                int64_t aid, tid;
+                int is_new;
+                if (zn_alert_raise(lp, &a, issuer, issuer_unit, &aid, &tid, &is_new, &err) != ZN_OK) {
+                    fprintf(stderr, "zhinao warn: series %s period %s: ", gname, s->label[t]);
+                    zn_cli_error(&err);
+                    rc = 1;
+                    break;
+                }
+                n_new += is_new;
+                n_old += !is_new;
+                n_tasks += is_new && tid;
+            }
+            zn_ctx_set_now(zctx, 0);
+        }
         if (js) {
             json_object_set_new(js, "alarms", json_integer((json_int_t)nal));
             json_object_set_new(js, "periods", rows);
@@ -344,6 +471,17 @@ int zn_cmd_warn(int argc, char **argv)
     }
     if (fmt == OUT_ALARMS)
         printf("# %zu alarm%s in %zu series\n", total_alarms, total_alarms == 1 ? "" : "s", nser);
+    if (store) {
+        if (fmt != OUT_NONE && fmt != OUT_JSON)
+            printf("\n");
+        fprintf(fmt == OUT_JSON ? stderr : stdout, "%s: %zu alarm%s in %zu series; stored %zu new alert%s (%zu already stored), issued %zu verification "
+               "task%s, %zu unrouted\n",
+               method, total_alarms, total_alarms == 1 ? "" : "s", nser, n_new, n_new == 1 ? "" : "s", n_old, n_tasks,
+               n_tasks == 1 ? "" : "s", n_unrouted);
+        zn_loop_free(lp);
+        zn_cli_close(zctx, zst);
+        json_decref(dmap);
+    }
     if (jroot) {
         char *txt = json_dumps(jroot, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
         if (txt)

@@ -472,6 +472,44 @@ typedef struct zn_loop_metrics_row {
 zn_status zn_loop_metrics(zn_store *st, const zn_loop_metrics_query *q, zn_loop_metrics_row **rows,
                           size_t *n, zn_error *err);
 
+/* -------------------------------------------------------------- simulation ---- */
+
+/* A simulated day of field work (zn_loop_simulate_day). */
+typedef struct zn_loop_sim_params {
+    int64_t day;        /* the local day (days since 1970-01-01, zn_days_from_civil; local = the
+                           store context's offset) */
+    double close_share; /* 0..1: share of the open tasks worked through to closed that day */
+    uint64_t seed;      /* same seed, same store → same moves at the same times */
+} zn_loop_sim_params;
+
+typedef struct zn_loop_sim_result {
+    int64_t considered; /* open tasks issued before the end of the day, not transferred or suspended */
+    int64_t closed;     /* of those, worked through to closed */
+    int64_t left_open;  /* considered − closed */
+    int64_t moves;      /* history rows written */
+    int64_t fired;      /* escalation rungs fired by the ticks of the day */
+    int64_t day_start, day_end; /* UTC seconds of local 00:00 and 24:00 of the day */
+} zn_loop_sim_result;
+
+/*
+ * Simulate one day of field work on the store's open tasks (ended_at NULL, created before the
+ * end of the day; transferred and suspended ones are left alone). Each task is picked to be
+ * closed when u < close_share, u uniform in [0, 1) from a splitmix64 hash of (seed, task id), so
+ * the choice of a task does not depend on the others. A picked task goes through the remaining
+ * moves of the loop from its current state — received, in_progress, reported (note: the
+ * decision), verified, closed (from returned: in_progress first; from reported: verified, closed)
+ * — at times drawn from the same hash, sorted, at least 60 s apart, within local 08:00–22:00 of
+ * the day and after both its issue and its last history row (a task that cannot fit before 24:00
+ * stays open). Receive, start and report are done by the grid's worker (loop_grid.worker) or
+ * "worker@<assignee>"; verify and close by "command@<division code>" (the assignee unit's command).
+ * All moves of the day run in time order; before each, zn_loop_tick runs at its time, and a last
+ * tick runs at local 24:00, so tasks left open escalate (warning, overdue, supervision) as their
+ * rungs fall due. The store context's clock (zn_ctx_set_now) is left at the end of the day.
+ * Errors: ZN_EINVAL (close_share outside [0, 1], NULL args), those of zn_loop_move and
+ * zn_loop_tick, ZN_ESTORE, ZN_ENOMEM. Moves committed before an error stay.
+ */
+zn_status zn_loop_simulate_day(zn_loop *lp, const zn_loop_sim_params *p, zn_loop_sim_result *out, zn_error *err);
+
 #ifdef __cplusplus
 }
 #endif

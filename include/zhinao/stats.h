@@ -394,3 +394,62 @@ void zn_series_free(zn_series *s, size_t n);
 }
 #endif
 #endif /* ZHINAO_STATS_H */
+
+/* ======================================================================================
+ * Alert store: detector alarms kept in the store, each verified through the closed loop.
+ * (Separate section with its own guard: it needs the store and the loop engine.)
+ * ====================================================================================== */
+#ifndef ZHINAO_STATS_ALERT_H
+#define ZHINAO_STATS_ALERT_H
+
+#include "zhinao/loop.h"
+#include "zhinao/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One alarm of a detector (strings borrowed; copied by zn_alert_raise). */
+typedef struct zn_alert {
+    const char *method;        /* detector name as the CLI spells it: "ears-c3", "cusum" ... (required) */
+    const char *series;        /* group value of the series (a district name), "all" when ungrouped */
+    const char *division_code; /* NBS code (2..12 digits) the series maps to, NULL when unmapped */
+    const char *period;        /* period label: "YYYY-MM-DD" for a daily series (required) */
+    double observed;           /* count of the period */
+    double upperbound;         /* the detector's bound, NAN when NA (stored as NULL) */
+} zn_alert;
+
+/*
+ * The division a series name stands for: the one row of table `division` with edition 2021,
+ * level 3 (county: a Shanghai district), code starting with `prefix` (digits; "31" = Shanghai)
+ * and name exactly `name`. code receives the 12-digit code.
+ * Errors: ZN_EINVAL (NULL or non-digit prefix), ZN_ENOTFOUND (no such row, or no divisions
+ * loaded), ZN_EVALIDATE (two rows of that name), ZN_ESTORE.
+ */
+zn_status zn_alert_division_lookup(zn_store *st, const char *name, const char *prefix, char code[13],
+                                   zn_error *err);
+
+/*
+ * Store an alarm and issue its verification task, in one transaction (both or neither).
+ * Alerts are unique on (method, series, period): when that alert is already stored nothing is
+ * written, *is_new = 0 and *alert_id / *task_id give the stored one. Otherwise the row goes to
+ * table `alert` (created_at = zn_ctx_now of the store's context), an instruction is recorded
+ * (issuer `issuer`, default "early-warning"; issuer_unit as zn_loop_instruction; reason
+ * "<method> alarm: <series> <period> observed O > upper bound U"; link alert:<id>) and
+ * zn_loop_issue_event(lp, "alert.new", ...) issues one task per listening template
+ * (data/templates/epidemic.json: epi.verify_signal, 24 h), subject alert:<id>, routed to
+ * a->division_code (a district: assignee kind "division"); *task_id = the first task.
+ * An alert without division_code is assigned to issuer_unit (kind "division"); without either it
+ * is ZN_EINVAL and nothing is stored. The clock of the task starts at zn_ctx_now (set the
+ * context's clock to replay past alerts at the time they were raised).
+ * Out pointers may be NULL. Errors: ZN_EINVAL (missing method/series/period, strings over 63
+ * bytes), those of zn_loop_instruct and zn_loop_issue_event (ZN_ENOTFOUND: no template listens
+ * to "alert.new", or the division is not in the store), ZN_ESTORE.
+ */
+zn_status zn_alert_raise(zn_loop *lp, const zn_alert *a, const char *issuer, const char *issuer_unit,
+                         int64_t *alert_id, int64_t *task_id, int *is_new, zn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ZHINAO_STATS_ALERT_H */

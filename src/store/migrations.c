@@ -190,6 +190,20 @@ const zn__migration zn__migrations[] = {
      "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;\n"
      "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log\n"
      "  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;\n"},
+    {5, "stats: early-warning alerts (one row per detector alarm) and the task that verifies each",
+     "CREATE TABLE alert (\n"
+     "  id INTEGER PRIMARY KEY,\n"
+     "  method TEXT NOT NULL,             -- detector: ears-c3, cusum, farrington, cidars ...\n"
+     "  series TEXT NOT NULL,             -- group value of the series (district name), 'all' ungrouped\n"
+     "  division_code TEXT,               -- 12-digit NBS code the series maps to, NULL when unmapped\n"
+     "  period TEXT NOT NULL,             -- period label: YYYY-MM-DD for a daily series\n"
+     "  observed REAL NOT NULL,\n"
+     "  upperbound REAL,                  -- NULL when the detector gave NA\n"
+     "  created_at INTEGER NOT NULL,      -- UTC seconds the alert was raised\n"
+     "  task_id INTEGER REFERENCES loop_task(id),  -- the verification task (epi.verify_signal)\n"
+     "  UNIQUE (method, series, period)\n"
+     ");\n"
+     "CREATE INDEX alert_division ON alert(division_code, period);\n"},
 };
 
 const int zn__migration_count = (int)(sizeof zn__migrations / sizeof zn__migrations[0]);
