@@ -116,15 +116,23 @@ zn_status zn_store_migrate(zn_store *st, zn_error *err)
                                 err);
     if (s != ZN_OK)
         return s;
-    int have = zn_store_schema_version(st);
-    if (have < 0)
-        return zn_error_set(err, ZN_ESTORE, NULL, 0, NULL, "cannot read schema version");
+    /* Apply every migration not recorded yet (not only those above the highest applied one), so a
+     * store made by a build that lacked a lower-numbered migration still gets it. */
+    zn_stmt *applied;
+    if ((s = zn_stmt_prepare(st, "SELECT 1 FROM schema_migrations WHERE version = ?", &applied, err)) != ZN_OK)
+        return s;
     for (int i = 0; i < zn__migration_count; i++) {
         const zn__migration *m = &zn__migrations[i];
-        if (m->version <= have)
+        int done = 0;
+        zn_stmt_bind_int64(applied, 1, m->version);
+        s = zn_stmt_step(applied, &done, err);
+        zn_stmt_reset(applied);
+        if (s != ZN_OK)
+            break;
+        if (done)
             continue;
         if ((s = zn_store_begin(st, err)) != ZN_OK)
-            return s;
+            break;
         s = zn_store_exec(st, m->sql, err);
         if (s == ZN_OK) {
             zn_stmt *ins;
@@ -140,6 +148,7 @@ zn_status zn_store_migrate(zn_store *st, zn_error *err)
         }
         if (s != ZN_OK) {
             zn_store_rollback(st);
+            zn_stmt_finalize(applied);
             if (err) {
                 char tmp[sizeof err->msg];
                 snprintf(tmp, sizeof tmp, "migration %d (%s): %s", m->version, m->name, err->msg);
@@ -148,9 +157,10 @@ zn_status zn_store_migrate(zn_store *st, zn_error *err)
             return s;
         }
         if ((s = zn_store_commit(st, err)) != ZN_OK)
-            return s;
+            break;
     }
-    return ZN_OK;
+    zn_stmt_finalize(applied);
+    return s;
 }
 
 zn_status zn_store_begin(zn_store *st, zn_error *err)
