@@ -11,6 +11,10 @@ ZHINAO_PERSONS=2000 ZHINAO_DATA="$SRC/data" "$SRC/scripts/run-demo" "$ZN" "$T/z.
 cat "$T/out"
 grep -q '163710 listed residences: 161909 matched' "$T/out" || fail "real-data step"
 grep -q '^== Rt by Shanghai district' "$T/out" || fail "Rt step"
+# alarms became verification tasks, and the simulated days closed them through the loop
+[ "$(sqlite3 "$T/z.db" 'SELECT COUNT(*) FROM alert')" -gt 0 ] || fail "no alerts stored"
+[ "$(sqlite3 "$T/z.db" 'SELECT COUNT(*) FROM alert WHERE task_id IS NULL')" = 0 ] || fail "alert without a task"
+grep -q 'metrics at the end of the day' "$T/out" || fail "tasks simulate"
 # every feed file of the generated city went through the hub
 n_files=$("$ZN" gen files "$T/demo-city" | wc -l)
 n_loaded=$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM lineage WHERE path LIKE '%demo-city%' AND status = 'loaded'")
