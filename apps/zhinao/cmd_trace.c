@@ -7,6 +7,10 @@
  *   zhinao trace --stays S.csv --case ID --from T0 --to T1 [--min-overlap 600] [--json]
  *       incremental mode: the close contacts of one index case from the prepared index, as CSV
  *       on stdout (index_id,contact_id,first_exposure,place_id).
+ *   zhinao trace --db DB --plan NAME [--run-label L] [--companions] [--refine] [--venue-dwell S]
+ *       from the store: exposures from the feed tables, results stored (zn_trace_store_run);
+ *   zhinao trace export --db DB --run ID [--linelist F] [--contacts F] [--json]
+ *       a stored run shaped like epicontacts / Go.Data (zn_trace_store_export / _json).
  */
 #include "cli.h"
 #include "zhinao/trace.h"
@@ -45,7 +49,153 @@ static const char USAGE[] =
     "  --threads N         threads (default: one per CPU)\n"
     "  --json              print a JSON summary (counts, seconds per phase) on stdout\n"
     "\n"
-    "Stays with t_end <= t_start are skipped and reported on stderr.\n";
+    "Stays with t_end <= t_start are skipped and reported on stderr.\n"
+    "\n"
+    "from the store (docs/trace.md, \"From the store\"):\n"
+    "  zhinao trace --db DB --plan NAME [--run-label L] [--companions] [--refine]\n"
+    "               [--venue-dwell SEC] [--threads N] [--json]\n"
+    "      index cases from feed_case_report, exposures from venue scans, the population\n"
+    "      registry (households), passenger manifests (seat rules) and, with --companions or a\n"
+    "      plan tracing them, telecom grid stays; results stored as a trace run (its id printed)\n"
+    "  zhinao trace export --db DB --run ID [--linelist FILE] [--contacts FILE] [--json]\n"
+    "      the run as an epicontacts / Go.Data line list and contacts list (CSV), or JSON on stdout\n";
+
+static int parse_ll(const char *s, long long *out);
+
+static int trace_db(int argc, char **argv)
+{
+    const char *db = NULL, *plan = NULL, *label = NULL;
+    long long dwell = 0, threads = 0;
+    int json = 0;
+    zn_trace_store_options opt = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (!strcmp(a, "--companions")) {
+            opt.companions = 1;
+        } else if (!strcmp(a, "--refine")) {
+            opt.refine = 1;
+        } else if (i + 1 < argc && !strcmp(a, "--db")) {
+            db = argv[++i];
+        } else if (i + 1 < argc && !strcmp(a, "--plan")) {
+            plan = argv[++i];
+        } else if (i + 1 < argc && !strcmp(a, "--run-label")) {
+            label = argv[++i];
+        } else if (i + 1 < argc && !strcmp(a, "--venue-dwell") && !parse_ll(argv[i + 1], &dwell) && dwell > 0) {
+            i++;
+        } else if (i + 1 < argc && !strcmp(a, "--threads") && !parse_ll(argv[i + 1], &threads) && threads >= 0) {
+            i++;
+        } else {
+            fprintf(stderr, "zhinao trace: bad or unknown option '%s' (see --help)\n", a);
+            return 2;
+        }
+    }
+    if (!plan) {
+        fprintf(stderr, "zhinao trace: --db needs --plan NAME (see --help)\n");
+        return 2;
+    }
+    opt.label = label;
+    opt.venue_dwell_s = dwell;
+    opt.threads = (int)threads;
+    zn_error err;
+    zn_error_clear(&err);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/plans", zn_cli_data_dir());
+    zn_trace_plan pl;
+    if (zn_trace_plan_find(dir, plan, &pl, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    zn_ctx *ctx = NULL;
+    zn_store *st = NULL;
+    if (zn_cli_open(db, &ctx, &st) != 0)
+        return 1;
+    zn_trace_store_summary sum;
+    int rc = 0;
+    if (zn_trace_store_run(st, &pl, &opt, &sum, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        rc = 1;
+    } else if (json) {
+        printf("{\"run_id\": %lld, \"plan\": \"%s\", \"index_cases\": %lld, \"cases_skipped\": %lld, "
+               "\"close_venue\": %lld, \"close_household\": %lld, \"close_cotravel\": %lld, "
+               "\"close_distinct\": %lld, \"secondary\": %lld, \"companions\": %lld, "
+               "\"venue_stays\": %lld, \"grid_stays\": %lld, \"households\": %lld, \"seats\": %lld}\n",
+               (long long)sum.run_id, pl.name, (long long)sum.index_cases, (long long)sum.cases_skipped,
+               (long long)sum.close_venue, (long long)sum.close_household, (long long)sum.close_cotravel,
+               (long long)sum.close_distinct, (long long)sum.secondary, (long long)sum.companions,
+               (long long)sum.venue_stays, (long long)sum.grid_stays, (long long)sum.households,
+               (long long)sum.seats);
+    } else {
+        printf("trace run %lld (%s): index cases %lld (%lld skipped); close contacts: venue %lld, household %lld, "
+               "cotravel %lld (%lld distinct); secondary %lld; companions %lld\n"
+               "exposures: venue stays %lld, grid stays %lld, households %lld, seats %lld\n",
+               (long long)sum.run_id, pl.name, (long long)sum.index_cases, (long long)sum.cases_skipped,
+               (long long)sum.close_venue, (long long)sum.close_household, (long long)sum.close_cotravel,
+               (long long)sum.close_distinct, (long long)sum.secondary, (long long)sum.companions,
+               (long long)sum.venue_stays, (long long)sum.grid_stays, (long long)sum.households,
+               (long long)sum.seats);
+    }
+    zn_cli_close(ctx, st);
+    return rc;
+}
+
+static int trace_export(int argc, char **argv)
+{
+    const char *db = NULL, *ll = NULL, *ct = NULL;
+    long long run = -1;
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (i + 1 < argc && !strcmp(a, "--db")) {
+            db = argv[++i];
+        } else if (i + 1 < argc && !strcmp(a, "--linelist")) {
+            ll = argv[++i];
+        } else if (i + 1 < argc && !strcmp(a, "--contacts")) {
+            ct = argv[++i];
+        } else if (i + 1 < argc && !strcmp(a, "--run") && !parse_ll(argv[i + 1], &run)) {
+            i++;
+        } else {
+            fprintf(stderr, "zhinao trace export: bad or unknown option '%s' (see --help)\n", a);
+            return 2;
+        }
+    }
+    if (run < 0 || (!ll && !ct && !json)) {
+        fprintf(stderr, "zhinao trace export: needs --run ID and --linelist, --contacts or --json\n");
+        return 2;
+    }
+    zn_ctx *ctx = NULL;
+    zn_store *st = NULL;
+    if (zn_cli_open(db, &ctx, &st) != 0)
+        return 1;
+    zn_error err;
+    zn_error_clear(&err);
+    int rc = 0;
+    if ((ll || ct) && zn_trace_store_export(st, run, ll, ct, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        rc = 1;
+    }
+    if (rc == 0 && json) {
+        zn_buf b = {0};
+        if (zn_trace_store_json(st, run, &b, &err) != ZN_OK) {
+            zn_cli_error(&err);
+            rc = 1;
+        } else {
+            fwrite(b.data, 1, b.len, stdout);
+        }
+        zn_buf_fini(&b);
+    }
+    zn_cli_close(ctx, st);
+    return rc;
+}
+
+static int parse_i64(const char *s, long long *out);
+static int parse_ll(const char *s, long long *out)
+{
+    return parse_i64(s, out);
+}
 
 static int parse_i64(const char *s, long long *out)
 {
@@ -198,6 +348,11 @@ int zn_cmd_trace(int argc, char **argv)
         fputs(USAGE, stdout);
         return 0;
     }
+    if (argc > 1 && !strcmp(argv[1], "export"))
+        return trace_export(argc, argv);
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--db"))
+            return trace_db(argc, argv);
     trace_opts o;
     int rc = parse_args(argc, argv, &o);
     if (rc)

@@ -310,6 +310,88 @@ zn_status zn_trace_cotravel(const zn_trace_plan *plan, const zn_trace_seat *seat
 /* Seconds on a monotonic clock (for phase timings). */
 double zn_trace_clock(void);
 
+
+/* ==== from the store (src/trace/store.c): exposures from the hub's feed tables, stored runs ==== */
+
+struct zn_store;
+
+/*
+ * Options of a run from the store. Zero-initialise, then set what you need.
+ * venue_dwell_s: a venue-code scan opens a stay [scan_time, scan_time + venue_dwell_s) unless the
+ * same person's next scan at the same venue within venue_pair_max_s is an "out" scan, which then
+ * closes it (0 = defaults 3600 s and 43200 s; the demo city's feeds have only "in" scans).
+ */
+typedef struct zn_trace_store_options {
+    const char *label;          /* free text stored with the run; NULL ok */
+    int64_t venue_dwell_s;      /* fixed dwell of an unpaired scan, seconds (0 = 3600) */
+    int64_t venue_pair_max_s;   /* longest in->out pairing, seconds (0 = 43200) */
+    int companions;             /* 1: trace spatiotemporal companions even when the plan does not */
+    int refine;                 /* 1: the Chengdu 30 h / 14 d refinement for companions */
+    int threads;                /* 0 = one per CPU */
+} zn_trace_store_options;
+
+/* What a stored run found (rows as stored). */
+typedef struct zn_trace_store_summary {
+    int64_t run_id;
+    int64_t index_cases;        /* case reports used as index cases */
+    int64_t cases_skipped;      /* case reports without a person, or with an empty window */
+    int64_t close_venue, close_household, close_cotravel; /* close_contact rows per class */
+    int64_t close_distinct;     /* distinct close contacts */
+    int64_t secondary;          /* secondary_contact rows (one per contact) */
+    int64_t companions;         /* companion rows */
+    int64_t venue_stays, grid_stays, households, seats; /* exposures built from the feeds */
+} zn_trace_store_summary;
+
+/*
+ * Run the kernel on the feeds stored in st under `plan` and store the results (tables trace_run,
+ * trace_index_case, close_contact, secondary_contact, companion; migration 6) in one transaction.
+ * Persons are resident ID numbers as stored, or mobile numbers where a feed has nothing else.
+ *  - index cases: every feed_case_report row with a person (the first report per person);
+ *    window [onset - plan->lookback_days, report_time], onset = onset_date at local midnight
+ *    (zn_ctx_tz_offset), or diagnosis_time when there is no onset date (asymptomatic: the feed
+ *    has no sampling time); the case is taken as isolated when reported.
+ *  - venue: stays from feed_venue_scan (see zn_trace_store_options), the kernel's rule with
+ *    D = plan->min_overlap_s; last_exposure / overlap_seconds over all qualifying stay pairs.
+ *  - household: feed_population_registry members with the same (residence_division,
+ *    residence_address); first/last exposure = the case's window, overlap = its length.
+ *  - co-travel: feed_passenger_manifest (trip = mode, vehicle, departure_date; flight ->
+ *    aircraft rows rule, train -> sealed carriage, bus -> sealed bus: the feed has no ventilation
+ *    field; ship rows are not used), exposure = departure time.
+ *  - secondary (when the plan traces them): venue and household contacts of every close contact c
+ *    in [fe(c), W(c)] (least first exposure, latest window end of its index cases), neither an
+ *    index case nor a close contact; each once, least first exposure, then smallest contact.
+ *  - companions (plan->trace_companion or opt->companions): zn_trace_companions on
+ *    feed_telecom_grid_stay (person = mobile; the case's mobile from the report or the registry);
+ *    contact = resident ID when the registry has one person with that mobile, else the mobile.
+ * Feed tables that do not exist count as empty. summary may be NULL.
+ * Errors: ZN_EINVAL (NULL args), ZN_ESTORE, ZN_ENOMEM, and the kernel's errors.
+ */
+zn_status zn_trace_store_run(struct zn_store *st, const zn_trace_plan *plan,
+                             const zn_trace_store_options *opt, zn_trace_store_summary *summary,
+                             zn_error *err);
+
+/*
+ * Export a stored run shaped like epicontacts / Go.Data (times ISO 8601 UTC, "" when none):
+ *   linelist: id,type,case_id,window_start,window_end,first_exposure,last_exposure
+ *             one row per person, type = case | contact | secondary_contact | companion (the
+ *             first that applies), sorted by id;
+ *   contacts: from,to,exposure_class,place,first_exposure,last_exposure,overlap_seconds
+ *             exposure_class = venue | household | cotravel | secondary_venue |
+ *             secondary_household | companion; sorted by from, to, class, place.
+ * Either path may be NULL (not written). Fields holding ',' or '"' are quoted (RFC 4180).
+ * Errors: ZN_ENOTFOUND (no such run), ZN_EIO (err->file names the file), ZN_ESTORE.
+ */
+zn_status zn_trace_store_export(struct zn_store *st, int64_t run_id, const char *linelist_path,
+                                const char *contacts_path, zn_error *err);
+
+/*
+ * The same run as one JSON object appended to *out:
+ * {"run": {"id", "plan", "label", "parameters": {...}, "started_at", "finished_at", "counts": {...}},
+ *  "linelist": [{...}], "contacts": [{...}]} with the CSV's fields (times as unix seconds, null
+ * when none). Errors: ZN_ENOTFOUND, ZN_ESTORE, ZN_ENOMEM.
+ */
+zn_status zn_trace_store_json(struct zn_store *st, int64_t run_id, zn_buf *out, zn_error *err);
+
 #ifdef __cplusplus
 }
 #endif
