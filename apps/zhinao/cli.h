@@ -37,6 +37,7 @@ int zn_cmd_divisions(int argc, char **argv);
 int zn_cmd_tasks(int argc, char **argv);
 int zn_cmd_rt(int argc, char **argv);
 int zn_cmd_warn(int argc, char **argv);
+int zn_cmd_zones(int argc, char **argv);
 int zn_cmd_serve(int argc, char **argv);
 int zn_cmd_users(int argc, char **argv);
 int zn_cmd_feeds(int argc, char **argv);

@@ -19,6 +19,7 @@ static const zn_cli_command commands[] = {
     {"version", "print the version", zn_cmd_version},
     {"users", "server accounts: add, list, disable, passwd; the audit log (用户与审计)", zn_cmd_users},
     {"warn", "early-warning detectors: EARS, CUSUM, Farrington, Noufaily, CIDARS (预警)", zn_cmd_warn},
+    {"zones", "zones and risk areas day by day, maps, overrides, person measures; Shanghai 2022 replay (三区)", zn_cmd_zones},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 

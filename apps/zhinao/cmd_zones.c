@@ -1,0 +1,672 @@
+/*
+ * `zhinao zones`: areal units, zone rule sets, the daily evaluation, maps, overrides, person
+ * measures, and the Shanghai 2022 replay.
+ */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "zhinao/zone.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: zhinao zones <subcommand> [options]            (every subcommand takes --db PATH)\n\n"
+            "  rules                              list the rule sets (data/rules) with their sources\n"
+            "  units [--grid-m 800]               build the areal units from the case-residence lists\n"
+            "  run --rules NAME --from DATE --to DATE [--missing pause|quiet] [--quiet]\n"
+            "                                     evaluate day by day, store the history, print daily counts\n"
+            "  days --rules NAME                  the stored daily counts\n"
+            "  show --rules NAME --date DATE [--level L] [--limit N]\n"
+            "                                     the stored map of one day: unit, level, entered, due\n"
+            "  history --rules NAME --unit KEY    one unit's levels over the run\n"
+            "  export --rules NAME --date DATE [--out FILE] [--buffer-m M] [--quad-segs Q] [--list-units]\n"
+            "                                     GeoJSON: per level the union of its units (GEOS)\n"
+            "  override --rules NAME --unit KEY --date DATE --level L --reason TEXT [--operator WHO]\n"
+            "                                     an operator's decision, kept in the history (re-run to apply)\n"
+            "  event --unit KEY --date DATE --kind case|place|exposure|contact [--isolated] [--source TEXT]\n"
+            "  replay shanghai-2022 [--out DIR] [--no-geojson] [--all-levels] [--missing pause|quiet]\n"
+            "                       [--list-units] [--buffer-m M]\n"
+            "                                     shanghai-2022-04 over 2022-03-18 .. 2022-05-19 on the stored\n"
+            "                                     official lists (make run first): daily counts, and daily GeoJSON\n"
+            "                                     of the sealed and controlled zones (--all-levels: precaution too)\n"
+            "  measures --plan NAME --role ROLE --exposure DATE [--exposure DATE ...]\n"
+            "                                     a person's measures under a plan edition (measures-*.json)\n\n"
+            "Dates are YYYY-MM-DD. Semantics and data format: docs/zones.md; the replay:\n"
+            "docs/replay-shanghai-2022.md.\n");
+}
+
+typedef struct opts {
+    const char *db, *rules, *from, *to, *date, *level, *unit, *reason, *operator_name, *out, *kind, *source, *plan,
+        *role, *missing;
+    const char *exposures[64];
+    int nexposures;
+    int limit, grid_m, isolated, no_geojson, list_units, quiet, quad_segs, all_levels;
+    double buffer_m;
+    const char *positional;
+} opts;
+
+static int parse_opts(int argc, char **argv, int first, opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->db = zn_cli_default_db();
+    o->limit = 50;
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = NULL;
+        if (!strcmp(a, "--db"))
+            dst = &o->db;
+        else if (!strcmp(a, "--rules"))
+            dst = &o->rules;
+        else if (!strcmp(a, "--from"))
+            dst = &o->from;
+        else if (!strcmp(a, "--to"))
+            dst = &o->to;
+        else if (!strcmp(a, "--date"))
+            dst = &o->date;
+        else if (!strcmp(a, "--level"))
+            dst = &o->level;
+        else if (!strcmp(a, "--unit"))
+            dst = &o->unit;
+        else if (!strcmp(a, "--reason"))
+            dst = &o->reason;
+        else if (!strcmp(a, "--operator"))
+            dst = &o->operator_name;
+        else if (!strcmp(a, "--out"))
+            dst = &o->out;
+        else if (!strcmp(a, "--kind"))
+            dst = &o->kind;
+        else if (!strcmp(a, "--source"))
+            dst = &o->source;
+        else if (!strcmp(a, "--plan"))
+            dst = &o->plan;
+        else if (!strcmp(a, "--role"))
+            dst = &o->role;
+        else if (!strcmp(a, "--missing"))
+            dst = &o->missing;
+        else if (!strcmp(a, "--isolated"))
+            o->isolated = 1;
+        else if (!strcmp(a, "--no-geojson"))
+            o->no_geojson = 1;
+        else if (!strcmp(a, "--list-units"))
+            o->list_units = 1;
+        else if (!strcmp(a, "--all-levels"))
+            o->all_levels = 1;
+        else if (!strcmp(a, "--quiet"))
+            o->quiet = 1;
+        else if (!strcmp(a, "--exposure") || !strcmp(a, "--limit") || !strcmp(a, "--grid-m") ||
+                 !strcmp(a, "--buffer-m") || !strcmp(a, "--quad-segs")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "zhinao zones: %s needs a value\n", a);
+                return 2;
+            }
+            const char *v = argv[++i];
+            char *end;
+            if (!strcmp(a, "--exposure")) {
+                if (o->nexposures == 64) {
+                    fprintf(stderr, "zhinao zones: at most 64 --exposure\n");
+                    return 2;
+                }
+                o->exposures[o->nexposures++] = v;
+                continue;
+            }
+            double x = strtod(v, &end);
+            if (end == v || *end || !isfinite(x) || x < 0 || x > 1e7) {
+                fprintf(stderr, "zhinao zones: bad number for %s: %s\n", a, v);
+                return 2;
+            }
+            if (!strcmp(a, "--limit"))
+                o->limit = (int)x;
+            else if (!strcmp(a, "--grid-m"))
+                o->grid_m = (int)x;
+            else if (!strcmp(a, "--quad-segs"))
+                o->quad_segs = (int)x;
+            else
+                o->buffer_m = x;
+            continue;
+        } else if (a[0] != '-' && !o->positional)
+            o->positional = a;
+        else {
+            fprintf(stderr, "zhinao zones: unknown option '%s'\n", a);
+            return 2;
+        }
+        if (dst) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "zhinao zones: %s needs a value\n", a);
+                return 2;
+            }
+            *dst = argv[++i];
+        }
+    }
+    return 0;
+}
+
+static int need(const char *v, const char *name)
+{
+    if (!v) {
+        fprintf(stderr, "zhinao zones: %s is required (zhinao zones --help)\n", name);
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_date(const char *s, int32_t *d)
+{
+    zn_error err;
+    if (zn_zone_day_parse(s, d, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_missing(const opts *o)
+{
+    if (!o->missing)
+        return -1;
+    if (!strcmp(o->missing, "pause"))
+        return ZN_ZONE_MISSING_PAUSE;
+    if (!strcmp(o->missing, "quiet"))
+        return ZN_ZONE_MISSING_QUIET;
+    fprintf(stderr, "zhinao zones: --missing is pause or quiet\n");
+    return -2;
+}
+
+static const char *rules_dir(char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/rules", zn_cli_data_dir());
+    return buf;
+}
+
+static int load_rules(const char *name, zn_zone_rules *r)
+{
+    char dir[1024];
+    zn_error err;
+    if (zn_zone_rules_find(rules_dir(dir, sizeof dir), name, r, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    return 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- rules ---- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmd_rules(void)
+{
+    char dir[1024];
+    rules_dir(dir, sizeof dir);
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "zhinao zones: cannot open %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    char *names[128];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 128) {
+        size_t l = strlen(e->d_name);
+        if (l > 5 && !strcmp(e->d_name + l - 5, ".json"))
+            names[n++] = zn_strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str);
+    int rc = 0;
+    printf("%-18s %-9s %-7s %-24s %s\n", "rule set", "unit", "floor", "in force", "levels (quiet days to move down)");
+    for (size_t i = 0; i < n; i++) {
+        if (!names[i] || !strncmp(names[i], "measures-", 9))
+            continue;
+        char path[2048];
+        zn_zone_rules r;
+        zn_error err;
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (zn_zone_rules_load(path, &r, &err) != ZN_OK) {
+            zn_cli_error(&err);
+            rc = 1;
+            continue;
+        }
+        char lv[256] = "", force[32];
+        for (int l = 0; l < r.nlevels; l++) {
+            size_t len = strlen(lv);
+            snprintf(lv + len, sizeof lv - len, "%s%s", l ? " > " : "", r.levels[l].name);
+            int first = 1;
+            for (int t = 0; t < r.ntransitions; t++)
+                if (r.transitions[t].from == l) {
+                    len = strlen(lv);
+                    snprintf(lv + len, sizeof lv - len, "%s%d", first ? "(" : "/", r.transitions[t].quiet_days);
+                    first = 0;
+                }
+            if (!first) {
+                len = strlen(lv);
+                snprintf(lv + len, sizeof lv - len, ")");
+            }
+        }
+        snprintf(force, sizeof force, "%s..%s", r.in_force_from, r.in_force_to);
+        printf("%-18s %-9s %-7s %-24s %s\n", r.name, r.unit_level,
+               r.floor_scope == ZN_ZONE_SCOPE_COUNTY ? "county" : r.floor_scope == ZN_ZONE_SCOPE_REGISTRY ? "all" : "none",
+               force, lv);
+    }
+    printf("\nmeasures (person measures per plan edition):");
+    for (size_t i = 0; i < n; i++)
+        if (names[i] && !strncmp(names[i], "measures-", 9))
+            printf(" %.*s", (int)(strlen(names[i]) - 14), names[i] + 9);
+    printf("\nsources: the \"sources\" of each file in %s\n", dir);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    return rc;
+}
+
+/* ---- units ---- */
+
+static int build_units(zn_store *st, int grid_m, int print)
+{
+    zn_zone_units_summary s;
+    zn_error err;
+    double t0 = now_s();
+    if (zn_zone_units_build(st, grid_m, &s, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    if (print)
+        printf("units: %lld listed addresses -> %lld place units (%lld with coordinates); %lld grid cells, "
+               "%lld townships, %lld counties (%.2fs)\n",
+               (long long)s.addresses, (long long)s.places, (long long)s.places_located, (long long)s.grids,
+               (long long)s.townships, (long long)s.counties, now_s() - t0);
+    return 0;
+}
+
+/* ---- run and days ---- */
+
+typedef struct day_table {
+    char date[11];
+    int known;
+    int64_t units[ZN_ZONE_MAX_LEVELS + 1];
+    int nlevels;
+    char names[ZN_ZONE_MAX_LEVELS + 1][32];
+    int header_done;
+} day_table;
+
+static void flush_day(day_table *t)
+{
+    if (!t->date[0])
+        return;
+    if (!t->header_done) {
+        printf("%-10s %-5s", "date", "list");
+        for (int l = 0; l < t->nlevels; l++)
+            printf(" %12s", t->names[l]);
+        printf("\n");
+        t->header_done = 1;
+    }
+    printf("%-10s %-5s", t->date, t->known ? "yes" : "NONE");
+    for (int l = 0; l < t->nlevels; l++)
+        printf(" %12lld", (long long)t->units[l]);
+    printf("\n");
+    t->date[0] = 0;
+    t->nlevels = 0;
+}
+
+static int day_row(void *user, const char *date, int known, const char *level, int64_t units, int64_t pop,
+                   int64_t popn)
+{
+    (void)pop;
+    (void)popn;
+    day_table *t = user;
+    if (strcmp(t->date, date))
+        flush_day(t);
+    snprintf(t->date, sizeof t->date, "%s", date);
+    t->known = known;
+    if (t->nlevels < ZN_ZONE_MAX_LEVELS + 1) {
+        snprintf(t->names[t->nlevels], sizeof t->names[0], "%s", level);
+        t->units[t->nlevels++] = units;
+    }
+    return 0;
+}
+
+static int print_days(zn_store *st, const char *rules)
+{
+    day_table t = {0};
+    zn_error err;
+    if (zn_zone_days(st, rules, day_row, &t, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    flush_day(&t);
+    return 0;
+}
+
+static int do_run(zn_store *st, const zn_zone_rules *r, int32_t from, int32_t to, int missing, int print_table)
+{
+    zn_zone_run_opts ro = {.from = from, .to = to, .missing = missing};
+    zn_zone_run_summary sum;
+    zn_error err;
+    if (zn_zone_run(st, r, &ro, &sum, NULL, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    printf("%s: %lld %s units, %lld events (%lld case residences without a unit), %lld overrides, %lld unknown "
+           "days; %lld history rows in %.2fs\n",
+           r->name, (long long)sum.units, zn_zone_unit_kind_name(r->unit_kind), (long long)sum.events,
+           (long long)sum.unmapped, (long long)sum.overrides, (long long)sum.unknown_days, (long long)sum.periods,
+           sum.seconds);
+    return print_table ? print_days(st, r->name) : 0;
+}
+
+/* ---- show / history ---- */
+
+static int print_row(void *user, const zn_zone_row *r)
+{
+    int *left = user;
+    if (*left == 0)
+        return 1;
+    (*left)--;
+    printf("%-11s %-10s %-10s %-10s %-10s %-10s %s", r->level, r->entered, r->from, r->to, r->due[0] ? r->due : "-",
+           r->cause, r->key);
+    if (r->override_id)
+        printf("  (override #%lld: %s)", (long long)r->override_id, r->reason);
+    printf("\n");
+    return 0;
+}
+
+static void row_header(void)
+{
+    printf("%-11s %-10s %-10s %-10s %-10s %-10s %s\n", "level", "entered", "from", "to", "due", "cause", "unit");
+}
+
+/* ---- replay ---- */
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int write_geojson_days(zn_store *st, zn_ctx *ctx, const zn_zone_rules *r, int32_t from, int32_t to,
+                              const opts *o, const char *dir)
+{
+    const char *rules = r->name;
+    zn_zone_geojson_opts go = {.buffer_m = o->buffer_m, .quad_segs = o->quad_segs, .list_units = o->list_units};
+    if (!o->all_levels && r->floor > 0) /* the floor is the rest of the registry: left out unless asked */
+        go.levels = (1u << r->floor) - 1;
+    zn_zone_exporter *x;
+    zn_error err;
+    if (mkdir_p(dir) != 0) {
+        fprintf(stderr, "zhinao zones: cannot create %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    if (zn_zone_exporter_new(st, ctx, rules, &go, &x, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    int rc = 0;
+    for (int32_t d = from; d <= to && rc == 0; d++) {
+        char date[16], path[1200];
+        snprintf(path, sizeof path, "%s/%s.geojson", dir, zn_zone_day_format(d, date, sizeof date));
+        FILE *f = fopen(path, "w");
+        if (!f) {
+            fprintf(stderr, "zhinao zones: cannot write %s: %s\n", path, strerror(errno));
+            rc = 1;
+            break;
+        }
+        if (zn_zone_exporter_write(x, d, f, &err) != ZN_OK) {
+            zn_cli_error(&err);
+            rc = 1;
+        }
+        if (fclose(f) != 0)
+            rc = 1;
+    }
+    zn_zone_exporter_free(x);
+    return rc;
+}
+
+static int cmd_replay(zn_ctx *ctx, zn_store *st, const opts *o)
+{
+    if (!o->positional || strcmp(o->positional, "shanghai-2022")) {
+        fprintf(stderr, "zhinao zones: replay knows one data set: shanghai-2022\n");
+        return 2;
+    }
+    int missing = parse_missing(o);
+    if (missing == -2)
+        return 2;
+    double t0 = now_s();
+    int exists = 0;
+    zn_error err;
+    if (zn_store_table_exists(st, "case_residence", &exists, &err) != ZN_OK || !exists) {
+        fprintf(stderr, "zhinao zones: %s has no case-residence lists: run `make run` (zhinao demo --db %s) first\n",
+                o->db, o->db);
+        return 1;
+    }
+    zn_zone_rules r;
+    if (load_rules("shanghai-2022-04", &r) != 0)
+        return 1;
+    int32_t from, to;
+    zn_zone_day_parse("2022-03-18", &from, NULL);
+    zn_zone_day_parse("2022-05-19", &to, NULL);
+    if (build_units(st, o->grid_m, 1) != 0 || do_run(st, &r, from, to, missing, 1) != 0)
+        return 1;
+    double t1 = now_s();
+    if (!o->no_geojson) {
+        const char *dir = o->out ? o->out : "zones-shanghai-2022";
+        if (write_geojson_days(st, ctx, &r, from, to, o, dir) != 0)
+            return 1;
+        printf("daily GeoJSON in %s/: merged polygons of the %s units, %g m around each (%.1fs)\n", dir,
+               o->all_levels ? "sealed, controlled and precaution" : "sealed and controlled",
+               o->buffer_m > 0 ? o->buffer_m : r.buffer_m, now_s() - t1);
+    }
+    printf("replay done in %.1fs. Counts: zhinao zones days --rules %s; one day: zhinao zones show --rules %s "
+           "--date 2022-04-15\n",
+           now_s() - t0, r.name, r.name);
+    return 0;
+}
+
+/* ---- measures ---- */
+
+static void print_dates(const int32_t *d, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char b[16];
+        printf("%s%s", i ? ", " : "", zn_zone_day_format(d[i], b, sizeof b));
+    }
+}
+
+static int cmd_measures(const opts *o)
+{
+    if (need(o->plan, "--plan") || need(o->role, "--role"))
+        return 2;
+    if (o->nexposures == 0) {
+        fprintf(stderr, "zhinao zones: --exposure DATE is required (the last exposure; repeat for several)\n");
+        return 2;
+    }
+    char dir[1024];
+    zn_measure_plan plan;
+    zn_measure m;
+    zn_error err;
+    int32_t ex[64];
+    for (int i = 0; i < o->nexposures; i++)
+        if (parse_date(o->exposures[i], &ex[i]))
+            return 2;
+    if (zn_measure_plan_find(rules_dir(dir, sizeof dir), o->plan, &plan, &err) != ZN_OK ||
+        zn_measure_compute(&plan, o->role, ex, (size_t)o->nexposures, &m, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    char b[16];
+    printf("%s, %s, last exposure %s\n", plan.name, o->role, zn_zone_day_format(m.reference, b, sizeof b));
+    if (!m.determined) {
+        printf("  not determined under this edition: no measures, health code green\n");
+        return 0;
+    }
+    for (int i = 0; i < m.nphases; i++) {
+        const zn_measure_phase *p = &m.phases[i];
+        char s[16], e[16];
+        printf("  %-24s %s .. %s (%d days), code %s, tests: ", zn_measure_kind_name(p->kind),
+               zn_zone_day_format(p->start, s, sizeof s), zn_zone_day_format(p->end, e, sizeof e), p->end - p->start + 1,
+               zn_health_code_name(p->code));
+        if (p->ntests)
+            print_dates(p->tests, p->ntests);
+        else
+            printf("-");
+        printf("\n");
+    }
+    printf("  released %s (health code green)\n", zn_zone_day_format(m.release, b, sizeof b));
+    return 0;
+}
+
+/* ---- entry ---- */
+
+int zn_cmd_zones(int argc, char **argv)
+{
+    if (argc < 2 || zn_cli_wants_help(argc, argv)) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *sub = argv[1];
+    opts o;
+    int rc = parse_opts(argc, argv, 2, &o);
+    if (rc)
+        return rc;
+    if (!strcmp(sub, "rules"))
+        return cmd_rules();
+    if (!strcmp(sub, "measures"))
+        return cmd_measures(&o);
+    static const char *subs[] = {"units", "run", "days", "show", "history", "export", "override", "event", "replay"};
+    int known = 0;
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+        known |= !strcmp(sub, subs[i]);
+    if (!known) {
+        fprintf(stderr, "zhinao zones: unknown subcommand '%s'\n\n", sub);
+        usage(stderr);
+        return 2;
+    }
+    zn_ctx *ctx;
+    zn_store *st;
+    if (zn_cli_open(o.db, &ctx, &st) != 0)
+        return 1;
+    zn_error err;
+    zn_zone_rules r;
+    int32_t d1 = 0, d2 = 0;
+    rc = 0;
+    if (!strcmp(sub, "units")) {
+        rc = build_units(st, o.grid_m, 1);
+    } else if (!strcmp(sub, "run")) {
+        int missing = parse_missing(&o);
+        if (missing == -2 || need(o.rules, "--rules") || need(o.from, "--from") || need(o.to, "--to") ||
+            parse_date(o.from, &d1) || parse_date(o.to, &d2))
+            rc = 2;
+        else if (load_rules(o.rules, &r) != 0)
+            rc = 1;
+        else {
+            /* (re)build the units when the lists hold an address no unit covers yet */
+            int have_cases = 0;
+            int64_t uncovered = 0;
+            zn_store_table_exists(st, "case_residence", &have_cases, NULL);
+            if (have_cases)
+                zn_store_query_int64(st,
+                                     "SELECT COUNT(*) FROM (SELECT DISTINCT district, address FROM case_residence) c"
+                                     " WHERE NOT EXISTS (SELECT 1 FROM zone_unit_address a"
+                                     " WHERE a.district = c.district AND a.address = c.address)",
+                                     &uncovered, NULL);
+            if (uncovered > 0)
+                rc = build_units(st, o.grid_m, 1);
+            if (rc == 0)
+                rc = do_run(st, &r, d1, d2, missing, !o.quiet);
+        }
+    } else if (!strcmp(sub, "days")) {
+        rc = need(o.rules, "--rules") ? 2 : print_days(st, o.rules);
+    } else if (!strcmp(sub, "show")) {
+        if (need(o.rules, "--rules") || need(o.date, "--date") || parse_date(o.date, &d1))
+            rc = 2;
+        else {
+            int left = o.limit > 0 ? o.limit : 1 << 30;
+            row_header();
+            if (zn_zone_map(st, o.rules, d1, o.level, print_row, &left, &err) != ZN_OK) {
+                zn_cli_error(&err);
+                rc = 1;
+            } else if (left == 0)
+                printf("... (--limit %d; --limit 0 shows all)\n", o.limit);
+        }
+    } else if (!strcmp(sub, "history")) {
+        if (need(o.rules, "--rules") || need(o.unit, "--unit"))
+            rc = 2;
+        else {
+            int left = 1 << 30;
+            row_header();
+            if (zn_zone_history(st, o.rules, o.unit, print_row, &left, &err) != ZN_OK) {
+                zn_cli_error(&err);
+                rc = 1;
+            }
+        }
+    } else if (!strcmp(sub, "export")) {
+        if (need(o.rules, "--rules") || need(o.date, "--date") || parse_date(o.date, &d1))
+            rc = 2;
+        else {
+            FILE *f = o.out ? fopen(o.out, "w") : stdout;
+            zn_zone_geojson_opts go = {.buffer_m = o.buffer_m, .quad_segs = o.quad_segs, .list_units = o.list_units};
+            if (!f) {
+                fprintf(stderr, "zhinao zones: cannot write %s: %s\n", o.out, strerror(errno));
+                rc = 1;
+            } else {
+                if (zn_zone_export_geojson(st, ctx, o.rules, d1, &go, f, &err) != ZN_OK) {
+                    zn_cli_error(&err);
+                    rc = 1;
+                }
+                if (f != stdout && fclose(f) != 0)
+                    rc = 1;
+            }
+        }
+    } else if (!strcmp(sub, "override")) {
+        int64_t id;
+        if (need(o.rules, "--rules") || need(o.unit, "--unit") || need(o.date, "--date") || need(o.level, "--level") ||
+            need(o.reason, "--reason") || parse_date(o.date, &d1))
+            rc = 2;
+        else if (load_rules(o.rules, &r) != 0)
+            rc = 1;
+        else if (zn_zone_override_add(st, &r, o.unit, d1, o.level, o.reason, o.operator_name, &id, &err) != ZN_OK) {
+            zn_cli_error(&err);
+            rc = 1;
+        } else
+            printf("override #%lld: %s %s from %s under %s (%s). Re-run `zhinao zones run --rules %s` to apply.\n",
+                   (long long)id, o.unit, o.level, o.date, r.name, o.reason, r.name);
+    } else if (!strcmp(sub, "event")) {
+        zn_zone_event_kind kind;
+        if (need(o.unit, "--unit") || need(o.date, "--date") || need(o.kind, "--kind") || parse_date(o.date, &d1))
+            rc = 2;
+        else if (zn_zone_event_kind_parse(o.kind, &kind) != ZN_OK) {
+            fprintf(stderr, "zhinao zones: --kind is case, place, exposure or contact\n");
+            rc = 2;
+        } else if (zn_zone_event_add(st, o.unit, d1, kind, o.isolated, o.source, &err) != ZN_OK) {
+            zn_cli_error(&err);
+            rc = 1;
+        } else
+            printf("event recorded: %s %s on %s\n", o.kind, o.unit, o.date);
+    } else if (!strcmp(sub, "replay")) {
+        rc = cmd_replay(ctx, st, &o);
+    }
+    zn_cli_close(ctx, st);
+    return rc;
+}
