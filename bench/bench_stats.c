@@ -81,7 +81,7 @@ int main(int argc, char **argv)
         if (r < reps - 1)
             zn_rt_result_fini(&res);
     }
-    row("Rt 1,000 days, weekly windows (994)", reps, now() - t0);
+    row("Rt 1,000 days, weekly windows (993)", reps, now() - t0);
     if (dir) {
         snprintf(path, sizeof path, "%s/rt_1000.csv", dir);
         FILE *f = fopen(path, "w");

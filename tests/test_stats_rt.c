@@ -7,7 +7,10 @@
 #include <string.h>
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
 
+#include "stats/gamma_quantile.h"
 #include "zhinao/stats.h"
 
 /* A small reader for the reference CSVs (header + numbers, "NA" -> NAN, no quoting). */
@@ -226,6 +229,106 @@ static void test_rt_large(void **state)
     zn_rt_result_fini(&res);
 }
 
+/* discr_si written out with no shortcut (the library stops once both CDFs are exactly 1). */
+static double pg0(double x, double a, double b)
+{
+    return x <= 0 ? 0.0 : gsl_cdf_gamma_P(x, a, b);
+}
+
+static void test_discr_si_tail(void **state)
+{
+    (void)state;
+    const double ms[][2] = {{2.6, 1.5}, {3.0, 2.0}, {6.5, 4.0}, {1.2, 0.1}, {15, 9}};
+    enum { N = 400 };
+    double w[N];
+    for (size_t j = 0; j < sizeof ms / sizeof ms[0]; j++) {
+        assert_int_equal(zn_si_discretise(ms[j][0], ms[j][1], N, w, NULL), ZN_OK);
+        double mu = ms[j][0] - 1, a = (mu / ms[j][1]) * (mu / ms[j][1]), b = ms[j][1] * ms[j][1] / mu;
+        size_t nonzero = 0;
+        for (size_t i = 0; i < N; i++) {
+            double k = (double)i;
+            double r = k * pg0(k, a, b) + (k - 2) * pg0(k - 2, a, b) - 2 * (k - 1) * pg0(k - 1, a, b);
+            r += a * b * (2 * pg0(k - 1, a + 1, b) - pg0(k - 2, a + 1, b) - pg0(k, a + 1, b));
+            r = r > 0 ? r : 0.0;
+            if (w[i] != r) /* bit for bit */
+                fail_msg("si %g/%g: w_%zu = %.17g, formula %.17g", ms[j][0], ms[j][1], i, w[i], r);
+            nonzero += w[i] > 0;
+        }
+        assert_true(nonzero > 2);
+        assert_double_near(w[N - 1], 0, 0);
+    }
+}
+
+/* Reference quantile: bisection on log x to the last bit on gsl_cdf_gamma_P (lower half) or
+ * gsl_cdf_gamma_Q (upper half). (gsl_cdf_gamma_Pinv fails for shapes ~0.01 and ~1e5 and is off by
+ * up to ~4e-10 relative for shapes of ~2e4: e.g. shape 17486.786, p 0.975.) */
+static double qref(double p, double a)
+{
+    double lo = log(1e-300), hi = log(a + 60 * sqrt(a) + 60);
+    for (int i = 0; i < 400; i++) {
+        double m = 0.5 * (lo + hi);
+        if (!(m > lo && m < hi))
+            break;
+        double g = p < 0.5 ? gsl_cdf_gamma_P(exp(m), a, 1) - p : (1 - p) - gsl_cdf_gamma_Q(exp(m), a, 1);
+        if (g < 0)
+            lo = m;
+        else
+            hi = m;
+    }
+    return exp(0.5 * (lo + hi));
+}
+
+static void test_gamma_quantiles(void **state)
+{
+    (void)state;
+    gsl_set_error_handler_off(); /* gsl_cdf_gamma_Pinv fails on some of these shapes */
+    double z[ZN_RT_NQ];
+    for (int q = 0; q < ZN_RT_NQ; q++)
+        z[q] = gsl_cdf_ugaussian_Pinv(zn_rt_quantile_p[q]);
+    const double scales[] = {1, 0.00137, 250};
+    size_t n = 0, nfast = 0;
+    double worst = 0;
+    /* tiny shapes (GSL's own inversion), both sides of the switch at 10, then up to 1e5 */
+    const double extra[] = {0.01, 0.0147327, 0.1, 0.5, 1, 9.999, 10, 10.001, 11};
+    for (int g = 0; g < (int)(sizeof extra / sizeof extra[0]) + 120; g++) {
+        double a = g < (int)(sizeof extra / sizeof extra[0]) ? extra[g]
+                                                              : 0.5 * pow(2e5, (g - 9) / 119.0); /* 0.5 .. 1e5 */
+        double want[ZN_RT_NQ];
+        for (int q = 0; q < ZN_RT_NQ; q++)
+            want[q] = qref(zn_rt_quantile_p[q], a);
+        for (size_t s = 0; s < sizeof scales / sizeof scales[0]; s++) {
+            double x[ZN_RT_NQ];
+            zn__gamma_quantiles(a, scales[s], ZN_RT_NQ, zn_rt_quantile_p, z, x);
+            for (int q = 0; q < ZN_RT_NQ; q++) {
+                double r = want[q] * scales[s];
+                double e = fabs(x[q] - r) / r;
+                if (!(e <= 1e-10))
+                    fail_msg("shape %.17g scale %g p %g: %.17g, reference %.17g (rel %g)", a, scales[s],
+                             zn_rt_quantile_p[q], x[q], r, e);
+                /* GSL's own inversion, where it converges, to its own accuracy (it stops early for
+                 * tiny shapes: 2.5e-7 relative at shape 0.0147) */
+                double pinv = gsl_cdf_gamma_Pinv(zn_rt_quantile_p[q], a, scales[s]);
+                if (a >= 0.5 && isfinite(pinv))
+                    assert_double_near(x[q] / pinv, 1, a < 1000 ? 1e-10 : 1e-9);
+                /* and through the CDF: |F(x) - p| within what a 1e-10 relative error in x moves it */
+                double y = x[q] / scales[s], p = zn_rt_quantile_p[q];
+                double F = p < 0.5 ? gsl_cdf_gamma_P(y, a, 1) - p : (1 - p) - gsl_cdf_gamma_Q(y, a, 1);
+                if (!(fabs(F) <= 1e-10 * y * gsl_ran_gamma_pdf(y, a, 1) + 1e-14 * p))
+                    fail_msg("shape %.17g p %g: F(x) - p = %g", a, p, F);
+                worst = e > worst ? e : worst;
+                n++;
+                nfast += a >= ZN__GQ_MIN_SHAPE;
+            }
+        }
+    }
+    assert_true(nfast > n / 2); /* most of the grid goes through the fast path */
+    assert_true(worst < 1e-10);
+    /* a single probability, an integer shape and a small scale like a real window's */
+    double x1, p1 = 0.5, z1 = 0;
+    zn__gamma_quantiles(28001, 1e-4, 1, &p1, &z1, &x1);
+    assert_double_near(x1 / (qref(0.5, 28001) * 1e-4), 1, 1e-10);
+}
+
 static void test_rt_errors(void **state)
 {
     (void)state;
@@ -256,6 +359,8 @@ int main(void)
         cmocka_unit_test(test_rt_hand),
         cmocka_unit_test(test_rt_large),
         cmocka_unit_test(test_rt_errors),
+        cmocka_unit_test(test_discr_si_tail),
+        cmocka_unit_test(test_gamma_quantiles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

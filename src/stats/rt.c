@@ -13,6 +13,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "stats/gamma_quantile.h"
 #include "stats/stats_int.h"
 
 const double zn_rt_quantile_p[ZN_RT_NQ] = {0.025, 0.05, 0.25, 0.5, 0.75, 0.95, 0.975};
@@ -45,6 +46,12 @@ zn_status zn_si_discretise(double si_mean, double si_sd, size_t n, double *out, 
     double b = si_sd * si_sd / mu;
     for (size_t i = 0; i < n; i++) {
         double k = (double)i;
+        if (i >= 2 && pgamma0(k - 2, a, b) == 1 && pgamma0(k - 2, a + 1, b) == 1) {
+            /* Both CDFs are exactly 1 from k - 2 on (they are non-decreasing), so this and every
+             * later term is k + (k-2) - 2(k-1) + a b (2 - 1 - 1) = 0 exactly, as in discr_si. */
+            memset(out + i, 0, (n - i) * sizeof *out);
+            break;
+        }
         double r = k * pgamma0(k, a, b) + (k - 2) * pgamma0(k - 2, a, b) - 2 * (k - 1) * pgamma0(k - 1, a, b);
         r += a * b * (2 * pgamma0(k - 1, a + 1, b) - pgamma0(k - 2, a + 1, b) - pgamma0(k, a + 1, b));
         out[i] = r > 0 ? r : 0.0;
@@ -151,14 +158,20 @@ zn_status zn_rt_estimate(const double *incid, size_t T, const double *si, size_t
         I[t] = isnan(incid[t]) ? 0.0 : incid[t];
     /* overall_infectivity: lambda[t] = sum_{s=1}^{t} si[s] I[t-s+1] in R's 1-based terms */
     out->lambda[0] = NAN;
+    size_t kmax = (n_si < T + 1 ? n_si : T + 1) - 1; /* the last non-zero w_k: later terms add 0 */
+    while (kmax > 0 && out->si[kmax] == 0)
+        kmax--;
     for (size_t t = 1; t < T; t++) {
         double l = 0; /* w_0 multiplies I_t and is 0 */
-        for (size_t k = 1; k <= t && k < out->n_si; k++)
+        for (size_t k = 1; k <= t && k <= kmax; k++)
             l += out->si[k] * I[t - k];
         out->lambda[t] = l;
     }
     double a_prior = (cfg.mean_prior / cfg.std_prior) * (cfg.mean_prior / cfg.std_prior);
     double b_prior = cfg.std_prior * cfg.std_prior / cfg.mean_prior;
+    double z[ZN_RT_NQ]; /* normal quantiles: the Wilson-Hilferty starts of zn__gamma_quantiles */
+    for (int q = 0; q < ZN_RT_NQ; q++)
+        z[q] = gsl_cdf_ugaussian_Pinv(zn_rt_quantile_p[q]);
     for (size_t i = 0; i < nwin; i++) {
         zn_rt_row *r = &out->rows[i];
         size_t ts = cfg.t_start ? cfg.t_start[i] : i + 2;
@@ -181,8 +194,7 @@ zn_status zn_rt_estimate(const double *incid, size_t T, const double *si, size_t
         r->scale = 1 / (1 / b_prior + sL);
         r->mean = r->shape * r->scale;
         r->sd = sqrt(r->shape) * r->scale;
-        for (int q = 0; q < ZN_RT_NQ; q++)
-            r->q[q] = zn__qgamma(zn_rt_quantile_p[q], r->shape, r->scale);
+        zn__gamma_quantiles(r->shape, r->scale, ZN_RT_NQ, zn_rt_quantile_p, z, r->q);
     }
     free(I);
     return ZN_OK;
