@@ -472,6 +472,12 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static int cmp_case(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = ((const zn_trace_case *)b)->person;
+    return (x > y) - (x < y);
+}
+
 static int ts_has(const int64_t *sorted, size_t n, int64_t v)
 {
     return bsearch(&v, sorted, n, sizeof v, cmp_i64) != NULL;
@@ -479,6 +485,9 @@ static int ts_has(const int64_t *sorted, size_t n, int64_t v)
 
 static const ts_case *ts_case_of(const ts_state *s, int64_t person)
 {
+    /* cases are loaded first, so case i is person i + 1 */
+    if (person >= 1 && (size_t)person <= s->ncases && s->cases[person - 1].person == person)
+        return &s->cases[person - 1];
     for (size_t i = 0; i < s->ncases; i++)
         if (s->cases[i].person == person)
             return &s->cases[i];
@@ -656,29 +665,28 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
         if (!sc)
             goto nomem;
         size_t nsc = 0;
-        for (size_t j = 0; j < nC; j++) {
-            int64_t fe = INT64_MAX, w = INT64_MIN;
-            for (size_t k = 0; k < ncl; k++)
-                if (cl[k].contact_id == contacts[j]) {
-                    const ts_case *c = ts_case_of(&s, cl[k].index_id);
-                    if (cl[k].first < fe)
-                        fe = cl[k].first;
-                    if (c->t_to > w)
-                        w = c->t_to;
-                }
-            if (w > fe)
-                sc[nsc++] = (zn_trace_case){contacts[j], fe, w};
+        for (size_t j = 0; j < nC; j++)
+            sc[j] = (zn_trace_case){contacts[j], INT64_MAX, INT64_MIN};
+        for (size_t k = 0; k < ncl; k++) {
+            const int64_t *at = bsearch(&cl[k].contact_id, contacts, nC, sizeof *contacts, cmp_i64);
+            zn_trace_case *x = &sc[at - contacts];
+            const ts_case *c = ts_case_of(&s, cl[k].index_id);
+            if (cl[k].first < x->t_from)
+                x->t_from = cl[k].first;
+            if (c->t_to > x->t_to)
+                x->t_to = c->t_to;
         }
+        for (size_t j = 0; j < nC; j++) /* in contact order: sc stays sorted by person */
+            if (sc[j].t_to > sc[j].t_from)
+                sc[nsc++] = sc[j];
         if ((rc = zn_trace_run(vix, sc, nsc, plan->min_overlap_s, o.threads, &sres, err)) != ZN_OK ||
             (rc = zn_trace_household(s.members, s.nm, sc, nsc, &shh, &nshh, err)) != ZN_OK)
             goto done;
         for (size_t k = 0; k < sres.nclose; k++) {
             if (ts_has(excluded, nex, sres.close[k].contact_id))
                 continue;
-            int64_t from = 0, to = 0;
-            for (size_t j = 0; j < nsc; j++)
-                if (sc[j].person == sres.close[k].index_id)
-                    from = sc[j].t_from, to = sc[j].t_to;
+            const zn_trace_case *via = bsearch(&sres.close[k].index_id, sc, nsc, sizeof *sc, cmp_case);
+            int64_t from = via->t_from, to = via->t_to;
             ts_detail d;
             ts_pair_detail(s.vstays, s.nv, sres.close[k].index_id, sres.close[k].contact_id, from, to,
                            plan->min_overlap_s, &d);
