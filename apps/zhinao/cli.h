@@ -33,6 +33,10 @@ int zn_cli_wants_help(int argc, char **argv);
 int zn_cmd_version(int argc, char **argv);
 int zn_cmd_demo(int argc, char **argv);
 int zn_cmd_trace(int argc, char **argv);
+int zn_cmd_feeds(int argc, char **argv);
+int zn_cmd_gen(int argc, char **argv);
+int zn_cmd_ingest(int argc, char **argv);
+int zn_cmd_quarantine(int argc, char **argv);
 int zn_cmd_divisions(int argc, char **argv);
 int zn_cmd_tasks(int argc, char **argv);
 int zn_cmd_rt(int argc, char **argv);
@@ -40,9 +44,5 @@ int zn_cmd_warn(int argc, char **argv);
 int zn_cmd_zones(int argc, char **argv);
 int zn_cmd_serve(int argc, char **argv);
 int zn_cmd_users(int argc, char **argv);
-int zn_cmd_feeds(int argc, char **argv);
-int zn_cmd_ingest(int argc, char **argv);
-int zn_cmd_quarantine(int argc, char **argv);
-int zn_cmd_gen(int argc, char **argv);
 
 #endif
