@@ -22,4 +22,8 @@ n_loaded=$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM lineage WHERE path LIKE '%dem
 # the injected dirt was caught: quarantined rows with reason bad_check_digit exist
 [ "$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM quarantine WHERE reason_code = 'bad_check_digit'")" -gt 0 ] || fail "no dirt caught"
 grep -Eq 'already traced close contacts when reported' "$T/out" || fail "tracing metric"
+# zones were evaluated day by day and contacts stored with the plan they were computed under
+[ "$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM zone_day")" -gt 50 ] || fail "zones: fewer than 50 evaluated days stored"
+[ "$(sqlite3 "$T/z.db" "SELECT plan FROM trace_run ORDER BY id DESC LIMIT 1")" = plan-9 ] || fail "trace run not stored"
+[ "$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM close_contact")" -gt 0 ] || fail "no close contacts from the store"
 echo "run_demo: ok"
