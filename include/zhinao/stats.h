@@ -129,9 +129,10 @@ typedef struct zn_rt_row {
     size_t t_start, t_end; /* 1-based, inclusive */
     double shape, scale;   /* gamma posterior of R: a_prior + sum I, 1/(1/b_prior + sum Lambda) */
     double mean, sd;       /* shape*scale, sqrt(shape)*scale */
-    double q[ZN_RT_NQ];    /* posterior quantiles at zn_rt_quantile_p: for shape >= 10 Newton steps on
-                              gsl_cdf_gamma_P from the Wilson-Hilferty approximation, below that
-                              gsl_cdf_gamma_Pinv (which does not converge for large shapes) */
+    double q[ZN_RT_NQ];    /* posterior quantiles at zn_rt_quantile_p, within 1e-10 relative of the
+                              exact gamma quantile: one GSL upper-tail value per window, then Halley
+                              steps on Gauss-Legendre integrals of GSL's density (src/stats/
+                              gamma_quantile.c); tiny shapes: gsl_cdf_gamma_Pinv refined by Newton */
     /* All of the above but t_start/t_end are NAN when the window ends at or before the mean of the
      * serial interval (t_end <= sum k w_k), as EpiEstim returns NA there. */
 } zn_rt_row;
