@@ -57,6 +57,15 @@ static const sub subs[] = {
      "(with a note), verified and closed at times within the day (grid worker, then the unit's command);\n"
      "the rest stay open. The escalation timer runs before each move and at 24:00, so late tasks\n"
      "escalate. Prints the counts and the metrics of all tasks at the end of the day."},
+    {"from-trace", "[--run N] [--issuer WHO] [--issuer-unit CODE] [--json]",
+     "The close contacts of trace run N (default the latest) become quarantine-transfer tasks: one\n"
+     "instruction for the run, one contact.new event per distinct contact, routed to the contact's\n"
+     "residence division in feed_population_registry (another city than --issuer-unit: 协查).\n"
+     "Contacts not in the registry are counted as unrouted. Running it again issues nothing new."},
+    {"from-zones", "--rules NAME --date YYYY-MM-DD [--issuer WHO] [--issuer-unit CODE] [--json]",
+     "Units of the latest zone run of NAME that enter the highest level (sealed / high) on DATE\n"
+     "become zone.sealed events (seal the unit, test everyone), routed to the unit's township\n"
+     "(else county). Running it again issues nothing new."},
 };
 
 static void usage(FILE *f)
@@ -80,6 +89,7 @@ typedef struct opts {
     const char *subject, *subject_kind, *title, *approver, *ref, *from, *to, *level, *community, *name, *worker;
     const char *hours, *days, *limit, *instruction;
     const char *day, *close_share, *seed;
+    const char *run, *rules, *date;
     zn_loop_link links[MAX_LINKS];
     char link_buf[MAX_LINKS][128];
     size_t nlinks;
@@ -107,6 +117,7 @@ static int parse(int argc, char **argv, opts *o)
         {"--name", &o->name}, {"--worker", &o->worker}, {"--hours", &o->hours}, {"--days", &o->days},
         {"--limit", &o->limit}, {"--instruction", &o->instruction},
         {"--day", &o->day}, {"--close-share", &o->close_share}, {"--seed", &o->seed},
+        {"--run", &o->run}, {"--rules", &o->rules}, {"--date", &o->date},
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -813,6 +824,60 @@ static int do_simulate(env *e, opts *o)
     return 0;
 }
 
+/* ---- wiring (src/loop/wiring.c) ---- */
+
+static int print_wiring(const opts *o, const char *what, const zn_loop_wiring_result *r)
+{
+    if (o->json) {
+        json_t *j = json_object();
+        json_object_set_new(j, "run", json_integer(r->run_id));
+        json_object_set_new(j, "instruction", r->instruction_id ? json_integer(r->instruction_id) : json_null());
+        json_object_set_new(j, what, json_integer(r->subjects));
+        json_object_set_new(j, "issued", json_integer(r->issued));
+        json_object_set_new(j, "tasks", json_integer(r->tasks));
+        json_object_set_new(j, "transferred", json_integer(r->transferred));
+        json_object_set_new(j, "unrouted", json_integer(r->unrouted));
+        json_object_set_new(j, "already_issued", json_integer(r->already));
+        print_json(j);
+        return 0;
+    }
+    printf("run %lld, instruction %lld: %lld %s, %lld issued (%lld task%s, %lld transferred to another city), "
+           "%lld unrouted, %lld already issued\n",
+           (long long)r->run_id, (long long)r->instruction_id, (long long)r->subjects, what, (long long)r->issued,
+           (long long)r->tasks, r->tasks == 1 ? "" : "s", (long long)r->transferred, (long long)r->unrouted,
+           (long long)r->already);
+    return 0;
+}
+
+static int do_from_trace(env *e, opts *o)
+{
+    int64_t run = 0;
+    if (o->pos[1]) {
+        fprintf(stderr, "zhinao tasks from-trace: unexpected argument\n");
+        return 2;
+    }
+    if (o->run && parse_id(o->run, &run))
+        return 2;
+    zn_error err;
+    zn_loop_wiring_result r;
+    if (zn_loop_from_trace(e->lp, run, o->issuer, o->issuer_unit, &r, &err) != ZN_OK)
+        return fail(&err);
+    return print_wiring(o, "contacts", &r);
+}
+
+static int do_from_zones(env *e, opts *o)
+{
+    if (!o->rules || !o->date) {
+        fprintf(stderr, "zhinao tasks from-zones: needs --rules NAME and --date YYYY-MM-DD\n");
+        return 2;
+    }
+    zn_error err;
+    zn_loop_wiring_result r;
+    if (zn_loop_from_zones(e->lp, o->rules, o->date, o->issuer, o->issuer_unit, &r, &err) != ZN_OK)
+        return fail(&err);
+    return print_wiring(o, "units entering", &r);
+}
+
 int zn_cmd_tasks(int argc, char **argv)
 {
     if (argc < 2 || ((!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))) {
@@ -856,7 +921,8 @@ int zn_cmd_tasks(int argc, char **argv)
     }
     const char *n = s->name;
     int needs_actor = strcmp(n, "issue") && strcmp(n, "list") && strcmp(n, "show") && strcmp(n, "tick") &&
-                      strcmp(n, "stats") && strcmp(n, "grid") && strcmp(n, "templates") && strcmp(n, "simulate");
+                      strcmp(n, "stats") && strcmp(n, "grid") && strcmp(n, "templates") && strcmp(n, "simulate") &&
+                      strcmp(n, "from-trace") && strcmp(n, "from-zones");
     if (needs_actor && !o.actor) {
         fprintf(stderr, "zhinao tasks %s: --actor WHO is required (every step names who did it)\n", n);
         rc = 2;
@@ -877,6 +943,8 @@ int zn_cmd_tasks(int argc, char **argv)
     else if (!strcmp(n, "stats")) rc = do_stats(&e, &o);
     else if (!strcmp(n, "grid")) rc = do_grid(&e, &o);
     else if (!strcmp(n, "simulate")) rc = do_simulate(&e, &o);
+    else if (!strcmp(n, "from-trace")) rc = do_from_trace(&e, &o);
+    else if (!strcmp(n, "from-zones")) rc = do_from_zones(&e, &o);
     else rc = do_templates(&e, &o);
     zn_loop_free(e.lp);
     zn_cli_close(e.ctx, e.st);

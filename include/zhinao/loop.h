@@ -510,6 +510,52 @@ typedef struct zn_loop_sim_result {
  */
 zn_status zn_loop_simulate_day(zn_loop *lp, const zn_loop_sim_params *p, zn_loop_sim_result *out, zn_error *err);
 
+/* ======================================================= epidemic wiring ====
+ * From stored kernel results to tasks (src/loop/wiring.c): close contacts of a trace run
+ * (migration 6) and units entering the highest zone level (migration 4) become "contact.new" and
+ * "zone.sealed" events (zn_loop_issue_event). Both are idempotent: the instruction is found again
+ * by its link (kind "trace_run", ref the run id; kind "zone_day", ref "<rules>@<date>") and a
+ * subject that already has an original task under it is counted as already issued. */
+
+/* At most this many templates may listen to one wired event. */
+#define ZN_LOOP_WIRING_MAX_TEMPLATES 16
+
+/* Counts of one wiring call. */
+typedef struct zn_loop_wiring_result {
+    int64_t run_id;         /* trace_run.id / zone_run.id used */
+    int64_t instruction_id; /* the instruction (new or found again); 0 when nothing was considered */
+    int64_t subjects;       /* distinct contacts / entering units considered */
+    int64_t issued;         /* subjects with tasks issued by this call */
+    int64_t tasks;          /* tasks issued (originals; one per template listening to the event) */
+    int64_t transferred;    /* of those tasks: transferred to another city (协查) */
+    int64_t unrouted;       /* subjects skipped: not in the registry / no division / unknown division */
+    int64_t already;        /* subjects skipped: tasks issued by an earlier call */
+} zn_loop_wiring_result;
+
+/*
+ * One instruction "close contacts of trace run N (plan P)" (issuer, issuer_unit as in
+ * zn_loop_instruction; issuer NULL = "zhinao") and, for each distinct close_contact.contact of run
+ * `run_id` (0 = the latest trace_run) in contact order, a "contact.new" event routed to the
+ * contact's residence_division in feed_population_registry (subject_ref = the contact). A contact
+ * absent from the registry (or whose division routing does not find, ZN_ENOTFOUND) is unrouted.
+ * Errors: ZN_ENOTFOUND (no such trace run, no template listens to contact.new), ZN_EINVAL,
+ * those of zn_loop_instruct / zn_loop_issue_event, ZN_ESTORE. Tasks issued before an error stay.
+ */
+zn_status zn_loop_from_trace(zn_loop *lp, int64_t run_id, const char *issuer, const char *issuer_unit,
+                             zn_loop_wiring_result *out, zn_error *err);
+
+/*
+ * For the latest zone_run of rule set `rules`, each unit whose period at the highest level
+ * (level_rank 0: sealed / high) starts on `date` (YYYY-MM-DD) and does not continue a period at
+ * that level ending the day before: one "zone.sealed" event (seal + test, per the templates)
+ * routed to the unit's township_code, else its county_code (subject_ref = zone_unit.key, or
+ * "zone_unit:<id>" when the key is longer than 63 bytes). The instruction is "units sealed on
+ * DATE (rules R)". Errors: ZN_EINVAL (bad date), ZN_ENOTFOUND (no run of `rules`, no template
+ * listens to zone.sealed), those of zn_loop_instruct / zn_loop_issue_event, ZN_ESTORE.
+ */
+zn_status zn_loop_from_zones(zn_loop *lp, const char *rules, const char *date, const char *issuer,
+                             const char *issuer_unit, zn_loop_wiring_result *out, zn_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,260 @@
+/* loop wiring: close contacts of a stored trace run and units entering the sealed level become
+ * tasks routed to where the contact lives / the unit is; transfers, unrouted counts, idempotence. */
+#include "zn_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zhinao/hub.h"
+#include "zhinao/ident.h"
+#include "zhinao/loop.h"
+#include "zhinao/store.h"
+
+typedef struct fx {
+    zn_ctx *ctx;
+    zn_store *st;
+    zn_loop *lp;
+    char id[5][19]; /* resident IDs */
+} fx;
+
+static void make_id(char out[19], const char *d17)
+{
+    memcpy(out, d17, 17);
+    out[17] = zn_resident_id_check_char(d17);
+    out[18] = '\0';
+}
+
+static int sql(zn_store *st, const char *q)
+{
+    zn_error err;
+    if (zn_store_exec(st, q, &err) != ZN_OK) {
+        char b[700];
+        fprintf(stderr, "%s\n%s\n", q, zn_error_format(&err, b, sizeof b));
+        return -1;
+    }
+    return 0;
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    zn_error err;
+    zn_catalogue *cat = NULL;
+    if (!f || zn_ctx_new(&f->ctx) != ZN_OK)
+        return -1;
+    zn_ctx_set_now(f->ctx, 1678070000); /* 2023-03-06 10:33:20 +08:00 */
+    if (zn_store_open(f->ctx, ":memory:", &f->st, &err) != ZN_OK ||
+        zn_loop_open(f->st, zn_test_src("data"), &f->lp, &err) != ZN_OK ||
+        zn_catalogue_load(zn_test_src("data/feeds/catalogue.json"), &cat, &err) != ZN_OK) {
+        char b[700];
+        fprintf(stderr, "%s\n", zn_error_format(&err, b, sizeof b));
+        return -1;
+    }
+    const zn_feed *feed = zn_catalogue_find(cat, "population_registry");
+    zn_status rc = feed ? zn_hub_prepare_feed(f->st, feed, &err) : ZN_ENOTFOUND;
+    zn_catalogue_free(cat);
+    if (rc != ZN_OK)
+        return -1;
+    make_id(f->id[0], "33010619800101001"); /* lives in Hangzhou, community 330106001001 */
+    make_id(f->id[1], "33010619900202002"); /* lives in Hangzhou, same community */
+    make_id(f->id[2], "31010119850303003"); /* lives in Shanghai: 协查 */
+    make_id(f->id[3], "33010619700404004"); /* not in the registry */
+    make_id(f->id[4], "33010619750505005"); /* registry division not in the division table */
+    char q[2048];
+    snprintf(q, sizeof q,
+             "INSERT INTO division VALUES (2023,'330000000000',1,'浙江省',NULL),"
+             "(2023,'330100000000',2,'杭州市','330000000000'),(2023,'330106000000',3,'西湖区','330100000000'),"
+             "(2023,'330106001000',4,'北山街道','330106000000'),(2023,'330106001001',5,'社区','330106001000'),"
+             "(2023,'310000000000',1,'上海市',NULL),(2023,'310101000000',3,'黄浦区','310000000000'),"
+             "(2023,'310101002000',4,'南京东路街道','310101000000'),(2023,'310101002003',5,'社区','310101002000');"
+             "INSERT INTO lineage(id, feed, source_unit, path, sha256, bytes, encoding, status, started_at) "
+             "VALUES (1,'population_registry','test','-','0',0,'utf-8','loaded',0);"
+             "INSERT INTO feed_population_registry(resident_id, residence_type, residence_division, _lineage_id, "
+             "_line, _row_hash) VALUES ('%s','registered','330106001001',1,2,'a'),('%s','registered','330106001001',1,3,'b'),"
+             "('%s','floating','310101002003',1,4,'c'),('%s','registered','330199999999',1,5,'d');"
+             "INSERT INTO trace_run(id, plan, parameters, started_at) VALUES (1,'plan-8','{}',0),(2,'plan-9','{}',0);"
+             "INSERT INTO close_contact VALUES (2,'CASE-A','%s','household','addr',0,10,10),"
+             "(2,'CASE-B','%s','venue','V1',0,10,10),(2,'CASE-A','%s','venue','V1',0,10,10),"
+             "(2,'CASE-A','%s','venue','V2',0,10,10),(2,'CASE-A','%s','venue','V2',0,10,10),"
+             "(2,'CASE-A','%s','venue','V3',0,10,10),"
+             "(1,'CASE-A','%s','venue','V9',0,10,10);",
+             f->id[0], f->id[1], f->id[2], f->id[4], f->id[0], f->id[0], f->id[1], f->id[2], f->id[3], f->id[4],
+             f->id[1]);
+    if (sql(f->st, q))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    zn_loop_free(f->lp);
+    zn_store_close(f->st);
+    zn_ctx_free(f->ctx);
+    free(f);
+    return 0;
+}
+
+static int64_t count(zn_store *st, const char *q)
+{
+    int64_t v = -1;
+    zn_error err;
+    assert_int_equal(zn_store_query_int64(st, q, &v, &err), ZN_OK);
+    return v;
+}
+
+static void test_from_trace(void **state)
+{
+    fx *f = *state;
+    zn_error err;
+    zn_loop_wiring_result r;
+    /* latest run (2): contacts id0 (twice), id1, id2, id3, id4 -> 5 distinct */
+    assert_int_equal(zn_loop_from_trace(f->lp, 0, "hz-command", "330100", &r, &err), ZN_OK);
+    assert_int_equal(r.run_id, 2);
+    assert_true(r.instruction_id > 0);
+    assert_int_equal(r.subjects, 5);
+    assert_int_equal(r.issued, 3);
+    assert_int_equal(r.tasks, 3);
+    assert_int_equal(r.transferred, 1);
+    assert_int_equal(r.unrouted, 2); /* id3 not in the registry, id4's division unknown */
+    assert_int_equal(r.already, 0);
+    /* 3 originals + 1 transfer task in Shanghai */
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task"), 4);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task WHERE template_id = 'epi.quarantine_transfer' "
+                                  "AND subject_kind = 'contact'"),
+                     4);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction WHERE reason = "
+                                  "'close contacts of trace run 2 (plan plan-9)' AND issuer_unit IS NOT NULL"),
+                     1);
+
+    zn_loop_filter fl = {.template_id = "epi.quarantine_transfer"};
+    zn_loop_task *t = NULL;
+    size_t n = 0;
+    assert_int_equal(zn_loop_list(f->lp, &fl, &t, &n, &err), ZN_OK);
+    assert_int_equal(n, 4);
+    int hz = 0, sh_orig = 0, sh_child = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(t[i].instruction_id, r.instruction_id);
+        if (!strcmp(t[i].subject_ref, f->id[0]) || !strcmp(t[i].subject_ref, f->id[1])) {
+            assert_string_equal(t[i].division_code, "330106001001");
+            assert_int_equal(t[i].transferred_to, 0);
+            hz++;
+        } else {
+            assert_string_equal(t[i].subject_ref, f->id[2]);
+            if (t[i].parent_id) {
+                assert_string_equal(t[i].division_code, "310101002003");
+                assert_string_equal(t[i].assignee, "310101002003");
+                sh_child++;
+            } else {
+                assert_true(t[i].transferred_to > 0);
+                sh_orig++;
+            }
+        }
+    }
+    free(t);
+    assert_int_equal(hz, 2);
+    assert_int_equal(sh_orig, 1);
+    assert_int_equal(sh_child, 1);
+
+    /* again: nothing new */
+    int64_t instr = r.instruction_id;
+    assert_int_equal(zn_loop_from_trace(f->lp, 2, "hz-command", "330100", &r, &err), ZN_OK);
+    assert_int_equal(r.instruction_id, instr);
+    assert_int_equal(r.issued, 0);
+    assert_int_equal(r.tasks, 0);
+    assert_int_equal(r.already, 3);
+    assert_int_equal(r.unrouted, 2);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task"), 4);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction"), 1);
+
+    /* run 1 is another instruction: its contact id1 gets its own task */
+    assert_int_equal(zn_loop_from_trace(f->lp, 1, NULL, NULL, &r, &err), ZN_OK);
+    assert_int_equal(r.run_id, 1);
+    assert_true(r.instruction_id != instr);
+    assert_int_equal(r.subjects, 1);
+    assert_int_equal(r.issued, 1);
+    assert_int_equal(r.transferred, 0);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task"), 5);
+
+    assert_int_equal(zn_loop_from_trace(f->lp, 7, NULL, NULL, &r, &err), ZN_ENOTFOUND);
+}
+
+static void test_from_trace_no_registry(void **state)
+{
+    fx *f = *state;
+    zn_error err;
+    zn_loop_wiring_result r;
+    assert_int_equal(sql(f->st, "DROP TABLE feed_population_registry"), 0);
+    assert_int_equal(zn_loop_from_trace(f->lp, 2, NULL, NULL, &r, &err), ZN_OK);
+    assert_int_equal(r.subjects, 5);
+    assert_int_equal(r.unrouted, 5);
+    assert_int_equal(r.issued, 0);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task"), 0);
+}
+
+static void test_from_zones(void **state)
+{
+    fx *f = *state;
+    zn_error err;
+    zn_loop_wiring_result r;
+    assert_int_equal(zn_loop_from_zones(f->lp, "three-zones-2021", "2022-04-02", NULL, NULL, &r, &err), ZN_ENOTFOUND);
+    const char *q =
+        "INSERT INTO zone_unit(id, kind, key, name, county_code, township_code, source) VALUES "
+        "(1,'place','place:西湖区:A','A','330106000000','330106001000','t'),"
+        "(2,'place','place:西湖区:B','B','330106000000',NULL,'t'),"
+        "(3,'place','place:西湖区:C','C','330106000000','330106001000','t'),"
+        "(4,'place','place:西湖区:D','D','330106000000','330106001000','t'),"
+        "(5,'place','place:黄浦区:E','E','310101000000','310101002000','t');"
+        "INSERT INTO zone_run(id, rules, from_date, to_date, unit_kind, missing, buffer_m, levels, rules_json, units, "
+        "events, created_at) VALUES (1,'three-zones-2021','2022-04-01','2022-04-10','place','pause',0,'[]','{}',5,1,0);"
+        "INSERT INTO zone_period(run_id, unit_id, level, level_rank, entered, valid_from, valid_to, cause) VALUES "
+        "(1,1,'sealed',0,'2022-04-02','2022-04-02','2022-04-08','event'),"     /* enters: township */
+        "(1,2,'sealed',0,'2022-04-02','2022-04-02','2022-04-08','event'),"     /* enters: county */
+        "(1,3,'controlled',1,'2022-04-02','2022-04-02','2022-04-08','event')," /* not sealed */
+        "(1,4,'sealed',0,'2022-04-01','2022-04-01','2022-04-01','event'),"     /* continues */
+        "(1,4,'sealed',0,'2022-04-01','2022-04-02','2022-04-08','reset'),"
+        "(1,5,'sealed',0,'2022-04-02','2022-04-02','2022-04-08','event');"; /* another city */
+    assert_int_equal(sql(f->st, q), 0);
+    assert_int_equal(zn_loop_from_zones(f->lp, "three-zones-2021", "2022-04-02", "hz-command", "330100", &r, &err),
+                     ZN_OK);
+    assert_int_equal(r.run_id, 1);
+    assert_int_equal(r.subjects, 3);
+    assert_int_equal(r.issued, 3);
+    assert_int_equal(r.tasks, 6); /* seal + test per unit */
+    assert_int_equal(r.transferred, 2);
+    assert_int_equal(r.unrouted, 0);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task WHERE subject_ref = 'place:西湖区:A' AND "
+                                  "division_code = '330106001000' AND template_id IN ('epi.seal_unit','epi.test_zone')"),
+                     2);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task WHERE subject_ref = 'place:西湖区:B' AND "
+                                  "division_code = '330106000000'"),
+                     2);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task WHERE subject_ref = 'place:黄浦区:E' AND "
+                                  "division_code = '310101002000' AND parent_id IS NOT NULL"),
+                     2);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task WHERE subject_ref LIKE '%:C' OR subject_ref LIKE '%:D'"),
+                     0);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task"), 8);
+    assert_int_equal(zn_loop_from_zones(f->lp, "three-zones-2021", "2022-04-02", "hz-command", "330100", &r, &err),
+                     ZN_OK);
+    assert_int_equal(r.issued, 0);
+    assert_int_equal(r.already, 3);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task"), 8);
+    /* unit 4 entered on 04-01 */
+    assert_int_equal(zn_loop_from_zones(f->lp, "three-zones-2021", "2022-04-01", NULL, NULL, &r, &err), ZN_OK);
+    assert_int_equal(r.subjects, 1);
+    assert_int_equal(r.tasks, 2);
+    assert_int_equal(zn_loop_from_zones(f->lp, "three-zones-2021", "2022-4-1", NULL, NULL, &r, &err), ZN_EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_from_trace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_from_trace_no_registry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_from_zones, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
