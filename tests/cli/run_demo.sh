@@ -15,6 +15,11 @@ grep -q '^== Rt by Shanghai district' "$T/out" || fail "Rt step"
 [ "$(sqlite3 "$T/z.db" 'SELECT COUNT(*) FROM alert')" -gt 0 ] || fail "no alerts stored"
 [ "$(sqlite3 "$T/z.db" 'SELECT COUNT(*) FROM alert WHERE task_id IS NULL')" = 0 ] || fail "alert without a task"
 grep -q 'metrics at the end of the day' "$T/out" || fail "tasks simulate"
+# contacts and sealed units became tasks too, every template of the epidemic wiring is present
+for t in epi.quarantine_transfer epi.verify_signal; do
+  [ "$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM loop_task WHERE template_id = '$t'")" -gt 0 ] || fail "no $t tasks"
+done
+[ "$(sqlite3 "$T/z.db" "SELECT COUNT(DISTINCT template_id) FROM loop_task")" -ge 4 ] || fail "zone tasks missing"
 # every feed file of the generated city went through the hub
 n_files=$("$ZN" gen files "$T/demo-city" | wc -l)
 n_loaded=$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM lineage WHERE path LIKE '%demo-city%' AND status = 'loaded'")
