@@ -13,6 +13,7 @@
 #include "zhinao/loop.h"
 #include "zhinao/place.h"
 #include "zhinao/server.h"
+#include "zhinao/stats.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -706,6 +707,59 @@ static void test_cases_and_stats(void **state)
     assert_int_equal(jint(dv, "cases_not_in_a_child"), 1); /* no township code without an address match */
     resp_free(&r);
     get(&r, "/api/v1/rt?area=31", F.tok_sh); /* 3 days of data: not enough for Rt */
+    assert_error(&r, 400, "bad_request");
+    resp_free(&r);
+    /* with the range given, 13 days (3, 1, 2, then 0s; fewer days cut the serial interval below a
+     * sum of 0.99): Rt and a 14-day renewal projection after 2022-04-13 that gives the numbers of
+     * zn_rt_project on the same series, R from the last window */
+    get(&r, "/api/v1/rt?area=31&from=2022-04-01&to=2022-04-13", F.tok_sh);
+    assert_int_equal(r.status, 200);
+    json_t *pj = json_object_get(r.json, "projection");
+    assert_true(json_is_object(pj));
+    assert_int_equal(jint(pj, "horizon"), 14);
+    assert_int_equal(jint(pj, "seed"), 1);
+    assert_int_equal(jint(pj, "sims"), 1000);
+    json_t *pd = json_object_get(pj, "dates");
+    assert_int_equal(json_array_size(pd), 14);
+    assert_string_equal(json_string_value(json_array_get(pd, 0)), "2022-04-14");
+    assert_string_equal(json_string_value(json_array_get(pd, 13)), "2022-04-27");
+    {
+        const double x[13] = {3, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        zn_rt_config cfg;
+        zn_rt_config_default(&cfg);
+        zn_rt_result res = {0};
+        zn_projection pr = {0};
+        zn_error err;
+        check(zn_rt_estimate_parametric(x, 13, 3.5, 2.4, &cfg, &res, &err), &err, "rt"); /* server defaults */
+        const zn_rt_row *last = &res.rows[res.n_rows - 1];
+        assert_int_equal(last->t_end, 13);
+        check(zn_rt_project(x, 13, res.si, res.n_si, last->shape, last->scale, 14, 1000, 0.95, 1, &pr, &err), &err,
+              "project");
+        assert_double_near(json_real_value(json_object_get(json_object_get(pj, "r"), "mean")), last->mean, 1e-12);
+        static const char *const cols[] = {"expected", "mean", "lo", "median", "hi"};
+        const double *expect[] = {pr.expected, pr.mean, pr.lo, pr.median, pr.hi};
+        for (int k = 0; k < 5; k++) {
+            json_t *a = json_object_get(pj, cols[k]);
+            assert_int_equal(json_array_size(a), 14);
+            for (size_t h = 0; h < 14; h++)
+                assert_double_near(json_real_value(json_array_get(a, h)), expect[k][h], 1e-9);
+        }
+        for (size_t h = 0; h < 14; h++) {
+            double lo = json_real_value(json_array_get(json_object_get(pj, "lo"), h));
+            double med = json_real_value(json_array_get(json_object_get(pj, "median"), h));
+            double hi = json_real_value(json_array_get(json_object_get(pj, "hi"), h));
+            assert_true(lo >= 0 && lo <= med && med <= hi);
+        }
+        assert_true(pr.expected[0] > 0); /* the cases of 04-01..03 still infect on 04-14 */
+        zn_projection_fini(&pr);
+        zn_rt_result_fini(&res);
+    }
+    resp_free(&r);
+    get(&r, "/api/v1/rt?area=31&from=2022-04-01&to=2022-04-13&project=0", F.tok_sh);
+    assert_int_equal(r.status, 200);
+    assert_true(json_is_null(json_object_get(r.json, "projection")));
+    resp_free(&r);
+    get(&r, "/api/v1/rt?area=31&from=2022-04-01&to=2022-04-13&project=61", F.tok_sh);
     assert_error(&r, 400, "bad_request");
     resp_free(&r);
     get(&r, "/api/v1/alerts?area=31&method=c9", F.tok_sh);

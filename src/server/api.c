@@ -371,6 +371,57 @@ static int h_cases_points(zn__call *c)
 
 /* --------------------------------------------------------------- stats ---- */
 
+/* The projection served with /rt: 1000 simulated trajectories, seed 1 (the same numbers on every
+ * request and as `zhinao rt --project DAYS --seed 1`), 95 % interval; `project` days (default 14). */
+#define RT_PROJ_SIMS 1000
+#define RT_PROJ_SEED 1UL
+#define RT_PROJ_LEVEL 0.95
+#define RT_PROJ_MAX 60
+
+static json_t *reals(const double *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_real(v[i]));
+    return a;
+}
+
+/* Renewal-equation projection (zn_rt_project) after the series x[0..T-1] whose last day is the
+ * string last_date (YYYY-MM-DD), with R from the last window of res; NULL when that window has no
+ * estimate. */
+static json_t *rt_projection(const double *x, size_t T, const zn_rt_result *res, const char *last_date,
+                             size_t horizon, zn_error *err, zn_status *s)
+{
+    *s = ZN_OK;
+    const zn_rt_row *last = res->n_rows ? &res->rows[res->n_rows - 1] : NULL;
+    int y, m, d;
+    if (!horizon || !last || isnan(last->shape) || !last_date || sscanf(last_date, "%4d-%2d-%2d", &y, &m, &d) != 3)
+        return NULL;
+    zn_projection p = {0};
+    *s = zn_rt_project(x, T, res->si, res->n_si, last->shape, last->scale, horizon, RT_PROJ_SIMS, RT_PROJ_LEVEL,
+                       RT_PROJ_SEED, &p, err);
+    if (*s != ZN_OK)
+        return NULL;
+    json_t *dates = json_array();
+    int64_t day = zn_days_from_civil(y, m, d);
+    for (size_t h = 1; h <= horizon; h++) {
+        char buf[16];
+        zn_civil_from_days(day + (int64_t)h, &y, &m, &d);
+        snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+        json_array_append_new(dates, json_string(buf));
+    }
+    json_t *j = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:f, s:I, s:I, s:{s:f, s:f, s:f}, s:s}", "horizon",
+                          (json_int_t)horizon, "dates", dates, "expected", reals(p.expected, horizon), "mean",
+                          reals(p.mean, horizon), "median", reals(p.median, horizon), "lo", reals(p.lo, horizon),
+                          "hi", reals(p.hi, horizon), "level", RT_PROJ_LEVEL, "sims", (json_int_t)RT_PROJ_SIMS,
+                          "seed", (json_int_t)RT_PROJ_SEED, "r", "shape", last->shape, "scale", last->scale, "mean",
+                          last->mean, "method",
+                          "renewal equation; R drawn from the last window's gamma posterior, daily counts "
+                          "Poisson(R Lambda) (R projections); lo/median/hi: quantiles of the trajectories");
+    zn_projection_fini(&p);
+    return j;
+}
+
 static int h_rt(zn__call *c)
 {
     char code[13], prefix[13];
@@ -383,6 +434,16 @@ static int h_rt(zn__call *c)
     size_t T = json_array_size(n);
     double *x = T ? malloc(T * sizeof *x) : NULL;
     zn_rt_result res = {0};
+    const char *ps = zn__arg(c, "project");
+    char *pend = NULL;
+    long horizon = ps ? strtol(ps, &pend, 10) : 14;
+    if (ps && (pend == ps || *pend || horizon < 0 || horizon > RT_PROJ_MAX)) {
+        free(x);
+        json_decref(d);
+        json_decref(n);
+        return zn__fail(c, 400, "bad_request", "project is a number of days from 0 (no projection) to 60");
+    }
+    json_t *proj = NULL;
     if (s == ZN_OK && T < 8)
         s = zn_error_set(&err, ZN_EINVAL, NULL, 0, NULL, "Rt needs at least 8 days of counts, the area has %zu", T);
     if (s == ZN_OK && !x)
@@ -393,6 +454,10 @@ static int h_rt(zn__call *c)
         zn_rt_config cfg;
         zn_rt_config_default(&cfg);
         s = zn_rt_estimate_parametric(x, T, c->srv->si_mean, c->srv->si_sd, &cfg, &res, &err);
+        if (s == ZN_OK)
+            proj = rt_projection(x, T, &res, json_string_value(json_array_get(d, T - 1)), (size_t)horizon, &err, &s);
+        if (s != ZN_OK)
+            zn_rt_result_fini(&res);
     }
     free(x);
     if (s != ZN_OK) {
@@ -413,9 +478,10 @@ static int h_rt(zn__call *c)
     zn_rt_result_fini(&res);
     json_decref(d);
     json_decref(n);
-    return zn__ok(c, json_pack("{s:s, s:o, s:{s:s, s:f, s:f, s:i}, s:s}", "area", code, "windows", rows, "method",
-                               "name", "Cori et al. 2013 (EpiEstim parametric_si)", "si_mean", c->srv->si_mean,
-                               "si_sd", c->srv->si_sd, "window", 7, "interval", "95% credible interval (lo, hi)"));
+    return zn__ok(c, json_pack("{s:s, s:o, s:{s:s, s:f, s:f, s:i}, s:s, s:o}", "area", code, "windows", rows,
+                               "method", "name", "Cori et al. 2013 (EpiEstim parametric_si)", "si_mean",
+                               c->srv->si_mean, "si_sd", c->srv->si_sd, "window", 7, "interval",
+                               "95% credible interval (lo, hi)", "projection", proj ? proj : json_null()));
 }
 
 static int h_alerts(zn__call *c)

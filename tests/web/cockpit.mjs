@@ -55,6 +55,16 @@ try {
   // 6298 residences listed that day (PROVENANCE counts; the store: SELECT COUNT(*) ... date='2022-04-10')
   if ((await page.textContent('#kpi-day')) !== '6,298') fail('day KPI ' + (await page.textContent('#kpi-day')));
   if (r1.rt < 30) fail('expected Rt windows over the wave, got ' + r1.rt);
+  // the renewal-equation projection after the last observed day: 14 days, lo <= median <= hi
+  if (r1.projection !== 14) fail('expected a 14-day projection on the curve, got ' + r1.projection);
+  const proj = await page.evaluate(() => {
+    const o = echarts.getInstanceByDom(document.getElementById('curve')).getOption();
+    const s = o.series.find((x) => x.name === '预测 (14天)');
+    return s && { n: s.data.length, x: o.xAxis[0].data.length, dashed: s.lineStyle.type, tail: s.data.slice(-14),
+      lo: o.series.find((x) => x.name === '预测 (14天)下限').data.slice(-14) };
+  });
+  if (!proj || proj.n !== proj.x || proj.dashed !== 'dashed' || proj.tail.some((v, i) => !(v >= proj.lo[i])))
+    fail('curve projection series: ' + JSON.stringify(proj));
   const title1 = await page.textContent('#map-title');
   if (!title1.includes('上海市')) fail('map title: ' + title1);
   await page.screenshot({ path: join(outdir, 'cockpit-1-shanghai-2022-04-10.png') });

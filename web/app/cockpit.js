@@ -157,18 +157,49 @@
   }
 
   /* ---- curve, Rt, alerts (whole range of the area) ---- */
-  async function curve() {
-    const s = await zn.get('/cases/daily', { area: state.area.code });
+  /* /rt once per area (or refresh): the Rt panel and the projection on the curve share it */
+  function rtFetch() {
+    return zn.get('/rt', { area: state.area.code }).then((r) => ({ r }), (e) => ({ e }));
+  }
+
+  async function curve(rtp) {
+    const [s, rt] = await Promise.all([zn.get('/cases/daily', { area: state.area.code }), rtp || rtFetch()]);
     state.series = s;
+    /* the renewal-equation projection (server: zn_rt_project, R from the last Rt window) after the
+     * last observed day: dashed median from the last count, shaded lo..hi interval */
+    const p = rt.r && rt.r.projection && s.dates.length && rt.r.projection.dates[0] > s.dates[s.dates.length - 1]
+      ? rt.r.projection : null;
+    const n = s.dates.length, h = p ? p.horizon : 0, last = n ? s.counts[n - 1] : 0;
+    const pad = (a, first) => new Array(n - 1).fill('-').concat([first]).concat(a);
+    const name = p ? '预测 (' + h + '天)' : '';
+    const series = [{ type: 'bar', name: '新增', data: s.counts, itemStyle: { color: '#ff5a4e' },
+      markLine: { symbol: 'none', data: [], lineStyle: { color: '#ffb547', width: 2 }, label: { color: '#ffb547' } } }];
+    if (p) {
+      series.push(
+        { type: 'line', name: name + '下限', data: pad(p.lo, last), symbol: 'none', lineStyle: { opacity: 0 }, stack: 'proj',
+          tooltip: { show: false } },
+        { type: 'line', name: name + '区间', data: pad(p.hi.map((v, i) => v - p.lo[i]), 0), symbol: 'none',
+          lineStyle: { opacity: 0 }, areaStyle: { color: 'rgba(255,181,71,0.28)' }, stack: 'proj', tooltip: { show: false } },
+        { type: 'line', name, data: pad(p.median, last), symbol: 'none', itemStyle: { color: '#ffb547' },
+          lineStyle: { color: '#ffb547', type: 'dashed', width: 2 } });
+    }
     setOption('curve', {
-      grid: { left: 48, right: 12, top: 16, bottom: 28 },
-      tooltip: { trigger: 'axis' },
-      xAxis: { type: 'category', data: s.dates, axisLabel: { color: '#8aa4c2' } },
+      grid: { left: 48, right: 12, top: p ? 28 : 16, bottom: 28 },
+      tooltip: { trigger: 'axis', valueFormatter: (v) => (v === undefined || v === '-' ? '' : zn.fmt(Math.round(v))),
+        formatter: p ? (ps) => ps.filter((x) => (x.seriesName === '新增' ? x.dataIndex < n : x.seriesName === name && x.dataIndex >= n))
+          .map((x) => {
+            const i = x.dataIndex - n;
+            const v = x.seriesName === '新增' ? zn.fmt(x.value)
+              : zn.fmt(Math.round(p.median[i])) + '（95% 区间 ' + zn.fmt(Math.round(p.lo[i])) + '–' + zn.fmt(Math.round(p.hi[i])) + '）';
+            return zn.text(document.createElement('i'), x.axisValue).innerHTML + '<br>' + x.marker + x.seriesName + '：' + v;
+          }).join('<br>') : undefined },
+      legend: p ? { data: ['新增', name], top: 0, right: 8, textStyle: { color: '#8aa4c2' } } : undefined,
+      xAxis: { type: 'category', data: p ? s.dates.concat(p.dates) : s.dates, axisLabel: { color: '#8aa4c2' } },
       yAxis: { type: 'value', axisLabel: { color: '#8aa4c2' }, splitLine: { lineStyle: { color: '#1f4470' } } },
-      series: [{ type: 'bar', name: '新增', data: s.counts, itemStyle: { color: '#ff5a4e' },
-        markLine: { symbol: 'none', data: [], lineStyle: { color: '#ffb547', width: 2 }, label: { color: '#ffb547' } } }],
+      series,
     });
     ready.curve = s.dates.length > 0;
+    ready.projection = p ? h : 0;
   }
 
   function markDay() {
@@ -178,11 +209,9 @@
     if (charts.rt) charts.rt.setOption({ series: [{ markLine: { data: [{ yAxis: 1 }, { xAxis: d }] } }] });
   }
 
-  async function rt() {
-    let r;
-    try {
-      r = await zn.get('/rt', { area: state.area.code });
-    } catch (e) {
+  async function rt(rtp) {
+    const { r, e } = await (rtp || rtFetch());
+    if (e) {
       chart('rt').clear();
       $('rt-note').textContent = '无法估计：' + e.message;
       ready.rt = 0;
@@ -254,7 +283,8 @@
     ready.map = false;
     ready.rt = -1;
     state.mapName = await loadBoundaries(code);
-    await Promise.all([drawMap(), numbers(), curve(), rt(), alerts()]);
+    const rtp = rtFetch();
+    await Promise.all([drawMap(), numbers(), curve(rtp), rt(rtp), alerts()]);
     markDay();
   }
 
