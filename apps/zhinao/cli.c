@@ -1,6 +1,7 @@
 /* Helpers shared by the commands. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,5 +69,24 @@ int zn_cmd_version(int argc, char **argv)
         return 0;
     }
     printf("zhinao %s\n", zn_version());
+    return 0;
+}
+
+int zn_cli_parse_double(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return end == s || *end || errno ? -1 : 0;
+}
+
+int zn_cli_parse_size(const char *s, size_t *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long long u = strtoull(s, &end, 10);
+    if (end == s || *end || errno || s[0] == '-')
+        return -1;
+    *v = (size_t)u;
     return 0;
 }

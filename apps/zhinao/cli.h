@@ -29,6 +29,11 @@ void zn_cli_error(const zn_error *err);
 /* Is argv[i] "--help" or "-h" for any i >= 1? */
 int zn_cli_wants_help(int argc, char **argv);
 
+/* Parse a whole string as a number: 0 on success, -1 when it is empty, has trailing characters,
+ * overflows, or (parse_size) is negative. */
+int zn_cli_parse_double(const char *s, double *v);
+int zn_cli_parse_size(const char *s, size_t *v);
+
 /* Commands (one per file). */
 int zn_cmd_version(int argc, char **argv);
 int zn_cmd_demo(int argc, char **argv);

@@ -352,14 +352,6 @@ static int sub_search(int argc, char **argv)
     return n ? 0 : 1;
 }
 
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    *out = strtod(s, &end);
-    return (errno || end == s || *end) ? -1 : 0;
-}
-
 static int sub_locate(int argc, char **argv)
 {
     if (zn_cli_wants_help(argc, argv)) {
@@ -376,7 +368,7 @@ static int sub_locate(int argc, char **argv)
     if (rc)
         return rc;
     double lon, lat;
-    if (o.npos != 2 || parse_double(o.pos[0], &lon) || parse_double(o.pos[1], &lat)) {
+    if (o.npos != 2 || zn_cli_parse_double(o.pos[0], &lon) || zn_cli_parse_double(o.pos[1], &lat)) {
         fprintf(stderr, "zhinao divisions locate: give LON LAT as numbers (see --help)\n");
         return 2;
     }

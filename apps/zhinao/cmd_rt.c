@@ -41,25 +41,6 @@ static void usage(FILE *f)
             "(simulated: --sims trajectories, --seed, --level interval).\n");
 }
 
-static int parse_double(const char *s, double *v)
-{
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return end == s || *end || errno ? -1 : 0;
-}
-
-static int parse_size(const char *s, size_t *v)
-{
-    char *end;
-    errno = 0;
-    unsigned long long u = strtoull(s, &end, 10);
-    if (end == s || *end || errno || s[0] == '-')
-        return -1;
-    *v = (size_t)u;
-    return 0;
-}
-
 /* The last column of each data row of a CSV with a header. */
 static int read_si(const char *path, double **out, size_t *n)
 {
@@ -87,7 +68,7 @@ static int read_si(const char *path, double **out, size_t *n)
             v = p;
             cap *= 2;
         }
-        if (parse_double(last, &v[len])) {
+        if (zn_cli_parse_double(last, &v[len])) {
             fprintf(stderr, "zhinao rt: %s:%ld: bad probability '%s'\n", path, ln, last);
             rc = -1;
             break;
@@ -149,15 +130,15 @@ int zn_cmd_rt(int argc, char **argv)
             else if (!strcmp(a, "--si-distr"))
                 si_file = v;
             else if (!strcmp(a, "--si-mean"))
-                bad = parse_double(v, &si_mean);
+                bad = zn_cli_parse_double(v, &si_mean);
             else if (!strcmp(a, "--si-sd"))
-                bad = parse_double(v, &si_sd);
+                bad = zn_cli_parse_double(v, &si_sd);
             else if (!strcmp(a, "--window"))
-                bad = parse_size(v, &cfg.window);
+                bad = zn_cli_parse_size(v, &cfg.window);
             else if (!strcmp(a, "--mean-prior"))
-                bad = parse_double(v, &cfg.mean_prior);
+                bad = zn_cli_parse_double(v, &cfg.mean_prior);
             else if (!strcmp(a, "--std-prior"))
-                bad = parse_double(v, &cfg.std_prior);
+                bad = zn_cli_parse_double(v, &cfg.std_prior);
             else if (!strcmp(a, "--time-col"))
                 spec.time_col = v;
             else if (!strcmp(a, "--count"))
@@ -182,15 +163,15 @@ int zn_cmd_rt(int argc, char **argv)
                 else
                     bad = 1;
             } else if (!strcmp(a, "--project"))
-                bad = parse_size(v, &horizon);
+                bad = zn_cli_parse_size(v, &horizon);
             else if (!strcmp(a, "--sims"))
-                bad = parse_size(v, &sims);
+                bad = zn_cli_parse_size(v, &sims);
             else if (!strcmp(a, "--seed")) {
                 size_t s;
-                bad = parse_size(v, &s);
+                bad = zn_cli_parse_size(v, &s);
                 seed = (unsigned long)s;
             } else if (!strcmp(a, "--level"))
-                bad = parse_double(v, &level);
+                bad = zn_cli_parse_double(v, &level);
             else {
                 fprintf(stderr, "zhinao rt: unknown option '%s'\n", a);
                 return 2;

@@ -46,25 +46,6 @@ static void usage(FILE *f)
             "published. --issuer WHO (early-warning). Prints counts only, unless an output flag is given.\n");
 }
 
-static int parse_double(const char *s, double *v)
-{
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return end == s || *end || errno ? -1 : 0;
-}
-
-static int parse_size(const char *s, size_t *v)
-{
-    char *end;
-    errno = 0;
-    unsigned long long u = strtoull(s, &end, 10);
-    if (end == s || *end || errno || s[0] == '-')
-        return -1;
-    *v = (size_t)u;
-    return 0;
-}
-
 /* group,code lines of a division map; *out is a json object group -> code (caller decrefs). */
 static int read_division_map(const char *path, json_t **out)
 {
@@ -147,36 +128,36 @@ int zn_cmd_warn(int argc, char **argv)
             else if (!strcmp(a, "--series"))
                 file = v;
             else if (!strcmp(a, "--from"))
-                bad = parse_size(v, &from) || from == 0;
+                bad = zn_cli_parse_size(v, &from) || from == 0;
             else if (!strcmp(a, "--baseline"))
-                bad = parse_size(v, &baseline);
+                bad = zn_cli_parse_size(v, &baseline);
             else if (!strcmp(a, "--alpha"))
-                bad = parse_double(v, &alpha);
+                bad = zn_cli_parse_double(v, &alpha);
             else if (!strcmp(a, "--min-sigma"))
-                bad = parse_double(v, &min_sigma);
+                bad = zn_cli_parse_double(v, &min_sigma);
             else if (!strcmp(a, "--k"))
-                bad = parse_double(v, &k);
+                bad = zn_cli_parse_double(v, &k);
             else if (!strcmp(a, "--h"))
-                bad = parse_double(v, &h);
+                bad = zn_cli_parse_double(v, &h);
             else if (!strcmp(a, "--m"))
-                bad = parse_double(v, &m);
+                bad = zn_cli_parse_double(v, &m);
             else if (!strcmp(a, "--trans"))
                 trans = v;
             else if (!strcmp(a, "--b"))
-                bad = parse_size(v, &b);
+                bad = zn_cli_parse_size(v, &b);
             else if (!strcmp(a, "--w"))
-                bad = parse_size(v, &w);
+                bad = zn_cli_parse_size(v, &w);
             else if (!strcmp(a, "--freq"))
-                bad = parse_size(v, &freq);
+                bad = zn_cli_parse_size(v, &freq);
             else if (!strcmp(a, "--no-periods"))
-                bad = parse_size(v, &no_periods);
+                bad = zn_cli_parse_size(v, &no_periods);
             else if (!strcmp(a, "--past-weeks")) {
-                bad = parse_size(v, &sz);
+                bad = zn_cli_parse_size(v, &sz);
                 past_weeks = (long)sz;
             } else if (!strcmp(a, "--percentile"))
-                bad = parse_double(v, &pct);
+                bad = zn_cli_parse_double(v, &pct);
             else if (!strcmp(a, "--years"))
-                bad = parse_size(v, &years);
+                bad = zn_cli_parse_size(v, &years);
             else if (!strcmp(a, "--time-col"))
                 spec.time_col = v;
             else if (!strcmp(a, "--count"))
