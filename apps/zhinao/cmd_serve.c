@@ -24,8 +24,9 @@ static void usage(FILE *f)
             "                    Only loopback unless you name another address.\n"
             "  --web DIR         cockpit folder (default $ZHINAO_WEB or <source>/web; assets from `npm ci`)\n"
             "  --threads N       worker threads (default 4)\n"
-            "  --demo            create or refresh user 'demo' (上海市 province command, scope 31) with a\n"
-            "                    new random password, printed at start (for `make run`)\n"
+            "  --demo            create or refresh users 'demo' (上海市 province command, scope 31) and\n"
+            "                    'demo-zj' (浙江省, scope 33: the Hangzhou demo city) with new random\n"
+            "                    passwords, printed at start (for `make run`)\n"
             "  --port-file PATH  write the port listened on to PATH once listening\n"
             "First run: when the store has no administrator, user 'admin' is created with the password\n"
             "in $ZHINAO_ADMIN_PASSWORD, or a random one printed once.\n");
@@ -45,8 +46,18 @@ static int is_loopback(const char *listen)
     return !strncmp(listen, "127.", 4) || !strncmp(listen, "localhost:", 10);
 }
 
-/* First-run administrator and, with --demo, the demo user with a fresh password (demo_pw). */
-static int accounts(const char *db, int demo, char demo_pw[32])
+/* The demo accounts of `--demo`: one province command per province the demo data covers (the
+ * Shanghai 2022 lists; the Hangzhou demo city of `make run`), so each sees only its own data. */
+static const struct {
+    const char *name, *display, *scope;
+} demo_users[] = {
+    {"demo", "上海市指挥部 (演示)", "31"},
+    {"demo-zj", "浙江省指挥部 (演示)", "33"},
+};
+#define NDEMO (sizeof demo_users / sizeof demo_users[0])
+
+/* First-run administrator and, with --demo, the demo users with fresh passwords (demo_pw[i]). */
+static int accounts(const char *db, int demo, char demo_pw[NDEMO][32])
 {
     zn_ctx *ctx;
     zn_store *st;
@@ -64,14 +75,15 @@ static int accounts(const char *db, int demo, char demo_pw[32])
                generated);
     else if (s == ZN_OK && created)
         printf("first run: administrator 'admin' created with the password in $ZHINAO_ADMIN_PASSWORD\n");
-    if (s == ZN_OK && demo) {
+    for (size_t i = 0; s == ZN_OK && demo && i < NDEMO; i++) {
         zn_user u;
-        if ((s = zn_password_generate(demo_pw, 32)) != ZN_OK)
+        if ((s = zn_password_generate(demo_pw[i], 32)) != ZN_OK)
             zn_error_set(&err, s, NULL, 0, NULL, "cannot generate a password");
-        else if (zn_user_get(st, "demo", &u, NULL) == ZN_OK)
-            s = zn_user_set_password(st, "demo", demo_pw, "serve --demo", &err);
+        else if (zn_user_get(st, demo_users[i].name, &u, NULL) == ZN_OK)
+            s = zn_user_set_password(st, demo_users[i].name, demo_pw[i], "serve --demo", &err);
         else
-            s = zn_user_add(st, "demo", "上海市指挥部 (演示)", demo_pw, ZN_ROLE_PROVINCE, "31", "serve --demo", NULL, &err);
+            s = zn_user_add(st, demo_users[i].name, demo_users[i].display, demo_pw[i], ZN_ROLE_PROVINCE,
+                            demo_users[i].scope, "serve --demo", NULL, &err);
     }
     if (s != ZN_OK)
         zn_cli_error(&err);
@@ -153,7 +165,7 @@ int zn_cmd_serve(int argc, char **argv)
         zn_ctx_free(ctx);
         return 1;
     }
-    char demo_pw[32] = "";
+    char demo_pw[NDEMO][32] = {""};
     if (accounts(db, demo, demo_pw)) {
         zn_server_stop(srv);
         zn_ctx_free(ctx);
@@ -176,8 +188,9 @@ int zn_cmd_serve(int argc, char **argv)
         printf("warning: listening on %s, not only on this machine: put TLS in front and use --secure-cookie\n",
                host);
     printf("zhinao serve: cockpit at http://%s:%u/  (API /api/v1, Ctrl-C stops)\n", host, port);
-    if (demo)
-        printf("demo login: name demo, password %s (上海市指挥部, scope 31; new password each start)\n", demo_pw);
+    for (size_t i = 0; demo && i < NDEMO; i++)
+        printf("demo login: name %s, password %s (%s, scope %s; new password each start)\n", demo_users[i].name,
+               demo_pw[i], demo_users[i].display, demo_users[i].scope);
     fflush(stdout);
     int sig = 0;
     sigwait(&set, &sig);

@@ -76,7 +76,9 @@ for _ in $(seq 1 100); do [ -s "$T/port2" ] && grep -q "demo login" "$T/serve2.o
 kill -TERM "$PID"; wait "$PID"; PID=
 if grep -q "first run" "$T/serve2.out"; then fail "administrator created twice"; fi
 expect "demo login: name demo, password " "$T/serve2.out"
+expect "demo login: name demo-zj, password " "$T/serve2.out"
 "$ZN" users list --db "$T/z.db" > "$T/out"; expect "demo                 province        310000000000  on" "$T/out"
+expect "demo-zj              province        330000000000  on" "$T/out"
 
 # the administrator's password from the environment
 ZHINAO_ADMIN_PASSWORD="from the environment" "$ZN" serve --db "$T/y.db" --listen 127.0.0.1:0 --port-file "$T/port3" > "$T/serve3.out" 2>&1 &
