@@ -11,6 +11,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "stats/gamma_quantile.h"
+#include "stats/stats_int.h"
 #include "zhinao/stats.h"
 
 /* A small reader for the reference CSVs (header + numbers, "NA" -> NAN, no quoting). */
@@ -329,6 +330,63 @@ static void test_gamma_quantiles(void **state)
     assert_double_near(x1 / (qref(0.5, 28001) * 1e-4), 1, 1e-10);
 }
 
+/* zn__qgamma (Farrington / Noufaily thresholds) at every shape, tiny ones included: the quantile x
+ * must give back p through GSL's CDF (lower tail below the median, upper above, so that neither
+ * loses its relative precision). Before the fix, shape 0.01 at p 0.025 returned a value whose
+ * CDF was far from 0.025 (gsl_cdf_gamma_Pinv fails there and a linear bisection stopped early). */
+static void test_qgamma_every_shape(void **state)
+{
+    (void)state;
+    zn__gsl_quiet();
+    const double shapes[] = {0.01, 0.015, 0.05, 0.3, 1, 3.7, 9.9, 10, 55, 2e4};
+    const double ps[] = {0.001, 0.025, 0.5, 0.975, 0.999};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (size_t j = 0; j < sizeof ps / sizeof ps[0]; j++) {
+            double a = shapes[i], p = ps[j], scale = 2.5;
+            double x = zn__qgamma(p, a, scale);
+            assert_true(x > 0 && isfinite(x));
+            double back = p < 0.5 ? gsl_cdf_gamma_P(x, a, scale) : gsl_cdf_gamma_Q(x, a, scale);
+            double want = p < 0.5 ? p : 1 - p;
+            if (fabs(back / want - 1) > 1e-8)
+                fail_msg("shape %g p %g: x %.17g gives %.17g, want %.17g", a, p, x, back, want);
+        }
+}
+
+/* A short series with the parametric SI: discr_si(0..T-1) is truncated (sums to < 1 at T = 10)
+ * and, as in EpiEstim's parametric_si, used without renormalising. The posterior of each window
+ * is recomputed here from the Cori et al. formulas; a 3-day series is refused as too short for a
+ * 7-day window (field "window"), not for its serial interval. */
+static void test_rt_parametric_short(void **state)
+{
+    (void)state;
+    double I[10], w[10];
+    for (int t = 0; t < 10; t++)
+        I[t] = 3 + t;
+    zn_error e;
+    assert_int_equal(zn_si_discretise(3.0, 2.0, 10, w, &e), ZN_OK);
+    double sum = 0;
+    for (int k = 0; k < 10; k++)
+        sum += w[k];
+    assert_true(sum < 0.99); /* truncated: zn_rt_estimate would refuse it */
+    zn_rt_result res;
+    assert_int_equal(zn_rt_estimate_parametric(I, 10, 3.0, 2.0, NULL, &res, &e), ZN_OK);
+    assert_int_equal(res.n_rows, 3); /* windows 2..8, 3..9, 4..10 */
+    for (size_t r = 0; r < res.n_rows; r++) {
+        int ts = (int)r + 2, te = ts + 6;
+        double a = 1, lam = 0; /* prior mean 5, sd 5: shape 1, scale 5 */
+        for (int t = ts; t <= te; t++) {
+            a += I[t - 1];
+            for (int k = 1; k < t; k++)
+                lam += w[k] * I[t - 1 - k];
+        }
+        double b = 1 / (1 / 5.0 + lam);
+        assert_double_near(res.rows[r].mean, a * b, 1e-12 * a * b);
+    }
+    zn_rt_result_fini(&res);
+    assert_int_equal(zn_rt_estimate_parametric(I, 3, 3.0, 2.0, NULL, &res, &e), ZN_EINVAL);
+    assert_string_equal(e.field, "window");
+}
+
 static void test_rt_errors(void **state)
 {
     (void)state;
@@ -361,6 +419,8 @@ int main(void)
         cmocka_unit_test(test_rt_errors),
         cmocka_unit_test(test_discr_si_tail),
         cmocka_unit_test(test_gamma_quantiles),
+        cmocka_unit_test(test_qgamma_every_shape),
+        cmocka_unit_test(test_rt_parametric_short),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

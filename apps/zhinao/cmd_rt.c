@@ -229,6 +229,17 @@ int zn_cmd_rt(int argc, char **argv)
         zn_series *s = &ser[k];
         const char *gname = s->group ? s->group : "all";
         zn_rt_result res;
+        size_t neg = 0;
+        while (neg < s->n && !(s->value[neg] < 0))
+            neg++;
+        if (neg < s->n) { /* name the file, column and period: the series sums rows per period */
+            fprintf(stderr, "zhinao rt: %s: series %s, period %s: the count (%s) is %g; Rt needs non-negative "
+                            "incidence (for a cumulative column use --cumulative)\n",
+                    incid, gname, s->label[neg], spec.value_cols ? spec.value_cols : "count", s->value[neg]);
+            if (nser == 1)
+                rc = 1;
+            continue;
+        }
         zn_status st = si ? zn_rt_estimate(s->value, s->n, si, nsi, &cfg, &res, &err)
                           : zn_rt_estimate_parametric(s->value, s->n, si_mean, si_sd, &cfg, &res, &err);
         if (st) {

@@ -164,7 +164,10 @@ zn_status zn_rt_estimate(const double *incid, size_t T, const double *si, size_t
                          const zn_rt_config *cfg, zn_rt_result *out, zn_error *err);
 
 /* The same with the parametric serial interval (EpiEstim "parametric_si"): si = discr_si(0..T-1,
- * si_mean, si_sd). Errors as zn_si_discretise and zn_rt_estimate. */
+ * si_mean, si_sd), used as it is: like EpiEstim (whose check_si_distr applies to given
+ * distributions only) it is not required to sum to 1, which a short series' truncated SI does not.
+ * Errors as zn_si_discretise and zn_rt_estimate (a series too short for its windows: field
+ * "window"). */
 zn_status zn_rt_estimate_parametric(const double *incid, size_t T, double si_mean, double si_sd,
                                     const zn_rt_config *cfg, zn_rt_result *out, zn_error *err);
 

@@ -15,6 +15,7 @@
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
 
+#include "stats/gamma_quantile.h"
 #include "stats/stats_int.h"
 
 struct zn__glm_ws {
@@ -385,8 +386,13 @@ double zn__qgamma(double p, double shape, double scale)
 {
     if (shape >= 10 && p > 0 && p < 1) /* the approximation is close: 2 to 3 CDF evaluations */
         return qgamma_newton(p, shape, scale);
-    double x = gsl_cdf_gamma_Pinv(p, shape, scale);
-    return isfinite(x) ? x : qgamma_newton(p, shape, scale);
+    if (!(p > 0 && p < 1) || !(shape > 0) || !(scale > 0))
+        return gsl_cdf_gamma_Pinv(p, shape, scale);
+    /* small shapes: GSL's Pinv polished, or bisection on log x where it fails (shape ~0.01, whose
+     * quantiles lie far below the linear bracket that qgamma_newton bisects) */
+    double z = gsl_cdf_ugaussian_Pinv(p), x;
+    zn__gamma_quantiles(shape, scale, 1, &p, &z, &x);
+    return x;
 }
 
 void zn__mean_sd(const double *x, size_t n, double *mean, double *sd)

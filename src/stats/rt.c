@@ -82,8 +82,10 @@ static zn_status check_windows(const zn_rt_config *cfg, size_t T, zn_error *err)
     return ZN_OK;
 }
 
-zn_status zn_rt_estimate(const double *incid, size_t T, const double *si, size_t n_si, const zn_rt_config *cfg_in,
-                         zn_rt_result *out, zn_error *err)
+/* check_sum: EpiEstim checks that a given (non-parametric) SI sums to 1 (check_si_distr); its
+ * parametric_si path uses discr_si(0:(T-1)) as it is, which for short series sums to less. */
+static zn_status rt_estimate(const double *incid, size_t T, const double *si, size_t n_si,
+                             const zn_rt_config *cfg_in, int check_sum, zn_rt_result *out, zn_error *err)
 {
     zn__gsl_quiet();
     if (!out)
@@ -109,12 +111,12 @@ zn_status zn_rt_estimate(const double *incid, size_t T, const double *si, size_t
             return zn_error_set(err, ZN_EINVAL, NULL, 0, "si", "w_%zu = %g: the serial interval must be >= 0", k, si[k]);
         sum += si[k];
     }
-    if (fabs(sum - 1) > 0.01)
+    if (check_sum && fabs(sum - 1) > 0.01)
         return zn_error_set(err, ZN_EINVAL, NULL, 0, "si", "the serial interval must sum to 1 (sums to %g)", sum);
     for (size_t t = 0; t < T; t++)
         if (incid[t] < 0)
-            return zn_error_set(err, ZN_EINVAL, NULL, (long)t + 1, "incidence",
-                                "day %zu: incidence must be non-negative (got %g)", t + 1, incid[t]);
+            return zn_error_set(err, ZN_EINVAL, NULL, 0, "incidence",
+                                "day %zu of the series: incidence must be non-negative (got %g)", t + 1, incid[t]);
     size_t nwin;
     if (cfg.t_start || cfg.t_end) {
         if (!cfg.t_start || !cfg.t_end || cfg.n_windows == 0)
@@ -200,6 +202,12 @@ zn_status zn_rt_estimate(const double *incid, size_t T, const double *si, size_t
     return ZN_OK;
 }
 
+zn_status zn_rt_estimate(const double *incid, size_t T, const double *si, size_t n_si, const zn_rt_config *cfg_in,
+                         zn_rt_result *out, zn_error *err)
+{
+    return rt_estimate(incid, T, si, n_si, cfg_in, 1, out, err);
+}
+
 zn_status zn_rt_estimate_parametric(const double *incid, size_t T, double si_mean, double si_sd,
                                     const zn_rt_config *cfg, zn_rt_result *out, zn_error *err)
 {
@@ -213,7 +221,7 @@ zn_status zn_rt_estimate_parametric(const double *incid, size_t T, double si_mea
         return zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "no memory");
     zn_status s = zn_si_discretise(si_mean, si_sd, T, si, err);
     if (!s)
-        s = zn_rt_estimate(incid, T, si, T, cfg, out, err);
+        s = rt_estimate(incid, T, si, T, cfg, 0, out, err);
     free(si);
     return s;
 }

@@ -14,6 +14,14 @@ expect() { grep -qF -- "$1" "$2" || { echo "--- output:" >&2; cat "$2" >&2; fail
 "$ZN" rt --help > "$TMP/out"; expect "usage: zhinao rt" "$TMP/out"
 "$ZN" warn --help > "$TMP/out"; expect "usage: zhinao warn" "$TMP/out"
 
+# bad series: the error names the file, the period and what is wrong
+printf 'date,n\n2022-04-01,3\n2022-04-02,-5\n2022-04-03,4\n' > "$TMP/neg.csv"
+if "$ZN" rt --incidence "$TMP/neg.csv" --count n --si-mean 3 --si-sd 2 > "$TMP/out" 2>&1; then fail "negative count accepted"; fi
+expect "$TMP/neg.csv: series all, period 2022-04-02: the count (n) is -5" "$TMP/out"
+printf 'date,n\n2022-04-01,3\n2022-04-02,5\n2022-04-03,4\n' > "$TMP/short.csv"
+if "$ZN" rt --incidence "$TMP/short.csv" --count n --si-mean 3 --si-sd 2 > "$TMP/out" 2>&1; then fail "3 days accepted"; fi
+expect "a 7-day window needs at least 8 days of incidence (got 3)" "$TMP/out"
+
 # Rt, Flu2009, SI mean 2.6 sd 1.5: first and last windows as EpiEstim prints them (6 decimals)
 "$ZN" rt --incidence "$D/flu2009_incidence.csv" --si-mean 2.6 --si-sd 1.5 --window 7 > "$TMP/out"
 expect "   t_start t_end    Mean(R)     Std(R) Quantile.0.025(R)" "$TMP/out"
