@@ -1,7 +1,9 @@
 /*
  * The cockpit (驾驶舱): map of the selected division with the case residences of the chosen day,
- * drill-down through the division tree, a day slider replaying the Shanghai 2022 lists, and panels
- * (epidemic curve, Rt, alerts, closed-loop tasks, data hub). Everything comes from /api/v1 with
+ * drill-down through the division tree, a day slider replaying the Shanghai 2022 lists, the zones
+ * (三区) of the day by level, and panels (epidemic curve, Rt, zone counts, contacts found and
+ * controlled, the transmission graph and the contact list behind an audited reason, alerts,
+ * closed-loop tasks, data hub). Everything comes from /api/v1 with
  * the user's scope applied by the server. window.znReady tells tests what has rendered.
  */
 'use strict';
@@ -39,6 +41,227 @@
     });
   }
 
+  /* ---- zones (三区) on the map: /zones/runs, /zones/days, /zones ---- */
+  /* colours by the level's Chinese name, then by its name, then by its rank (0 = highest) */
+  const ZONE_ZH_COLOR = { 封控区: '#e8212e', 管控区: '#ff8c1a', 防范区: '#3a8ee6', 高风险区: '#e8212e', 中风险区: '#ff8c1a',
+    低风险区: '#3a8ee6' };
+  const ZONE_NAME_COLOR = { sealed: '#e8212e', controlled: '#ff8c1a', precaution: '#3a8ee6', high: '#e8212e',
+    medium: '#ff8c1a', low: '#3a8ee6' };
+  const ZONE_RANK_COLOR = ['#e8212e', '#ff8c1a', '#f2d24b', '#3a8ee6', '#37d399'];
+  const ZONE_SIZE = [6, 5, 3, 3, 3];
+  function zoneColor(lv, rank) { return ZONE_ZH_COLOR[lv.zh] || ZONE_NAME_COLOR[lv.name] || ZONE_RANK_COLOR[rank % 5]; }
+  /* at or below this geo zoom (1 = the whole area fits) polygons are drawn as their centre point in
+   * the level's point layer: one canvas pass for 10^4 units instead of 10^4 paths */
+  const POLYGON_ZOOM = 3;
+  const zs = (state.zone = { runs: [], rules: '', levels: [], days: {}, daysKey: '', cache: new Map(), hidden: {},
+    on: true, zoom: 1 });
+
+  /* WGS-84 -> GCJ-02 (the published "eviltransform" series, as zn_crs_convert in src/geo/crs.c):
+   * the map is drawn in GCJ-02 like its DataV boundaries and the case points */
+  function gcj(lon, lat) {
+    if (lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271) return [lon, lat];
+    const a = 6378245.0, ee = 0.00669342162296594323, x = lon - 105.0, y = lat - 35.0;
+    let dLat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    dLat += (20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0 / 3.0;
+    dLat += (20.0 * Math.sin(y * Math.PI) + 40.0 * Math.sin(y / 3.0 * Math.PI)) * 2.0 / 3.0;
+    dLat += (160.0 * Math.sin(y / 12.0 * Math.PI) + 320 * Math.sin(y * Math.PI / 30.0)) * 2.0 / 3.0;
+    let dLon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    dLon += (20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0 / 3.0;
+    dLon += (20.0 * Math.sin(x * Math.PI) + 40.0 * Math.sin(x / 3.0 * Math.PI)) * 2.0 / 3.0;
+    dLon += (150.0 * Math.sin(x / 12.0 * Math.PI) + 300.0 * Math.sin(x / 30.0 * Math.PI)) * 2.0 / 3.0;
+    const rad = lat / 180.0 * Math.PI;
+    let magic = Math.sin(rad);
+    magic = 1 - ee * magic * magic;
+    const sq = Math.sqrt(magic);
+    dLat = (dLat * 180.0) / ((a * (1 - ee)) / (magic * sq) * Math.PI);
+    dLon = (dLon * 180.0) / (a / sq * Math.cos(rad) * Math.PI);
+    return [lon + dLon, lat + dLat];
+  }
+
+  async function zoneRuns() {
+    try {
+      zs.runs = (await zn.get('/zones/runs')).rows || [];
+    } catch (e) {
+      zs.runs = []; /* no zones in this store (or no route): the layer stays hidden */
+    }
+    const sel = $('zone-rules');
+    sel.textContent = '';
+    zs.runs.forEach((r) => {
+      const o = zn.text(document.createElement('option'), (r.title || r.rules).split(' / ')[0] + '（' + r.from + '–' + r.to + '）');
+      o.value = r.rules;
+      sel.appendChild(o);
+    });
+    sel.hidden = zs.runs.length < 2;
+    $('zone-controls').hidden = zs.runs.length === 0;
+    /* the run that covers the slider's day, else the first */
+    const d = day();
+    const r = zs.runs.find((x) => d && x.from <= d && d <= x.to) || zs.runs[0];
+    zs.rules = r ? r.rules : '';
+    zs.levels = r ? r.levels : [];
+    sel.value = zs.rules;
+    ready.zoneRuns = zs.runs.length;
+  }
+  function zoneRun() { return zs.runs.find((r) => r.rules === zs.rules); }
+
+  /* the daily counts per level of the area (the legend and the stacked chart) */
+  async function zoneDays() {
+    const key = zs.rules + '|' + state.area.code;
+    if (!zs.rules) { zs.days = {}; zs.daysKey = key; return; }
+    if (zs.daysKey === key) return;
+    const r = await zn.get('/zones/days', { rules: zs.rules, area: state.area.code });
+    zs.levels = r.levels;
+    zs.days = {};
+    r.days.forEach((x) => { zs.days[x.date] = x; });
+    zs.daysList = r.days;
+    zs.daysKey = key;
+    /* no unit of the run in this area (another province): no layer, no chart */
+    zs.unitsInArea = r.days.reduce((a, x) => a + Object.values(x.counts).reduce((b, n) => b + n, 0), 0);
+    if (!zs.unitsInArea) zs.days = {};
+  }
+
+  /* the units of one level on a day: points [lon, lat, i] (i indexes props) and polygons, cached per
+   * run, area, day and level (a level's list is fetched only while it is shown: the floor level of a
+   * whole province is some 30,000 units) */
+  async function zoneLevel(d, lv) {
+    const key = zs.rules + '|' + state.area.code + '|' + d + '|' + lv;
+    if (zs.cache.has(key)) {
+      const v = zs.cache.get(key);
+      zs.cache.delete(key); /* most recently used last */
+      zs.cache.set(key, v);
+      return v;
+    }
+    const fc = await zn.get('/zones', { rules: zs.rules, day: d, area: state.area.code, level: lv });
+    const wgs = !(fc.crs && /GCJ/i.test(JSON.stringify(fc.crs)));
+    const conv = wgs ? (c) => gcj(c[0], c[1]) : (c) => [c[0], c[1]];
+    const v = { points: [], polys: [], props: [] };
+    fc.features.forEach((f) => {
+      const g = f.geometry, i = v.props.length;
+      v.props.push(f.properties);
+      if (!g) return;
+      if (g.type === 'Point') {
+        const c = conv(g.coordinates);
+        v.points.push([c[0], c[1], i]);
+      } else if (g.type === 'Polygon' || g.type === 'MultiPolygon') {
+        const rings = (g.type === 'Polygon' ? [g.coordinates] : g.coordinates).map((poly) => poly[0].map(conv));
+        let sx = 0, sy = 0, n = 0;
+        rings[0].forEach((c) => { sx += c[0]; sy += c[1]; n++; });
+        v.polys.push({ rings, centre: [sx / n, sy / n, i] });
+      }
+    });
+    zs.cache.set(key, v);
+    while (zs.cache.size > 60) zs.cache.delete(zs.cache.keys().next().value);
+    return v;
+  }
+  /* the shown levels of a day: {by: {level: units}, n: features} */
+  async function zoneFeatures(d) {
+    const shown = zs.levels.filter((lv) => !zs.hidden[lv.name]);
+    const lists = await Promise.all(shown.map((lv) => zoneLevel(d, lv.name)));
+    const by = {};
+    let n = 0;
+    shown.forEach((lv, k) => { by[lv.name] = lists[k]; n += lists[k].props.length; });
+    return { by, n };
+  }
+
+  /* ECharts series of the zone layer, lowest level first so that the highest is drawn on top */
+  function zoneSeries(z) {
+    const out = [];
+    if (!z || !zs.on) return out;
+    const levels = zs.levels.map((lv, rank) => ({ lv, rank })).reverse();
+    levels.forEach(({ lv, rank }) => {
+      const b = z.by[lv.name];
+      if (!b || zs.hidden[lv.name]) return;
+      const color = zoneColor(lv, rank);
+      const asPoints = zs.zoom <= POLYGON_ZOOM;
+      const pts = asPoints && b.polys.length ? b.points.concat(b.polys.map((p) => p.centre)) : b.points;
+      out.push({ id: 'zone-pt-' + lv.name, name: lv.zh, type: 'scatter', coordinateSystem: 'geo', data: pts,
+        symbol: 'rect', symbolSize: ZONE_SIZE[rank] || 3, large: true, largeThreshold: 500, z: 2,
+        itemStyle: { color, opacity: rank === 0 ? 0.9 : 0.7 }, tooltip: { show: true } });
+      if (!asPoints && b.polys.length) {
+        out.push({ id: 'zone-pg-' + lv.name, name: lv.zh, type: 'custom', coordinateSystem: 'geo', z: 2,
+          data: b.polys.map((p, k) => [p.centre[0], p.centre[1], p.centre[2], k]),
+          renderItem: (params, api) => {
+            const p = b.polys[api.value(3)];
+            return { type: 'group', children: p.rings.map((ring) => ({ type: 'polygon',
+              shape: { points: ring.map((c) => api.coord(c)) },
+              style: { fill: color, opacity: 0.45, stroke: color, lineWidth: 1 } })) };
+          } });
+      }
+    });
+    return out;
+  }
+
+  function zoneTooltip(p) {
+    const lvName = p.seriesId.replace(/^zone-p[tg]-/, '');
+    const b = state.zoneNow && state.zoneNow.by[lvName];
+    const pr = b && b.props[p.value[2]];
+    if (!pr) return '';
+    const esc = (s) => zn.text(document.createElement('i'), s == null ? '' : String(s)).innerHTML;
+    return esc(pr.name || pr.unit) + '<br>' + esc(pr.level_zh) + ' · ' + esc(pr.entered) + ' 起' +
+      (pr.due ? '，预计 ' + esc(pr.due) + ' 解除' : '');
+  }
+
+  /* the legend over the map: per level the units of the selected area on the day, click to hide */
+  function zoneLegend(d, z) {
+    const box = $('zone-legend');
+    const info = zs.days[d];
+    if (!zs.on || !zs.rules || (!info && !z)) { box.hidden = true; ready.zoneLegend = null; return; }
+    box.textContent = '';
+    const run = zoneRun();
+    box.appendChild(zn.text(document.createElement('div'), (run && run.title ? run.title.split(' / ')[0] : zs.rules)))
+      .className = 't';
+    const counts = {};
+    zs.levels.forEach((lv, rank) => {
+      const n = info ? info.counts[lv.name] || 0 : (z && z.by[lv.name] ? z.by[lv.name].props.length : 0);
+      counts[lv.name] = n;
+      const row = document.createElement('div');
+      row.className = 'lv' + (zs.hidden[lv.name] ? ' off' : '');
+      row.dataset.level = lv.name;
+      row.dataset.count = n;
+      row.title = zs.hidden[lv.name] ? '点击显示' : '点击隐藏';
+      const sw = document.createElement('span');
+      sw.className = 'sw';
+      sw.style.background = zoneColor(lv, rank);
+      row.appendChild(sw);
+      row.appendChild(zn.text(document.createElement('span'), lv.zh));
+      row.appendChild(zn.text(document.createElement('span'), zn.fmt(n))).className = 'n';
+      row.addEventListener('click', () => {
+        zs.hidden[lv.name] = !zs.hidden[lv.name];
+        drawMap();
+      });
+      box.appendChild(row);
+    });
+    if (info && !info.known) box.appendChild(zn.text(document.createElement('div'), '当日未公布名单，按此前状态推算')).className = 't';
+    if (!info) box.appendChild(zn.text(document.createElement('div'), '不在分区评估期内')).className = 't';
+    box.hidden = false;
+    ready.zoneLegend = counts;
+  }
+
+  /* the stacked daily counts of the area per level, with the slider's day marked */
+  function zoneChart() {
+    const panel = $('zone-panel');
+    if (!zs.rules || !zs.daysList || !zs.daysList.length || !zs.unitsInArea) { panel.hidden = true; return; }
+    panel.hidden = false;
+    const dates = zs.daysList.map((x) => x.date);
+    const series = zs.levels.map((lv, rank) => ({ type: 'bar', stack: 'z', name: lv.zh, barCategoryGap: '10%',
+      itemStyle: { color: zoneColor(lv, rank) },
+      data: zs.daysList.map((x) => (x.known ? x.counts[lv.name] || 0 : { value: x.counts[lv.name] || 0, itemStyle: { opacity: 0.45 } })) }));
+    if (series.length) series[0].markLine = { symbol: 'none', silent: true, data: [], lineStyle: { color: '#ffb547', width: 2 },
+      label: { color: '#ffb547' } };
+    setOption('zone-chart', {
+      grid: { left: 52, right: 12, top: 28, bottom: 28 },
+      tooltip: { trigger: 'axis', valueFormatter: (v) => zn.fmt(v) },
+      legend: { top: 0, right: 8, textStyle: { color: '#8aa4c2' } },
+      xAxis: { type: 'category', data: dates, axisLabel: { color: '#8aa4c2' } },
+      yAxis: { type: 'value', axisLabel: { color: '#8aa4c2' }, splitLine: { lineStyle: { color: '#1f4470' } } },
+      series,
+    });
+    const run = zoneRun();
+    $('zone-chart-title').textContent = '三区单元数 · 按日（' + state.area.name + '）';
+    $('zone-note').textContent = (run ? run.title + '；' : '') + '半透明柱：当日未公布名单（状态按规则推算，不视为无病例）。';
+    $('zone-foot').textContent = '三区：' + (run ? run.rules : '') + ' 规则按日评估（单元点位 WGS-84 转 GCJ-02）。';
+    ready.zoneChart = dates.length;
+  }
+
   /* ---- the map ---- */
   async function loadBoundaries(code) {
     try {
@@ -61,35 +284,172 @@
     const cum = state.mode === 'cum';
     const q = cum ? { area: code, to: d, cell: 0.005 } : { area: code, date: d, cell: 0 };
     const seq = (state.drawSeq = (state.drawSeq || 0) + 1);
-    const pts = await zn.get('/cases/points', q);
+    const zoneDay = zs.on && zs.rules && d && zs.days[d] ? d : null;
+    const [pts, z] = await Promise.all([zn.get('/cases/points', q),
+      zoneDay ? zoneFeatures(zoneDay).catch(() => null) : null]);
     if (seq !== state.drawSeq) return; /* a later day or area was asked for meanwhile */
+    state.zoneNow = z;
     const data = pts.points.map((p) => [p[0], p[1], p[2]]);
     ready.points = data.length;
     const max = data.reduce((m, p) => Math.max(m, p[2]), 1);
     const series = cum
       ? [{ type: 'heatmap', coordinateSystem: 'geo', data, pointSize: 6, blurSize: 10 }]
-      : [{ type: 'scatter', coordinateSystem: 'geo', data, symbolSize: (v) => 3 + Math.sqrt(v[2]) * 2,
-        itemStyle: { color: '#ff5a4e', opacity: 0.75 } }];
+      : [{ id: 'cases', type: 'scatter', coordinateSystem: 'geo', data, symbolSize: (v) => 3 + Math.sqrt(v[2]) * 2, z: 3,
+        itemStyle: { color: z ? '#ffe66d' : '#ff5a4e', opacity: 0.8, borderColor: '#08182b', borderWidth: z ? 0.5 : 0 } }];
     const opt = {
       backgroundColor: 'transparent',
-      tooltip: { trigger: 'item', formatter: (p) => (p.seriesType ? p.value[2] + ' 处' : p.name) },
+      tooltip: { trigger: 'item', formatter: (p) => (p.seriesId && p.seriesId.startsWith('zone-') ? zoneTooltip(p)
+        : p.seriesType ? p.value[2] + ' 处' : p.name) },
       geo: mapName ? {
         map: mapName, roam: true, layoutCenter: ['50%', '50%'], layoutSize: '96%',
         label: { show: true, color: '#9fc3e6', fontSize: 11 },
         itemStyle: { areaColor: '#12355c', borderColor: '#4fa3e0', borderWidth: 1 },
         emphasis: { itemStyle: { areaColor: '#1d5288' }, label: { color: '#fff' } },
-        select: { disabled: true },
+        select: { disabled: true }, zoom: state.zoom || 1, center: state.center,
       } : undefined,
-      series: mapName ? series : [],
+      series: mapName ? zoneSeries(z).concat(series) : [],
     };
     if (cum) opt.visualMap = { min: 0, max: Math.max(5, Math.round(max / 2)), calculable: false, show: true,
       left: 10, bottom: 10, textStyle: { color: '#d9e6f5' }, inRange: { color: ['#1d5288', '#ffb547', '#ff5a4e'] } };
     setOption('map', opt);
     $('map-title').textContent = state.area.name + ' · ' + (d || '') + (cum ? ' 累计' : ' 当日') +
       ' · 有坐标 ' + zn.fmt(data.reduce((s, p) => s + p[2], 0)) + ' 处';
+    zoneLegend(d, z);
+    ready.zoneFeatures = z ? z.n : -1;
+    ready.zoneDay = zoneDay || '';
     ready.map = !!mapName;
     ready.mapDay = d || '';
     ready.mapArea = code;
+  }
+
+  /* ---- contacts: summary (no person data), then graph and list behind a reason (audited) ---- */
+  const CLASS_ZH = { venue: '同场所', household: '同住', cotravel: '同乘', co_travel: '同乘', grid: '时空伴随',
+    companion: '时空伴随', workplace: '同单位', close: '密接', secondary: '次密接', secondary_venue: '次密接·同场所',
+    secondary_household: '次密接·同住' };
+  const KIND_COLOR = { index: '#e8212e', close: '#ff8c1a', secondary: '#3a8ee6' };
+  const KIND_ZH = { index: '指示病例', close: '密接', secondary: '次密接' };
+  const cs = (state.contacts = { page: 0, limit: 50, total: 0, why: '', area: '' });
+
+  async function contactsSummary() {
+    let s;
+    try {
+      s = await zn.get('/contacts/summary', { area: state.area.code });
+    } catch (e) {
+      $('contacts-panel').hidden = true;
+      $('person-panel').hidden = true;
+      ready.contacts = null;
+      return;
+    }
+    $('contacts-panel').hidden = false;
+    $('person-panel').hidden = state.me.permissions.indexOf('person') < 0;
+    $('c-found').textContent = zn.fmt(s.found);
+    $('c-controlled').textContent = zn.fmt(s.controlled);
+    $('c-secondary').textContent = zn.fmt(s.secondary);
+    $('c-companions').textContent = zn.fmt(s.companions);
+    const bd = s.by_day || [];
+    setOption('contacts-chart', {
+      grid: { left: 44, right: 12, top: 26, bottom: 24 },
+      tooltip: { trigger: 'axis', valueFormatter: (v) => zn.fmt(v) },
+      legend: { top: 0, right: 8, textStyle: { color: '#8aa4c2' } },
+      xAxis: { type: 'category', data: bd.map((x) => x.date), axisLabel: { color: '#8aa4c2' } },
+      yAxis: { type: 'value', axisLabel: { color: '#8aa4c2' }, splitLine: { lineStyle: { color: '#1f4470' } } },
+      series: [
+        { type: 'bar', name: '发现', data: bd.map((x) => x.found), itemStyle: { color: '#ff8c1a' } },
+        { type: 'bar', name: '已管控', data: bd.map((x) => x.controlled), itemStyle: { color: '#37d399' } },
+      ],
+    });
+    $('contacts-note').textContent = s.found ? '按末次暴露日统计；管控率 ' +
+      Math.round((100 * s.controlled) / s.found) + '%（已转为隔离转运任务并办结或在办）。' : '本辖区暂无溯源得到的密接。';
+    ready.contacts = { area: state.area.code, found: s.found, controlled: s.controlled, days: bd.length };
+  }
+
+  /* a new area: the person data of the previous one goes away until a reason is given again */
+  function contactsReset() {
+    cs.area = '';
+    cs.page = 0;
+    $('contacts-rows').textContent = '';
+    $('contacts-page').textContent = '';
+    $('contacts-prev').disabled = $('contacts-next').disabled = true;
+    $('graph-note').textContent = '输入查询事由后显示（每次查询记入审计日志）。';
+    if (charts.graph) charts.graph.clear();
+    ready.graph = -1;
+    ready.contactRows = -1;
+  }
+
+  async function contactsPage(page) {
+    const r = await zn.get('/contacts', { area: cs.area, why: cs.why, offset: page * cs.limit, limit: cs.limit });
+    cs.page = page;
+    cs.total = r.total;
+    const tb = $('contacts-rows');
+    tb.textContent = '';
+    /* UTC seconds (or text) as Beijing time */
+    const at = (t) => (typeof t === 'number' ? new Date(t * 1000 + 8 * 3600 * 1000).toISOString().slice(0, 16).replace('T', ' ')
+      : (t || '').replace('T', ' ').slice(0, 16));
+    const hms = (s) => (s == null ? '' : s >= 3600 ? (s / 3600).toFixed(1) + ' 小时' : Math.round(s / 60) + ' 分钟');
+    r.rows.forEach((x) => {
+      const tr = document.createElement('tr');
+      [x.index_case, x.contact, CLASS_ZH[x.class] || x.class, x.place || '', at(x.first_exposure), at(x.last_exposure), hms(x.overlap_seconds), x.controlled ? '是' : '否']
+        .forEach((v) => tr.appendChild(zn.text(document.createElement('td'), v)));
+      tb.appendChild(tr);
+    });
+    const pages = Math.max(1, Math.ceil(r.total / cs.limit));
+    $('contacts-page').textContent = '第 ' + (page + 1) + ' / ' + pages + ' 页，共 ' + zn.fmt(r.total) + ' 条';
+    $('contacts-prev').disabled = page <= 0;
+    $('contacts-next').disabled = page + 1 >= pages;
+    ready.contactRows = r.rows.length;
+    ready.contactTotal = r.total;
+    ready.contactPage = page + 1;
+  }
+
+  async function graph() {
+    const g = await zn.get('/contacts/graph', { area: cs.area, why: cs.why });
+    const seen = new Set(); /* ECharts needs unique node ids */
+    g.nodes = g.nodes.filter((n) => !seen.has(String(n.id)) && seen.add(String(n.id)));
+    const deg = {};
+    g.edges.forEach((e) => { deg[e.source] = (deg[e.source] || 0) + 1; deg[e.target] = (deg[e.target] || 0) + 1; });
+    const kinds = ['index', 'close', 'secondary'];
+    setOption('graph', {
+      tooltip: { formatter: (p) => (p.dataType === 'edge' ? (CLASS_ZH[p.data.cls] || p.data.cls || '')
+        : zn.text(document.createElement('i'), p.data.name).innerHTML + '<br>' + (KIND_ZH[p.data.kind] || p.data.kind) +
+          (p.data.area ? ' · ' + p.data.area : '')) },
+      legend: { data: kinds.map((k) => KIND_ZH[k]), top: 0, right: 8, textStyle: { color: '#8aa4c2' } },
+      series: [{
+        type: 'graph', layout: 'force', roam: true, draggable: false,
+        categories: kinds.map((k) => ({ name: KIND_ZH[k], itemStyle: { color: KIND_COLOR[k] } })),
+        data: g.nodes.map((n) => ({ id: String(n.id), name: n.outside ? '辖区外人员' : String(n.id), kind: n.kind, area: n.area,
+          category: Math.max(0, kinds.indexOf(n.kind)), itemStyle: n.outside ? { color: '#6b7f99' } : undefined,
+          symbolSize: n.kind === 'index' ? 12 + Math.min(14, Math.sqrt(deg[n.id] || 0) * 2) : n.kind === 'close' ? 6 : 4 })),
+        edges: g.edges.map((e) => ({ source: String(e.source), target: String(e.target), cls: e.class })),
+        zoom: 0.8, force: { repulsion: 14, gravity: 0.35, edgeLength: [4, 14], layoutAnimation: g.nodes.length < 400, friction: 0.2 },
+        lineStyle: { color: '#4f6f94', opacity: 0.7, width: 0.8 },
+        emphasis: { focus: 'adjacency', lineStyle: { width: 2 } },
+      }],
+    });
+    const n = { index: 0, close: 0, secondary: 0 };
+    g.nodes.forEach((x) => { n[x.kind] = (n[x.kind] || 0) + 1; });
+    $('graph-note').textContent = '指示病例 ' + zn.fmt(n.index) + '，密接 ' + zn.fmt(n.close) + '，次密接 ' + zn.fmt(n.secondary) +
+      '，关系 ' + zn.fmt(g.edges.length) + (g.truncated ? '（已截断，仅显示前一部分）' : '') + '。编号已脱敏。';
+    ready.graph = g.nodes.length;
+    ready.graphEdges = g.edges.length;
+  }
+
+  async function personLoad(ev) {
+    if (ev) ev.preventDefault();
+    const why = $('why').value.trim();
+    $('why-error').textContent = '';
+    if (why.length < 2) { $('why-error').textContent = '请填写查询事由（2–200 字）'; return; }
+    cs.why = why;
+    cs.area = state.area.code;
+    try {
+      await Promise.all([graph(), contactsPage(0)]);
+    } catch (e) {
+      $('why-error').textContent = e.message;
+    }
+  }
+  function contactsWire() {
+    $('why-form').addEventListener('submit', personLoad);
+    $('contacts-prev').addEventListener('click', () => contactsPage(cs.page - 1).catch((e) => { $('why-error').textContent = e.message; }));
+    $('contacts-next').addEventListener('click', () => contactsPage(cs.page + 1).catch((e) => { $('why-error').textContent = e.message; }));
   }
 
   /* ---- numbers and children ---- */
@@ -207,6 +567,10 @@
     if (!charts.curve || !d) return;
     charts.curve.setOption({ series: [{ markLine: { data: [{ xAxis: d, name: d }] } }] });
     if (charts.rt) charts.rt.setOption({ series: [{ markLine: { data: [{ yAxis: 1 }, { xAxis: d }] } }] });
+    if (charts['zone-chart'] && !$('zone-panel').hidden) {
+      charts['zone-chart'].setOption({ series: [{ markLine: { data: [{ xAxis: d, name: d }] } }] });
+      ready.zoneMark = d;
+    }
   }
 
   async function rt(rtp) {
@@ -282,9 +646,18 @@
     crumbs();
     ready.map = false;
     ready.rt = -1;
-    state.mapName = await loadBoundaries(code);
+    state.zoom = zs.zoom = 1;
+    /* the floor level (防范区: every other unit) of a province or city is a blanket of tens of
+     * thousands of units: off until asked for (click the legend); shown from a district down */
+    zs.hidden = {};
+    if (zs.levels.length > 1 && d.division.level <= 2) zs.hidden[zs.levels[zs.levels.length - 1].name] = true;
+    state.center = undefined;
+    contactsReset();
+    const [mapName] = await Promise.all([loadBoundaries(code), zoneDays().catch(() => { zs.days = {}; zs.daysList = []; })]);
+    state.mapName = mapName;
     const rtp = rtFetch();
-    await Promise.all([drawMap(), numbers(), curve(rtp), rt(rtp), alerts()]);
+    zoneChart();
+    await Promise.all([drawMap(), numbers(), curve(rtp), rt(rtp), alerts(), contactsSummary()]);
     markDay();
   }
 
@@ -294,7 +667,8 @@
     const es = new EventSource('/api/v1/events');
     es.addEventListener('hello', () => $('live').classList.add('on'));
     es.onerror = () => $('live').classList.remove('on');
-    const refresh = () => { numbers(); curve(); };
+    /* the curve is redrawn whole: mark the day again */
+    const refresh = () => Promise.all([numbers(), curve()]).then(markDay, () => {});
     ['cases.changed', 'hub.lineage', 'tasks.changed', 'tasks.overdue', 'task.escalated']
       .forEach((n) => es.addEventListener(n, refresh));
   }
@@ -329,10 +703,35 @@
         dayChanged();
       }, 900);
     });
+    $('zone-on').addEventListener('change', () => { zs.on = $('zone-on').checked; drawMap(); });
+    $('zone-rules').addEventListener('change', async () => {
+      zs.rules = $('zone-rules').value;
+      zs.levels = zoneRun().levels;
+      zs.hidden = {};
+      await zoneDays();
+      zoneChart();
+      markDay();
+      drawMap();
+    });
+    contactsWire();
+    /* remember the user's zoom and centre across redraws; polygons become points when zoomed out */
+    let roamTimer = null;
+    chart('map').on('georoam', () => {
+      clearTimeout(roamTimer);
+      roamTimer = setTimeout(() => {
+        const g = chart('map').getOption().geo;
+        if (!g || !g[0]) return;
+        const before = zs.zoom <= POLYGON_ZOOM;
+        state.zoom = zs.zoom = g[0].zoom || 1;
+        state.center = g[0].center;
+        if (before !== zs.zoom <= POLYGON_ZOOM) drawMap();
+      }, 200);
+    });
     chart('map').on('click', (p) => {
       const code = state.nameToCode[p.name];
       if (code && p.componentType === 'geo' && code !== state.area.code) go(code);
     });
+    await zoneRuns();
     await go(me.division.code);
     live();
   }
