@@ -1269,6 +1269,24 @@ int zn__api_dispatch(zn__call *c)
             if (n == 4 && IS(2, "rows"))
                 return h_feed_rows(c, seg[1], seg[3]);
         }
+        if (IS(0, "zones")) { /* api_epi.c */
+            if (n == 1)
+                return zn__h_zones(c);
+            if (n == 2 && IS(1, "runs"))
+                return zn__h_zone_runs(c);
+            if (n == 2 && IS(1, "days"))
+                return zn__h_zone_days(c);
+        }
+        if (IS(0, "contacts")) {
+            if (n == 1)
+                return zn__h_contacts(c);
+            if (n == 2 && IS(1, "summary"))
+                return zn__h_contacts_summary(c);
+            if (n == 2 && IS(1, "graph"))
+                return zn__h_contacts_graph(c);
+        }
+        if (n == 3 && IS(0, "persons") && IS(2, "measures"))
+            return zn__h_person_measures(c, seg[1]);
         if (n == 1 && IS(0, "lineage"))
             return h_lineage(c);
         if (IS(0, "quarantine")) {

@@ -317,3 +317,676 @@ zn_status zn__q_case_range(zn_store *st, const char *scope, char first[11], char
     zn_stmt_finalize(q);
     return s;
 }
+
+/* ======================================================================================= */
+/* Epidemic data: stored zone runs (zone.h, migration 4) and tracing runs (trace.h, migration 6). */
+
+/* Append s to b as a JSON string literal (quotes, escapes; UTF-8 passes through). */
+void zn__json_str(zn_buf *b, const char *s)
+{
+    zn_buf_puts(b, "\"");
+    const char *run = s;
+    for (const char *p = s; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        zn_buf_append(b, run, (size_t)(p - run));
+        if (ch == '"')
+            zn_buf_puts(b, "\\\"");
+        else if (ch == '\\')
+            zn_buf_puts(b, "\\\\");
+        else
+            zn_buf_printf(b, "\\u%04x", ch);
+        run = p + 1;
+    }
+    zn_buf_puts(b, run);
+    zn_buf_puts(b, "\"");
+}
+
+/* -------- zones -------- */
+
+/* The unit's division code (township, else county; "" unknown) compared with scope ?1 and area ?2. */
+#define ZU_CODE "COALESCE(NULLIF(u.township_code, ''), u.county_code, '')"
+#define ZU_IN " substr(" ZU_CODE ", 1, length(?1)) = ?1 AND substr(" ZU_CODE ", 1, length(?2)) = ?2"
+
+static zn_status zrun_fill(zn_stmt *q, zn__zrun *r, zn_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->id = zn_stmt_column_int64(q, 0);
+    snprintf(r->rules, sizeof r->rules, "%s", zn_stmt_column_text(q, 1));
+    snprintf(r->title, sizeof r->title, "%s", zn_stmt_column_text(q, 2));
+    snprintf(r->from, sizeof r->from, "%s", zn_stmt_column_text(q, 3));
+    snprintf(r->to, sizeof r->to, "%s", zn_stmt_column_text(q, 4));
+    snprintf(r->unit_kind, sizeof r->unit_kind, "%s", zn_stmt_column_text(q, 5));
+    r->units = zn_stmt_column_int64(q, 7);
+    json_error_t je;
+    json_t *lv = json_loads(zn_stmt_column_text(q, 6), 0, &je);
+    size_t i;
+    json_t *l;
+    json_array_foreach(lv, i, l)
+    {
+        if (r->nlevels >= ZN_ZONE_MAX_LEVELS)
+            break;
+        const char *n = json_string_value(json_array_get(l, 0)), *zh = json_string_value(json_array_get(l, 1));
+        snprintf(r->level[r->nlevels], sizeof r->level[0], "%s", n ? n : "");
+        snprintf(r->level_zh[r->nlevels], sizeof r->level_zh[0], "%s", zh ? zh : "");
+        r->nlevels++;
+    }
+    json_decref(lv);
+    if (!r->nlevels)
+        return zn_error_set(err, ZN_ESTORE, NULL, 0, "levels", "zone run %lld has no levels", (long long)r->id);
+    return ZN_OK;
+}
+
+#define ZRUN_COLS "SELECT id, rules, COALESCE(title, ''), from_date, to_date, unit_kind, levels, units FROM zone_run"
+
+zn_status zn__q_zone_run(zn_store *st, const char *rules, zn__zrun *out, zn_error *err)
+{
+    zn_stmt *q;
+    zn_status s = zn_stmt_prepare(st, ZRUN_COLS " WHERE ?1 IS NULL OR rules = ?1 ORDER BY id DESC LIMIT 1", &q, err);
+    if (s != ZN_OK)
+        return s;
+    zn_stmt_bind_text(q, 1, rules);
+    int row = 0;
+    if ((s = zn_stmt_step(q, &row, err)) == ZN_OK) {
+        if (row)
+            s = zrun_fill(q, out, err);
+        else
+            s = rules ? zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "rules", "no stored zone run of rules '%s'", rules)
+                      : zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "rules", "no stored zone run (zhinao zones run)");
+    }
+    zn_stmt_finalize(q);
+    return s;
+}
+
+json_t *zn__zrun_levels(const zn__zrun *r)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < r->nlevels; i++)
+        json_array_append_new(a, json_pack("{s:s, s:s}", "name", r->level[i], "zh", r->level_zh[i]));
+    return a;
+}
+
+zn_status zn__q_zone_runs(zn_store *st, json_t *rows, zn_error *err)
+{
+    zn_stmt *q;
+    zn_status s = zn_stmt_prepare(st, ZRUN_COLS " ORDER BY rules, id", &q, err);
+    int row = 0;
+    while (s == ZN_OK && (s = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
+        zn__zrun r;
+        if ((s = zrun_fill(q, &r, err)) != ZN_OK)
+            break;
+        json_array_append_new(rows, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:I}", "id", (json_int_t)r.id,
+                                              "rules", r.rules, "title", r.title, "from", r.from, "to", r.to,
+                                              "unit_kind", r.unit_kind, "levels", zn__zrun_levels(&r), "units",
+                                              (json_int_t)r.units));
+    }
+    zn_stmt_finalize(q);
+    return s;
+}
+
+static int64_t dayno(const char *date)
+{
+    int64_t d = day_of(date);
+    return d;
+}
+
+static void day_str(int64_t d, char out[11])
+{
+    int y, m, dd;
+    zn_civil_from_days(d, &y, &m, &dd);
+    snprintf(out, 11, "%04d-%02d-%02d", y, m, dd);
+}
+
+zn_status zn__q_zone_days(zn_store *st, const char *scope, const char *area, const zn__zrun *r, const char *from,
+                          const char *to, json_t *days, zn_error *err)
+{
+    int64_t f = dayno(r->from), t = dayno(r->to);
+    if (from && dayno(from) > f)
+        f = dayno(from);
+    if (to && dayno(to) < t)
+        t = dayno(to);
+    if (f == INT64_MIN || t == INT64_MIN || t < f)
+        return ZN_OK;
+    size_t nd = (size_t)(t - f + 1), nl = (size_t)r->nlevels + 1; /* column nlevels = none */
+    int64_t *units = calloc(nd * nl, sizeof *units), *pop = calloc(nd * nl, sizeof *pop);
+    unsigned char *known = calloc(nd, 1);
+    if (!units || !pop || !known) {
+        free(units);
+        free(pop);
+        free(known);
+        return zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+    }
+    zn_stmt *q;
+    int row = 0;
+    char fs[11], ts[11];
+    day_str(f, fs);
+    day_str(t, ts);
+    zn_status s = ZN_OK;
+    int whole = !*scope && !*area;
+    if (!whole) { /* does the area hold every unit of the run's kind? */
+        int64_t outside = 1;
+        if ((s = zn_stmt_prepare(st, "SELECT EXISTS (SELECT 1 FROM zone_unit u WHERE u.kind = ?3 AND NOT (" ZU_IN "))",
+                                 &q, err)) == ZN_OK) {
+            zn_stmt_bind_text(q, 1, scope);
+            zn_stmt_bind_text(q, 2, area);
+            zn_stmt_bind_text(q, 3, r->unit_kind);
+            if ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row)
+                outside = zn_stmt_column_int64(q, 0);
+            zn_stmt_finalize(q);
+        }
+        whole = s == ZN_OK && !outside;
+    }
+    if (s == ZN_OK && whole) { /* the whole run: its stored daily counts */
+        s = zn_stmt_prepare(st,
+                            "SELECT date, known, level_rank, units, population FROM zone_day WHERE run_id = ?1"
+                            " AND date >= ?2 AND date <= ?3",
+                            &q, err);
+        if (s == ZN_OK) {
+            zn_stmt_bind_int64(q, 1, r->id);
+            zn_stmt_bind_text(q, 2, fs);
+            zn_stmt_bind_text(q, 3, ts);
+            while ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
+                int64_t d = dayno(zn_stmt_column_text(q, 0)), l = zn_stmt_column_int64(q, 2);
+                if (d < f || d > t || l < 0 || l >= (int64_t)nl)
+                    continue;
+                known[d - f] = zn_stmt_column_int64(q, 1) != 0;
+                units[(size_t)(d - f) * nl + (size_t)l] = zn_stmt_column_int64(q, 3);
+                pop[(size_t)(d - f) * nl + (size_t)l] = zn_stmt_column_int64(q, 4);
+            }
+            zn_stmt_finalize(q);
+        }
+    } else if (s == ZN_OK) { /* units of the area: count the periods (difference arrays per level) */
+        s = zn_stmt_prepare(st, "SELECT date, known FROM zone_day WHERE run_id = ?1 AND level_rank = 0"
+                                " AND date >= ?2 AND date <= ?3",
+                            &q, err);
+        if (s == ZN_OK) {
+            zn_stmt_bind_int64(q, 1, r->id);
+            zn_stmt_bind_text(q, 2, fs);
+            zn_stmt_bind_text(q, 3, ts);
+            while ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
+                int64_t d = dayno(zn_stmt_column_text(q, 0));
+                if (d >= f && d <= t)
+                    known[d - f] = zn_stmt_column_int64(q, 1) != 0;
+            }
+            zn_stmt_finalize(q);
+        }
+        if (s == ZN_OK)
+            s = zn_stmt_prepare(st,
+                                "SELECT p.level_rank, p.valid_from, p.valid_to, u.population FROM zone_unit u"
+                                " CROSS JOIN zone_period p ON p.run_id = ?3 AND p.unit_id = u.id WHERE"
+                                " p.valid_from <= ?5 AND p.valid_to >= ?4 AND" ZU_IN,
+                                &q, err);
+        if (s == ZN_OK) {
+            zn_stmt_bind_text(q, 1, scope);
+            zn_stmt_bind_text(q, 2, area);
+            zn_stmt_bind_int64(q, 3, r->id);
+            zn_stmt_bind_text(q, 4, fs);
+            zn_stmt_bind_text(q, 5, ts);
+            /* +1 at the first day, -1 after the last: running sums give the counts */
+            while ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
+                int64_t l = zn_stmt_column_int64(q, 0), a = dayno(zn_stmt_column_text(q, 1)),
+                        b = dayno(zn_stmt_column_text(q, 2));
+                int64_t p = zn_stmt_column_is_null(q, 3) ? -1 : zn_stmt_column_int64(q, 3);
+                if (l < 0 || l >= (int64_t)nl || a == INT64_MIN || b == INT64_MIN)
+                    continue;
+                if (a < f)
+                    a = f;
+                if (b > t)
+                    b = t;
+                if (a > b)
+                    continue;
+                units[(size_t)(a - f) * nl + (size_t)l]++;
+                if (p >= 0)
+                    pop[(size_t)(a - f) * nl + (size_t)l] += p;
+                if (b < t) {
+                    units[(size_t)(b + 1 - f) * nl + (size_t)l]--;
+                    if (p >= 0)
+                        pop[(size_t)(b + 1 - f) * nl + (size_t)l] -= p;
+                }
+            }
+            zn_stmt_finalize(q);
+            for (size_t d = 1; d < nd; d++)
+                for (size_t l = 0; l < nl; l++) {
+                    units[d * nl + l] += units[(d - 1) * nl + l];
+                    pop[d * nl + l] += pop[(d - 1) * nl + l];
+                }
+        }
+    }
+    for (size_t d = 0; s == ZN_OK && d < nd; d++) {
+        char ds[11];
+        day_str(f + (int64_t)d, ds);
+        json_t *cnt = json_object(), *pp = json_object();
+        for (int l = 0; l < r->nlevels; l++) {
+            json_object_set_new(cnt, r->level[l], json_integer(units[d * nl + (size_t)l]));
+            json_object_set_new(pp, r->level[l], json_integer(pop[d * nl + (size_t)l]));
+        }
+        json_array_append_new(days, json_pack("{s:s, s:b, s:o, s:I, s:o}", "date", ds, "known", known[d], "counts",
+                                              cnt, "none", (json_int_t)units[d * nl + (size_t)r->nlevels],
+                                              "population", pp));
+    }
+    free(units);
+    free(pop);
+    free(known);
+    return s;
+}
+
+zn_status zn__q_zone_features(zn_store *st, const char *scope, const char *area, const zn__zrun *r, const char *day,
+                              int rank, zn_buf *out, int64_t *counts, zn_error *err)
+{
+    zn_stmt *q;
+    zn_status s = zn_stmt_prepare(
+        st,
+        "SELECT u.key, u.name, p.level_rank, p.entered, COALESCE(p.due, ''), p.cause, COALESCE(u.county_code, ''),"
+        " COALESCE(u.township_code, ''), u.lon, u.lat, u.geojson, u.population FROM zone_unit u"
+        " CROSS JOIN zone_period p ON p.run_id = ?3 AND p.unit_id = u.id WHERE p.valid_from <= ?4 AND p.valid_to >= ?4"
+        " AND p.level_rank < ?5 AND (?6 < 0 OR p.level_rank = ?6) AND" ZU_IN " ORDER BY p.level_rank, u.key",
+        &q, err);
+    if (s != ZN_OK)
+        return s;
+    zn_stmt_bind_text(q, 1, scope);
+    zn_stmt_bind_text(q, 2, area);
+    zn_stmt_bind_int64(q, 3, r->id);
+    zn_stmt_bind_text(q, 4, day);
+    zn_stmt_bind_int64(q, 5, r->nlevels);
+    zn_stmt_bind_int64(q, 6, rank);
+    int row = 0, first = 1;
+    while ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
+        int l = (int)zn_stmt_column_int64(q, 2);
+        if (l < 0 || l >= r->nlevels)
+            continue;
+        counts[l]++;
+        zn_buf_puts(out, first ? "\n{\"type\":\"Feature\",\"geometry\":" : ",\n{\"type\":\"Feature\",\"geometry\":");
+        first = 0;
+        const char *g = zn_stmt_column_text(q, 10);
+        while (*g == ' ' || *g == '\n' || *g == '\t' || *g == '\r')
+            g++;
+        if (*g == '{')
+            zn_buf_puts(out, g); /* the stored polygon (GeoJSON geometry, WGS-84) */
+        else if (!zn_stmt_column_is_null(q, 8) && !zn_stmt_column_is_null(q, 9))
+            zn_buf_printf(out, "{\"type\":\"Point\",\"coordinates\":[%.7f,%.7f]}", zn_stmt_column_double(q, 8),
+                          zn_stmt_column_double(q, 9));
+        else
+            zn_buf_puts(out, "null");
+        zn_buf_puts(out, ",\"properties\":{\"unit\":");
+        zn__json_str(out, zn_stmt_column_text(q, 0));
+        zn_buf_puts(out, ",\"name\":");
+        zn__json_str(out, zn_stmt_column_text(q, 1));
+        zn_buf_puts(out, ",\"level\":");
+        zn__json_str(out, r->level[l]);
+        zn_buf_puts(out, ",\"level_zh\":");
+        zn__json_str(out, r->level_zh[l]);
+        zn_buf_printf(out, ",\"rank\":%d,\"entered\":", l);
+        zn__json_str(out, zn_stmt_column_text(q, 3));
+        zn_buf_puts(out, ",\"due\":");
+        if (*zn_stmt_column_text(q, 4))
+            zn__json_str(out, zn_stmt_column_text(q, 4));
+        else
+            zn_buf_puts(out, "null");
+        zn_buf_puts(out, ",\"cause\":");
+        zn__json_str(out, zn_stmt_column_text(q, 5));
+        zn_buf_puts(out, ",\"county\":");
+        zn__json_str(out, zn_stmt_column_text(q, 6));
+        zn_buf_puts(out, ",\"township\":");
+        zn__json_str(out, zn_stmt_column_text(q, 7));
+        if (zn_stmt_column_is_null(q, 11))
+            zn_buf_puts(out, ",\"population\":null}}");
+        else
+            zn_buf_printf(out, ",\"population\":%lld}}", (long long)zn_stmt_column_int64(q, 11));
+    }
+    zn_stmt_finalize(q);
+    return s;
+}
+
+/* -------- contacts -------- */
+
+/*
+ * CTE `res(pid, div)`: a person's residence division, from the population registry (by resident
+ * ID, then by mobile: the first registry row with a division) and, for persons the registry does
+ * not list, from the case reports (index cases). Persons in none of them have no row.
+ * The feed tables have no index on these columns, so the mapping is kept in a TEMP table of the
+ * connection (primary key pid), rebuilt when the newest row id of either feed changes.
+ */
+static zn_status res_cte(zn_store *st, zn_buf *b, zn_error *err)
+{
+    int reg = 0, rep = 0;
+    zn_status s = zn_store_table_exists(st, "feed_population_registry", &reg, err);
+    if (s == ZN_OK)
+        s = zn_store_table_exists(st, "feed_case_report", &rep, err);
+    if (s != ZN_OK)
+        return s;
+    int64_t mreg = 0, mrep = 0, have = -1;
+    if (reg)
+        s = zn_store_query_int64(st, "SELECT COALESCE(MAX(_id), 0) FROM feed_population_registry", &mreg, err);
+    if (s == ZN_OK && rep)
+        s = zn_store_query_int64(st, "SELECT COALESCE(MAX(_id), 0) FROM feed_case_report", &mrep, err);
+    if (s == ZN_OK)
+        s = zn_store_exec(st, "CREATE TEMP TABLE IF NOT EXISTS zn_res_key (k TEXT NOT NULL)", err);
+    char key[96];
+    snprintf(key, sizeof key, "%d:%lld:%d:%lld", reg, (long long)mreg, rep, (long long)mrep);
+    zn_stmt *q;
+    if (s == ZN_OK && (s = zn_stmt_prepare(st, "SELECT COUNT(*) FROM temp.zn_res_key WHERE k = ?1", &q, err)) == ZN_OK) {
+        zn_stmt_bind_text(q, 1, key);
+        int row = 0;
+        if ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row)
+            have = zn_stmt_column_int64(q, 0);
+        zn_stmt_finalize(q);
+    }
+    if (s == ZN_OK && have != 1) {
+        zn_buf sql = {0};
+        zn_buf_puts(&sql, "DELETE FROM temp.zn_res_key; DROP TABLE IF EXISTS temp.zn_res;"
+                          " CREATE TEMP TABLE zn_res (pid TEXT PRIMARY KEY, div TEXT NOT NULL) WITHOUT ROWID;"
+                          " INSERT OR IGNORE INTO temp.zn_res SELECT pid, div FROM (SELECT NULL AS pid, NULL AS div,"
+                          " 0 AS pr WHERE 0");
+        if (reg)
+            zn_buf_puts(&sql, " UNION ALL SELECT resident_id, residence_division, _id FROM feed_population_registry"
+                              " WHERE resident_id <> '' AND residence_division <> ''"
+                              " UNION ALL SELECT mobile, residence_division, 1000000000000 + _id FROM"
+                              " feed_population_registry WHERE mobile <> '' AND residence_division <> ''");
+        if (rep)
+            zn_buf_puts(&sql, " UNION ALL SELECT resident_id, residence_division, 2000000000000 + _id FROM"
+                              " feed_case_report WHERE resident_id <> '' AND residence_division <> ''"
+                              " UNION ALL SELECT mobile, residence_division, 3000000000000 + _id FROM feed_case_report"
+                              " WHERE mobile <> '' AND residence_division <> ''");
+        zn_buf_puts(&sql, ") ORDER BY pr;"); /* the first row of a person wins (INSERT OR IGNORE) */
+        s = sql.data ? zn_store_exec(st, sql.data, err) : zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+        zn_buf_fini(&sql);
+        if (s == ZN_OK && (s = zn_stmt_prepare(st, "INSERT INTO temp.zn_res_key (k) VALUES (?1)", &q, err)) == ZN_OK) {
+            zn_stmt_bind_text(q, 1, key);
+            s = zn_stmt_step(q, NULL, err);
+            zn_stmt_finalize(q);
+        }
+    }
+    if (s == ZN_OK)
+        zn_buf_puts(b, "res(pid, div) AS (SELECT pid, div FROM temp.zn_res)");
+    return s;
+}
+
+/* For the contact X of the run whose id is parameter ?3: when its first quarantine task was issued
+ * (TASK_ISSUED) and when one first became verified or closed, if one is so now (TASK_CONTROLLED);
+ * NULL when none. The tasks are the originals (not transfer copies) of the instructions linked to
+ * trace_run ?3 by zhinao tasks from-trace, with the contact as subject (index loop_task_subject). */
+#define RUN_TASK(X)                                                                                                   \
+    " t.subject_kind = 'contact' AND t.subject_ref = " X " AND t.parent_id IS NULL AND t.instruction_id IN"          \
+    " (SELECT l.instruction_id FROM loop_instruction_link l WHERE l.kind = 'trace_run' AND l.ref = CAST(?3 AS TEXT))"
+#define TASK_ISSUED(X) "(SELECT MIN(t.created_at) FROM loop_task t WHERE" RUN_TASK(X) ")"
+#define TASK_CONTROLLED(X)                                                                                            \
+    "(SELECT MIN(tr.at) FROM loop_task t JOIN loop_transition tr ON tr.task_id = t.id AND tr.to_state IN"            \
+    " ('verified', 'closed') WHERE t.state IN ('verified', 'closed') AND" RUN_TASK(X) ")"
+
+/* person's division (alias X) inside scope ?1 and area ?2 */
+#define IN_AREA(X)                                                                                                    \
+    " substr(COALESCE(" X ".div, ''), 1, length(?1)) = ?1 AND substr(COALESCE(" X ".div, ''), 1, length(?2)) = ?2"
+
+zn_status zn__q_trace_run(zn_store *st, int64_t id, json_t **run, int64_t *run_id, zn_error *err)
+{
+    *run = NULL;
+    *run_id = 0;
+    zn_stmt *q;
+    zn_status s = zn_stmt_prepare(st,
+                                  "SELECT id, plan, COALESCE(label, ''), started_at, COALESCE(finished_at, 0),"
+                                  " index_cases, close_distinct, secondary_contacts, companions FROM trace_run"
+                                  " WHERE ?1 = 0 OR id = ?1 ORDER BY id DESC LIMIT 1",
+                                  &q, err);
+    if (s != ZN_OK)
+        return s;
+    zn_stmt_bind_int64(q, 1, id);
+    int row = 0;
+    if ((s = zn_stmt_step(q, &row, err)) == ZN_OK) {
+        if (row) {
+            *run_id = zn_stmt_column_int64(q, 0);
+            *run = json_pack("{s:I, s:s, s:s, s:I, s:I}", "id", (json_int_t)*run_id, "plan", zn_stmt_column_text(q, 1),
+                             "label", zn_stmt_column_text(q, 2), "started_at", (json_int_t)zn_stmt_column_int64(q, 3),
+                             "finished_at", (json_int_t)zn_stmt_column_int64(q, 4));
+        } else {
+            s = id ? zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "run", "no trace run %lld", (long long)id)
+                   : zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "run", "no trace run stored (zhinao trace --db)");
+        }
+    }
+    zn_stmt_finalize(q);
+    return s;
+}
+
+/* Prepare "WITH <res> <extra> <sql>". */
+static zn_status prep_with(zn_store *st, const char *extra, const char *sql, zn_stmt **q, zn_error *err)
+{
+    zn_buf b = {0};
+    zn_buf_puts(&b, "WITH ");
+    zn_status s = res_cte(st, &b, err);
+    if (s == ZN_OK) {
+        zn_buf_puts(&b, extra ? extra : "");
+        zn_buf_puts(&b, " ");
+        if (zn_buf_puts(&b, sql) != ZN_OK)
+            s = zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+    }
+    if (s == ZN_OK)
+        s = zn_stmt_prepare(st, b.data, q, err);
+    zn_buf_fini(&b);
+    return s;
+}
+
+static void bind_sar(zn_stmt *q, const char *scope, const char *area, int64_t run_id)
+{
+    zn_stmt_bind_text(q, 1, scope);
+    zn_stmt_bind_text(q, 2, area);
+    zn_stmt_bind_int64(q, 3, run_id);
+}
+
+zn_status zn__q_contacts(zn_store *st, const char *scope, const char *area, int64_t run_id, int64_t limit,
+                         int64_t offset, json_t *rows, int64_t *total, zn_error *err)
+{
+    *total = 0;
+    zn_stmt *q;
+    zn_status s = prep_with(st, NULL,
+                            "SELECT COUNT(*) FROM close_contact cc LEFT JOIN res r ON r.pid = cc.contact"
+                            " WHERE cc.run_id = ?3 AND" IN_AREA("r"),
+                            &q, err);
+    int row = 0;
+    if (s == ZN_OK) {
+        bind_sar(q, scope, area, run_id);
+        if ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row)
+            *total = zn_stmt_column_int64(q, 0);
+        zn_stmt_finalize(q);
+    }
+    if (s == ZN_OK)
+        s = prep_with(st, NULL,
+                      "SELECT cc.rowid, cc.index_case, cc.contact, cc.exposure_class, cc.place, cc.first_exposure,"
+                      " cc.last_exposure, cc.overlap_seconds, COALESCE(r.div, ''), " TASK_CONTROLLED("cc.contact")
+                      " IS NOT NULL FROM close_contact cc LEFT JOIN res r ON r.pid = cc.contact"
+                      " WHERE cc.run_id = ?3 AND" IN_AREA("r") " ORDER BY cc.rowid LIMIT ?4 OFFSET ?5",
+                      &q, err);
+    if (s != ZN_OK)
+        return s;
+    bind_sar(q, scope, area, run_id);
+    zn_stmt_bind_int64(q, 4, limit);
+    zn_stmt_bind_int64(q, 5, offset);
+    while ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row)
+        json_array_append_new(
+            rows, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:b}", "_rowid",
+                            (json_int_t)zn_stmt_column_int64(q, 0), "index_case", zn_stmt_column_text(q, 1), "contact",
+                            zn_stmt_column_text(q, 2), "class", zn_stmt_column_text(q, 3), "place",
+                            zn_stmt_column_text(q, 4), "first_exposure", (json_int_t)zn_stmt_column_int64(q, 5),
+                            "last_exposure", (json_int_t)zn_stmt_column_int64(q, 6), "overlap_seconds",
+                            (json_int_t)zn_stmt_column_int64(q, 7), "area", zn_stmt_column_text(q, 8), "controlled",
+                            (int)zn_stmt_column_int64(q, 9)));
+    zn_stmt_finalize(q);
+    return s;
+}
+
+static int64_t local_day(int64_t t, int64_t tz)
+{
+    int64_t x = t + tz;
+    return x >= 0 ? x / 86400 : -((-x + 86399) / 86400);
+}
+
+zn_status zn__q_contacts_summary(zn_store *st, const char *scope, const char *area, int64_t run_id, int64_t found_at,
+                                 int64_t tz, json_t *out, zn_error *err)
+{
+    zn_stmt *q;
+    zn_status s = prep_with(st, NULL,
+                            "SELECT " TASK_ISSUED("x.contact") ", " TASK_CONTROLLED("x.contact")
+                            " FROM (SELECT DISTINCT contact FROM close_contact WHERE run_id = ?3) x"
+                            " LEFT JOIN res r ON r.pid = x.contact WHERE" IN_AREA("r"),
+                            &q, err);
+    if (s != ZN_OK)
+        return s;
+    bind_sar(q, scope, area, run_id);
+    int64_t found = 0, controlled = 0, lo = INT64_MAX, hi = INT64_MIN;
+    int64_t *fd = NULL, *cd = NULL; /* (day) pairs, grown */
+    size_t n = 0, cap = 0;
+    int row = 0;
+    while ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            int64_t *a = realloc(fd, cap * sizeof *a), *b2 = a ? realloc(cd, cap * sizeof *b2) : NULL;
+            if (a)
+                fd = a;
+            if (b2)
+                cd = b2;
+            if (!a || !b2) {
+                s = zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+                break;
+            }
+        }
+        found++;
+        fd[n] = local_day(zn_stmt_column_is_null(q, 0) ? found_at : zn_stmt_column_int64(q, 0), tz);
+        cd[n] = zn_stmt_column_is_null(q, 1) ? INT64_MIN : local_day(zn_stmt_column_int64(q, 1), tz);
+        if (cd[n] != INT64_MIN)
+            controlled++;
+        for (int k = 0; k < 2; k++) {
+            int64_t d = k ? cd[n] : fd[n];
+            if (d == INT64_MIN)
+                continue;
+            lo = d < lo ? d : lo;
+            hi = d > hi ? d : hi;
+        }
+        n++;
+    }
+    zn_stmt_finalize(q);
+    json_t *by = json_array();
+    if (s == ZN_OK && n > 0 && hi - lo < 100000) {
+        size_t nd = (size_t)(hi - lo + 1);
+        int64_t *fc = calloc(nd, sizeof *fc), *cc = calloc(nd, sizeof *cc);
+        if (!fc || !cc)
+            s = zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+        for (size_t i = 0; s == ZN_OK && i < n; i++) {
+            fc[fd[i] - lo]++;
+            if (cd[i] != INT64_MIN)
+                cc[cd[i] - lo]++;
+        }
+        for (size_t d = 0; s == ZN_OK && d < nd; d++) {
+            char ds[11];
+            day_str(lo + (int64_t)d, ds);
+            json_array_append_new(by, json_pack("{s:s, s:I, s:I}", "date", ds, "found", (json_int_t)fc[d], "controlled",
+                                                (json_int_t)cc[d]));
+        }
+        free(fc);
+        free(cc);
+    }
+    free(fd);
+    free(cd);
+    int64_t sec = 0, comp = 0;
+    static const char *const other[] = {
+        "SELECT COUNT(DISTINCT x.contact) FROM secondary_contact x LEFT JOIN res r ON r.pid = x.contact"
+        " WHERE x.run_id = ?3 AND" IN_AREA("r"),
+        "SELECT COUNT(DISTINCT x.contact) FROM companion x LEFT JOIN res r ON r.pid = x.contact"
+        " WHERE x.run_id = ?3 AND" IN_AREA("r")};
+    for (int k = 0; s == ZN_OK && k < 2; k++) {
+        if ((s = prep_with(st, NULL, other[k], &q, err)) != ZN_OK)
+            break;
+        bind_sar(q, scope, area, run_id);
+        if ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row)
+            *(k ? &comp : &sec) = zn_stmt_column_int64(q, 0);
+        zn_stmt_finalize(q);
+    }
+    if (s != ZN_OK) {
+        json_decref(by);
+        return s;
+    }
+    json_object_set_new(out, "found", json_integer(found));
+    json_object_set_new(out, "controlled", json_integer(controlled));
+    json_object_set_new(out, "secondary", json_integer(sec));
+    json_object_set_new(out, "companions", json_integer(comp));
+    json_object_set_new(out, "by_day", by);
+    return ZN_OK;
+}
+
+zn_status zn__q_contact_edges(zn_store *st, const char *scope, const char *area, int64_t run_id, zn__edge_fn fn,
+                              void *user, zn_error *err)
+{
+    static const char *const sql[] = {
+        "SELECT x.rowid, x.index_case, COALESCE(a.div, ''), (a.div IS NOT NULL AND" IN_AREA("a") "), x.contact,"
+        " COALESCE(b.div, ''), (b.div IS NOT NULL AND" IN_AREA("b") "), x.exposure_class FROM close_contact x"
+        " LEFT JOIN res a ON a.pid = x.index_case LEFT JOIN res b ON b.pid = x.contact WHERE x.run_id = ?3"
+        " AND ((" IN_AREA("a") ") OR (" IN_AREA("b") ")) ORDER BY x.rowid",
+        "SELECT x.rowid, x.close_contact, COALESCE(a.div, ''), (a.div IS NOT NULL AND" IN_AREA("a") "), x.contact,"
+        " COALESCE(b.div, ''), (b.div IS NOT NULL AND" IN_AREA("b") "), 'secondary_' || x.exposure_class"
+        " FROM secondary_contact x LEFT JOIN res a ON a.pid = x.close_contact LEFT JOIN res b ON b.pid = x.contact"
+        " WHERE x.run_id = ?3 AND ((" IN_AREA("a") ") OR (" IN_AREA("b") ")) ORDER BY x.rowid"};
+    static const char *const table[] = {"close_contact", "secondary_contact"};
+    zn_status s = ZN_OK;
+    int stop = 0;
+    for (int k = 0; s == ZN_OK && !stop && k < 2; k++) {
+        zn_stmt *q;
+        if ((s = prep_with(st, NULL, sql[k], &q, err)) != ZN_OK)
+            break;
+        bind_sar(q, scope, area, run_id);
+        int row = 0;
+        while (!stop && (s = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
+            /* a person without a known residence is in the area only for a country-wide caller */
+            int ain = (int)zn_stmt_column_int64(q, 3) || (!*scope && !*area);
+            int bin = (int)zn_stmt_column_int64(q, 6) || (!*scope && !*area);
+            stop = fn(user, table[k], zn_stmt_column_int64(q, 0), zn_stmt_column_text(q, 1), zn_stmt_column_text(q, 2),
+                      ain, zn_stmt_column_text(q, 4), zn_stmt_column_text(q, 5), bin, zn_stmt_column_text(q, 7));
+        }
+        zn_stmt_finalize(q);
+    }
+    return s;
+}
+
+zn_status zn__q_person_residence(zn_store *st, const char *person, char div[16], int *known, zn_error *err)
+{
+    div[0] = 0;
+    *known = 0;
+    zn_stmt *q;
+    zn_status s = prep_with(st, NULL, "SELECT div FROM res WHERE pid = ?1", &q, err);
+    if (s != ZN_OK)
+        return s;
+    zn_stmt_bind_text(q, 1, person);
+    int row = 0;
+    if ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
+        *known = 1;
+        snprintf(div, 16, "%s", zn_stmt_column_text(q, 0));
+    }
+    zn_stmt_finalize(q);
+    return s;
+}
+
+zn_status zn__q_person_exposures(zn_store *st, int64_t run_id, const char *person, int *role, int64_t *times,
+                                 size_t max, size_t *n, char object[64], zn_error *err)
+{
+    static const char *const sql[] = {
+        "SELECT rowid, last_exposure FROM close_contact WHERE run_id = ?1 AND contact = ?2 ORDER BY rowid",
+        "SELECT rowid, first_exposure FROM secondary_contact WHERE run_id = ?1 AND contact = ?2 ORDER BY rowid"};
+    *role = 0;
+    *n = 0;
+    object[0] = 0;
+    zn_status s = ZN_OK;
+    for (int k = 0; s == ZN_OK && k < 2 && *n == 0; k++) {
+        zn_stmt *q;
+        if ((s = zn_stmt_prepare(st, sql[k], &q, err)) != ZN_OK)
+            break;
+        zn_stmt_bind_int64(q, 1, run_id);
+        zn_stmt_bind_text(q, 2, person);
+        int row = 0;
+        while ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
+            if (*n < max)
+                times[(*n)++] = zn_stmt_column_int64(q, 1);
+            *role = k + 1;
+            snprintf(object, 64, "%s#%lld", k ? "secondary_contact" : "close_contact",
+                     (long long)zn_stmt_column_int64(q, 0));
+        }
+        zn_stmt_finalize(q);
+    }
+    return s;
+}

@@ -5,6 +5,7 @@
 #include "zhinao/hub.h"
 #include "zhinao/loop.h"
 #include "zhinao/server.h"
+#include "zhinao/zone.h"
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -205,5 +206,69 @@ zn_status zn__q_cases_heat(zn_store *st, const char *scope, const char *area, co
                            double cell, json_t *rows, zn_error *err);
 /* First and last dates of case_residence inside the scope ("" when none). */
 zn_status zn__q_case_range(zn_store *st, const char *scope, char first[11], char last[11], zn_error *err);
+
+/* ---- epidemic data (query.c): stored zone runs and tracing runs, scoped like the rest ---- */
+
+/* Append s to b as a JSON string literal (escaped). */
+void zn__json_str(zn_buf *b, const char *s);
+
+/* A stored zone run (table zone_run). */
+typedef struct zn__zrun {
+    int64_t id, units;
+    char rules[64], title[256], from[11], to[11], unit_kind[16];
+    int nlevels;
+    char level[ZN_ZONE_MAX_LEVELS][32], level_zh[ZN_ZONE_MAX_LEVELS][32]; /* highest first */
+} zn__zrun;
+
+/* The latest run of rule set `rules` (NULL = the latest of any). ZN_ENOTFOUND when none. */
+zn_status zn__q_zone_run(zn_store *st, const char *rules, zn__zrun *out, zn_error *err);
+/* [{"name", "zh"}] of the run's levels (new reference). */
+json_t *zn__zrun_levels(const zn__zrun *r);
+/* Every stored run as {id, rules, title, from, to, unit_kind, levels, units}, appended to rows. */
+zn_status zn__q_zone_runs(zn_store *st, json_t *rows, zn_error *err);
+/* Per day of the run (clipped to [from, to] when given, YYYY-MM-DD) {date, known, counts{level: units},
+ * none, population{level: sum of known populations}} of the units inside scope and area (prefixes):
+ * table zone_day when both are "" (the whole run), else counted from zone_period. */
+zn_status zn__q_zone_days(zn_store *st, const char *scope, const char *area, const zn__zrun *r, const char *from,
+                          const char *to, json_t *days, zn_error *err);
+/* Append one GeoJSON Feature per unit in a level (rank `rank`, -1 = every level) on `day` inside
+ * scope and area to out (comma-separated, no brackets); counts[level] += features. */
+zn_status zn__q_zone_features(zn_store *st, const char *scope, const char *area, const zn__zrun *r, const char *day,
+                              int rank, zn_buf *out, int64_t *counts, zn_error *err);
+
+/* Trace run `id` (0 = the latest) as {id, plan, label, started_at, finished_at}; ZN_ENOTFOUND. */
+zn_status zn__q_trace_run(zn_store *st, int64_t id, json_t **run, int64_t *run_id, zn_error *err);
+/* Close-contact rows of the run whose contact lives inside scope and area (residence: population
+ * registry by ID then mobile, else case report; unknown residence = only the country), in rowid
+ * order, with raw person ids (the caller masks): {_rowid, index_case, contact, class, place,
+ * first_exposure, last_exposure, overlap_seconds, area, controlled}. */
+zn_status zn__q_contacts(zn_store *st, const char *scope, const char *area, int64_t run_id, int64_t limit,
+                         int64_t offset, json_t *rows, int64_t *total, zn_error *err);
+/* found / controlled / secondary / companions / by_day (local days, tz seconds east; a contact
+ * without a task counts as found at found_at) of the run inside scope and area, set into out. */
+zn_status zn__q_contacts_summary(zn_store *st, const char *scope, const char *area, int64_t run_id, int64_t found_at,
+                                 int64_t tz, json_t *out, zn_error *err);
+/* Edges of the transmission graph with at least one end inside scope and area: close-contact rows
+ * (source = index case) then secondary rows (source = the close contact); *_in = that end lies inside.
+ * fn returns non-zero to stop. */
+typedef int (*zn__edge_fn)(void *user, const char *table, int64_t rowid, const char *src, const char *src_div,
+                           int src_in, const char *dst, const char *dst_div, int dst_in, const char *cls);
+zn_status zn__q_contact_edges(zn_store *st, const char *scope, const char *area, int64_t run_id, zn__edge_fn fn,
+                              void *user, zn_error *err);
+/* A person's residence division (the rule of zn__q_contacts); *known = 0 when none. */
+zn_status zn__q_person_residence(zn_store *st, const char *person, char div[16], int *known, zn_error *err);
+/* The person's exposure times in the run: last exposures of close-contact rows (*role 1), else
+ * first exposures of secondary rows (*role 2), else *role 0; object = "<table>#<rowid>" of the last row. */
+zn_status zn__q_person_exposures(zn_store *st, int64_t run_id, const char *person, int *role, int64_t *times,
+                                 size_t max, size_t *n, char object[64], zn_error *err);
+
+/* ---- epidemic routes (api_epi.c) ---- */
+int zn__h_zone_runs(zn__call *c);
+int zn__h_zone_days(zn__call *c);
+int zn__h_zones(zn__call *c);
+int zn__h_contacts(zn__call *c);
+int zn__h_contacts_summary(zn__call *c);
+int zn__h_contacts_graph(zn__call *c);
+int zn__h_person_measures(zn__call *c, const char *id);
 
 #endif

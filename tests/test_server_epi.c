@@ -1,0 +1,954 @@
+/*
+ * The epidemic routes of the HTTP API (src/server/api_epi.c) against a real server on 127.0.0.1
+ * over a small hand-built store: the real division registry; a population registry and two case
+ * reports ingested through the hub; two stored tracing runs (trace.h tables, rows written by hand
+ * so every count below can be checked by eye); quarantine tasks made by the real wiring
+ * (zn_loop_from_trace) with one of them verified; and a stored zone run of four units over five
+ * days (zone.h tables). Then: exact values, masking per role, audit rows, pagination, and a
+ * Pudong county user asking for Huangpu's data on every route of the API (403 each), plus
+ * hostile parameters (4xx, never 5xx).
+ *
+ * Persons (the 17 first digits; ID numbers get their real check character):
+ *   A  index case, lives in Pudong (case report 310115125000)    I  index case, Huangpu (case report)
+ *   B  close contact of A and of I, Pudong (registry), mobile 13800000001
+ *   C  close contact of A, Huangpu     D  close contact of A, no known residence
+ *   E  close contact of A twice (venue, household), Pudong
+ *   K  close contact of A known only by mobile 13900000002, registered in Pudong
+ *   F  secondary via B, Pudong          G  secondary via C, Huangpu      H  companion of A, Huangpu
+ * t0 = 2022-04-01T00:00Z (08:00 in China).
+ */
+#include "zn_test.h"
+
+#include "zhinao/div.h"
+#include "zhinao/hub.h"
+#include "zhinao/ident.h"
+#include "zhinao/loop.h"
+#include "zhinao/server.h"
+#include "zhinao/zone.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define T0 1648771200LL
+
+typedef struct fixture {
+    zn_ctx *ctx;
+    zn_server *srv;
+    unsigned port;
+    char db[512];
+    char A[19], I[19], B[19], C[19], D[19], E[19], F[19], G[19], H[19], Kid[19];
+    int64_t task_b, task_c;
+    char tok_admin[65], tok_pd[65], tok_hp[65], tok_sh[65], tok_epi[65], tok_grid[65], tok_audit[65], tok_epi0[65];
+} fixture;
+
+static fixture F;
+
+static void make_id(const char *first17, char out[19])
+{
+    memcpy(out, first17, 17);
+    out[17] = zn_resident_id_check_char(first17);
+    out[18] = 0;
+}
+
+static void check(zn_status s, const zn_error *err, const char *what)
+{
+    if (s != ZN_OK) {
+        char b[1024];
+        fprintf(stderr, "fixture %s: %s\n", what, zn_error_format(err, b, sizeof b));
+        abort();
+    }
+}
+
+static void ingest(zn_store *st, zn_catalogue *cat, const char *feed, const char *name, const char *text)
+{
+    zn_error err;
+    zn_ingest_summary sum;
+    const char *path = zn_test_write_file(name, text, strlen(text));
+    check(zn_hub_ingest(st, cat, feed, path, NULL, &sum, &err), &err, feed);
+    if (sum.quarantined) {
+        fprintf(stderr, "fixture %s: %lld rows quarantined\n", feed, (long long)sum.quarantined);
+        abort();
+    }
+}
+
+static void exec(zn_store *st, const char *sql)
+{
+    zn_error err;
+    check(zn_store_exec(st, sql, &err), &err, sql);
+}
+
+static void build_store(void)
+{
+    zn_error err;
+    zn_store *st;
+    check(zn_store_open(F.ctx, F.db, &st, &err), &err, "open");
+    zn_div_registry *reg;
+    check(zn_div_registry_new(F.ctx, zn_test_src("data/divisions"), &reg, &err), &err, "divisions");
+    check(zn_div_registry_save(reg, st, NULL, &err), &err, "divisions save");
+    zn_div_registry_free(reg);
+    zn_catalogue *cat;
+    check(zn_catalogue_load(zn_test_src("data/feeds/catalogue.json"), &cat, &err), &err, "catalogue");
+    make_id("31011519800101001", F.A);
+    make_id("31010119800101002", F.I);
+    make_id("31011519900202003", F.B);
+    make_id("31010119900303004", F.C);
+    make_id("11010519900404005", F.D);
+    make_id("31011519900505006", F.E);
+    make_id("31011519900606007", F.F);
+    make_id("31010119900707008", F.G);
+    make_id("31010119900808009", F.H);
+    make_id("31011519900909010", F.Kid);
+    char text[4096];
+    snprintf(text, sizeof text,
+             "resident_id,name,sex,mobile,residence_type,residence_division,residence_address\n"
+             "%s,乙,male,13800000001,registered,310115125000,张江路1号\n"
+             "%s,丙,female,,registered,310101013000,外滩路2号\n"
+             "%s,戊,male,,floating,310115125000,张江路1号\n"
+             "%s,己,female,,registered,310115125000,张江路3号\n"
+             "%s,庚,male,,registered,310101013000,外滩路2号\n"
+             "%s,辛,female,,registered,310101013000,外滩路5号\n"
+             "%s,癸,male,13900000002,registered,310115125000,张江路9号\n",
+             F.B, F.C, F.E, F.F, F.G, F.H, F.Kid);
+    ingest(st, cat, "population_registry", "registry.csv", text);
+    snprintf(text, sizeof text,
+             "case_id,resident_id,name,mobile,classification,diagnosis_time,report_time,residence_division\n"
+             "C-A,%s,甲,13700000011,confirmed,2022-04-01 10:00,2022-04-01 12:00,310115125000\n"
+             "C-I,%s,壬,13700000012,asymptomatic,2022-04-02 09:00,2022-04-02 11:00,310101013000\n",
+             F.A, F.I);
+    ingest(st, cat, "case_report", "reports.csv", text);
+    zn_catalogue_free(cat);
+
+    /* two tracing runs: run 1 (older, one row), run 2 (the latest) */
+    char sql[8192];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO trace_run (id, plan, label, parameters, started_at, finished_at) VALUES"
+             " (1, 'plan-9', 'first', '{}', %lld, %lld), (2, 'plan-9', 'second', '{}', %lld, %lld);"
+             "INSERT INTO trace_index_case VALUES (2, '%s', 'C-A', %lld, %lld), (2, '%s', 'C-I', %lld, %lld);"
+             "INSERT INTO close_contact VALUES (1, '%s', '%s', 'venue', 'V0', %lld, %lld, 600);"
+             "INSERT INTO close_contact VALUES (2, '%s', '%s', 'venue', 'V1', %lld, %lld, 3600),"
+             " (2, '%s', '%s', 'venue', 'V1', %lld, %lld, 1800), (2, '%s', '%s', 'venue', 'V1', %lld, %lld, 1000),"
+             " (2, '%s', '%s', 'venue', 'V1', %lld, %lld, 900), (2, '%s', '%s', 'household', '张江路1号', %lld, %lld, 345600),"
+             " (2, '%s', '%s', 'cotravel', 'train:G1:2022-04-02', %lld, %lld, 0),"
+             " (2, '%s', '13900000002', 'venue', 'V1', %lld, %lld, 600);"
+             "INSERT INTO secondary_contact VALUES (2, '%s', '%s', 'venue', 'V2', %lld),"
+             " (2, '%s', '%s', 'household', '外滩路2号', %lld);"
+             "INSERT INTO companion VALUES (2, '%s', '%s', 'C1', %lld, %lld, 7200);",
+             T0 - 86400, T0 - 86400, T0 + 86400, T0 + 86400, /* runs */
+             F.A, T0 - 345600, T0 + 14400, F.I, T0 - 259200, T0 + 97200, /* index cases */
+             F.A, F.C, T0 - 86400, T0 - 85800,                             /* run 1 */
+             F.A, F.B, T0 + 3600, T0 + 7200, F.A, F.C, T0 + 3600, T0 + 5400, F.A, F.D, T0 + 4000, T0 + 5000, F.A, F.E,
+             T0 + 3600, T0 + 4500, F.A, F.E, T0 - 345600, T0, F.I, F.B, T0 + 86400, T0 + 86400, F.A, T0 + 3600,
+             T0 + 4200, F.B, F.F, T0 + 172800, F.C, F.G, T0 + 172800, F.A, F.H, T0 + 3600, T0 + 10800);
+    exec(st, sql);
+
+    /* the real wiring: tasks for B, C, E (D and K are not in the registry by ID: unrouted), issued
+     * 2022-04-02 09:00 China time; B's is verified 2022-04-03 10:00 */
+    zn_loop *lp;
+    check(zn_loop_open(st, zn_test_src("data"), &lp, &err), &err, "loop");
+    zn_ctx_set_now(F.ctx, T0 + 86400 + 3600);
+    zn_loop_wiring_result wr;
+    check(zn_loop_from_trace(lp, 2, "sh-command", "310000", &wr, &err), &err, "from trace");
+    if (wr.tasks != 3 || wr.unrouted != 2) {
+        fprintf(stderr, "fixture: wiring made %lld tasks, %lld unrouted\n", (long long)wr.tasks, (long long)wr.unrouted);
+        abort();
+    }
+    zn_loop_filter lf = {.limit = 100};
+    zn_loop_task *tasks = NULL;
+    size_t nt = 0;
+    check(zn_loop_list(lp, &lf, &tasks, &nt, &err), &err, "list");
+    for (size_t i = 0; i < nt; i++) {
+        if (!strcmp(tasks[i].subject_ref, F.B))
+            F.task_b = tasks[i].id;
+        if (!strcmp(tasks[i].subject_ref, F.C))
+            F.task_c = tasks[i].id;
+    }
+    free(tasks);
+    zn_loop_act act = {.actor = "worker"};
+    zn_ctx_set_now(F.ctx, T0 + 2 * 86400 + 7200);
+    check(zn_loop_move(lp, F.task_b, ZN_TASK_RECEIVED, &act, &err), &err, "receive");
+    check(zn_loop_move(lp, F.task_b, ZN_TASK_REPORTED, &act, &err), &err, "report");
+    check(zn_loop_move(lp, F.task_b, ZN_TASK_VERIFIED, &act, &err), &err, "verify");
+    zn_loop_free(lp);
+    zn_ctx_set_now(F.ctx, 0);
+
+    /* zones: four place units, rule set "test-rules" over 2022-04-01 .. 2022-04-05 */
+    zn_zone_unit u[] = {
+        {ZN_ZONE_UNIT_PLACE, "place:浦东新区:甲", "甲", "310115000000", "310115125000", 121.6, 31.2, 100, NULL},
+        {ZN_ZONE_UNIT_PLACE, "place:浦东新区:乙", "乙", "310115000000", "310115125000", 121.61, 31.21, -1,
+         "{\"type\":\"Polygon\",\"coordinates\":[[[121.6,31.2],[121.61,31.2],[121.61,31.21],[121.6,31.2]]]}"},
+        {ZN_ZONE_UNIT_PLACE, "place:黄浦区:丙", "丙\"引号", "310101000000", "310101013000", 121.48, 31.23, 50, NULL},
+        {ZN_ZONE_UNIT_PLACE, "place:黄浦区:丁", "丁", "310101000000", "310101013000", NAN, NAN, -1, NULL},
+    };
+    int64_t uid[4];
+    for (int i = 0; i < 4; i++)
+        check(zn_zone_unit_put(st, &u[i], &uid[i], &err), &err, "unit");
+    exec(st, "INSERT INTO zone_run (id, rules, title, from_date, to_date, unit_kind, missing, buffer_m, levels,"
+             " rules_json, units, events, created_at) VALUES (7, 'test-rules', '测试', '2022-04-01', '2022-04-05',"
+             " 'place', 'pause', 100, '[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]',"
+             " '{}', 4, 3, 0)");
+    snprintf(sql, sizeof sql,
+             "INSERT INTO zone_period (run_id, unit_id, level, level_rank, entered, valid_from, valid_to, due, anchor,"
+             " cause) VALUES"
+             " (7, %lld, 'sealed', 0, '2022-04-01', '2022-04-01', '2022-04-03', '2022-04-04', '2022-04-01', 'event'),"
+             " (7, %lld, 'controlled', 1, '2022-04-04', '2022-04-04', '2022-04-05', '2022-04-10', '2022-04-04', 'transition'),"
+             " (7, %lld, 'precaution', 2, '2022-04-01', '2022-04-01', '2022-04-05', NULL, NULL, 'start'),"
+             " (7, %lld, 'none', 3, '2022-04-01', '2022-04-01', '2022-04-01', NULL, NULL, 'start'),"
+             " (7, %lld, 'sealed', 0, '2022-04-02', '2022-04-02', '2022-04-05', '2022-04-09', '2022-04-02', 'event'),"
+             " (7, %lld, 'controlled', 1, '2022-03-30', '2022-04-01', '2022-04-02', '2022-04-03', '2022-03-30', 'event'),"
+             " (7, %lld, 'none', 3, '2022-04-03', '2022-04-03', '2022-04-05', NULL, NULL, 'transition')",
+             (long long)uid[0], (long long)uid[0], (long long)uid[1], (long long)uid[2], (long long)uid[2],
+             (long long)uid[3], (long long)uid[3]);
+    exec(st, sql);
+    /* zone_day as the kernel would store it (whole run): sealed, controlled, precaution, none */
+    static const int counts[5][4] = {{1, 1, 1, 1}, {2, 1, 1, 0}, {2, 0, 1, 1}, {1, 1, 1, 1}, {1, 1, 1, 1}};
+    static const int pops[5][4] = {{100, 0, 0, 50}, {150, 0, 0, 0}, {150, 0, 0, 0}, {50, 100, 0, 0}, {50, 100, 0, 0}};
+    static const char *lv[] = {"sealed", "controlled", "precaution", "none"};
+    for (int d = 0; d < 5; d++)
+        for (int l = 0; l < 4; l++) {
+            snprintf(sql, sizeof sql,
+                     "INSERT INTO zone_day VALUES (7, '2022-04-0%d', %d, '%s', %d, %d, %d, %d, 0)", d + 1, d == 2 ? 0 : 1,
+                     lv[l], l, counts[d][l], pops[d][l], pops[d][l] ? 1 : 0);
+            exec(st, sql);
+        }
+
+    static const struct {
+        const char *name;
+        zn_role role;
+        const char *scope;
+    } U[] = {
+        {"admin", ZN_ROLE_ADMIN, "0"},         {"pudong", ZN_ROLE_COUNTY, "310115"},
+        {"huangpu", ZN_ROLE_COUNTY, "310101"}, {"shanghai", ZN_ROLE_PROVINCE, "31"},
+        {"epi", ZN_ROLE_EPIDEMIOLOGIST, "31"}, {"grid", ZN_ROLE_GRID_WORKER, "310115125"},
+        {"auditor", ZN_ROLE_AUDITOR, "0"},     {"epi0", ZN_ROLE_EPIDEMIOLOGIST, "0"},
+    };
+    for (size_t i = 0; i < sizeof U / sizeof U[0]; i++)
+        check(zn_user_add(st, U[i].name, NULL, "correct horse battery", U[i].role, U[i].scope, "test", NULL, &err),
+              &err, U[i].name);
+    zn_store_close(st);
+}
+
+/* ------------------------------------------------------------ HTTP client ---- */
+
+typedef struct resp {
+    int status;
+    char *raw, *body;
+    json_t *json;
+} resp;
+
+static void resp_free(resp *r)
+{
+    free(r->raw);
+    json_decref(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+static void req(resp *r, const char *method, const char *path, const char *token, const char *body)
+{
+    char head[4096];
+    int n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method, path);
+    if (token)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Authorization: Bearer %s\r\n", token);
+    if (body)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+                      strlen(body));
+    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)F.port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    send(fd, head, (size_t)n, MSG_NOSIGNAL);
+    if (body)
+        send(fd, body, strlen(body), MSG_NOSIGNAL);
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 10000) <= 0)
+            break;
+        if (len + 4096 > cap)
+            buf = realloc(buf, cap *= 2);
+        ssize_t k = recv(fd, buf + len, cap - len - 1, 0);
+        if (k <= 0)
+            break;
+        len += (size_t)k;
+    }
+    buf[len] = 0;
+    close(fd);
+    memset(r, 0, sizeof *r);
+    r->raw = buf;
+    if (sscanf(buf, "HTTP/1.%*d %d", &r->status) != 1)
+        r->status = -1;
+    char *sep = strstr(buf, "\r\n\r\n");
+    r->body = sep ? sep + 4 : buf + len;
+    json_error_t je;
+    r->json = json_loads(r->body, 0, &je);
+}
+
+static void get(resp *r, const char *path, const char *token)
+{
+    req(r, "GET", path, token, NULL);
+}
+
+/* GET that must answer 200 with JSON */
+static void get_ok(resp *r, const char *path, const char *token)
+{
+    get(r, path, token);
+    if (r->status != 200 || !r->json)
+        fprintf(stderr, "GET %s: %s\n", path, r->raw);
+    assert_int_equal(r->status, 200);
+    assert_non_null(r->json);
+}
+
+static const char *jstr(json_t *j, const char *key)
+{
+    json_t *v = json_object_get(j, key);
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static json_int_t jint(json_t *j, const char *key)
+{
+    return json_integer_value(json_object_get(j, key));
+}
+
+static void assert_error(resp *r, int status, const char *code)
+{
+    if (r->status != status || !r->json || strcmp(jstr(r->json, "code"), code))
+        fprintf(stderr, "expected %d %s, got: %s\n", status, code, r->raw);
+    assert_int_equal(r->status, status);
+    assert_string_equal(jstr(r->json, "code"), code);
+    assert_true(strlen(jstr(r->json, "message")) > 0);
+}
+
+static void login(const char *name, char tok[65])
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"name\":\"%s\",\"password\":\"correct horse battery\"}", name);
+    resp r;
+    req(&r, "POST", "/api/v1/login", NULL, body);
+    assert_int_equal(r.status, 200);
+    snprintf(tok, 65, "%s", jstr(r.json, "token"));
+    resp_free(&r);
+}
+
+/* read_person rows of `user` whose object starts with `prefix` */
+static int64_t audits(const char *user, const char *prefix)
+{
+    zn_store *st;
+    zn_error err;
+    assert_int_equal(zn_store_open(F.ctx, F.db, &st, &err), ZN_OK);
+    zn_stmt *q;
+    assert_int_equal(zn_stmt_prepare(st,
+                                     "SELECT COUNT(*) FROM audit_log WHERE action = 'read_person' AND user_name = ?1"
+                                     " AND substr(object, 1, length(?2)) = ?2",
+                                     &q, &err),
+                     ZN_OK);
+    zn_stmt_bind_text(q, 1, user);
+    zn_stmt_bind_text(q, 2, prefix);
+    int row = 0;
+    assert_int_equal(zn_stmt_step(q, &row, &err), ZN_OK);
+    int64_t n = zn_stmt_column_int64(q, 0);
+    zn_stmt_finalize(q);
+    zn_store_close(st);
+    return n;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (zn_ctx_new(&F.ctx) != ZN_OK)
+        return -1;
+    snprintf(F.db, sizeof F.db, "%s/server_epi.db", zn_test_tmpdir());
+    build_store();
+    char dd[1024];
+    snprintf(dd, sizeof dd, "%s", zn_test_src("data"));
+    zn_server_options opt = {.db_path = F.db, .listen = "127.0.0.1:0", .data_dir = dd, .threads = 2,
+                             .timeout = 5, .event_interval = 1};
+    zn_error err;
+    check(zn_server_start(F.ctx, &opt, &F.srv, &err), &err, "start");
+    F.port = zn_server_port(F.srv);
+    login("admin", F.tok_admin);
+    login("pudong", F.tok_pd);
+    login("huangpu", F.tok_hp);
+    login("shanghai", F.tok_sh);
+    login("epi", F.tok_epi);
+    login("grid", F.tok_grid);
+    login("auditor", F.tok_audit);
+    login("epi0", F.tok_epi0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    zn_server_stop(F.srv);
+    zn_ctx_free(F.ctx);
+    return 0;
+}
+
+static char *masked_id(const char *id)
+{
+    static char out[4][32];
+    static int k;
+    k = (k + 1) % 4;
+    return zn_mask_resident_id(id, out[k], sizeof out[k]);
+}
+
+/* ------------------------------------------------------------ zones ---- */
+
+static void test_zone_runs_and_days(void **state)
+{
+    (void)state;
+    resp r;
+    get_ok(&r, "/api/v1/zones/runs", F.tok_pd);
+    json_t *rows = json_object_get(r.json, "rows");
+    assert_int_equal(json_array_size(rows), 1);
+    json_t *run = json_array_get(rows, 0);
+    assert_string_equal(jstr(run, "rules"), "test-rules");
+    assert_string_equal(jstr(run, "from"), "2022-04-01");
+    assert_string_equal(jstr(run, "to"), "2022-04-05");
+    assert_string_equal(jstr(run, "unit_kind"), "place");
+    assert_int_equal(jint(run, "units"), 4);
+    json_t *lv = json_object_get(run, "levels");
+    assert_int_equal(json_array_size(lv), 3);
+    assert_string_equal(jstr(json_array_get(lv, 0), "name"), "sealed");
+    assert_string_equal(jstr(json_array_get(lv, 0), "zh"), "封控区");
+    resp_free(&r);
+
+    /* the whole run (country, and Shanghai which holds every unit): table zone_day */
+    static const int whole[5][3] = {{1, 1, 1}, {2, 1, 1}, {2, 0, 1}, {1, 1, 1}, {1, 1, 1}};
+    /* Pudong and Huangpu: counted from the periods; they add up to the whole */
+    static const int pd[5][3] = {{1, 0, 1}, {1, 0, 1}, {1, 0, 1}, {0, 1, 1}, {0, 1, 1}};
+    static const int hp[5][3] = {{0, 1, 0}, {1, 1, 0}, {1, 0, 0}, {1, 0, 0}, {1, 0, 0}};
+    static const int hp_none[5] = {1, 0, 1, 1, 1};
+    const struct {
+        const char *path, *tok;
+        const int (*c)[3];
+    } cases[] = {{"/api/v1/zones/days?rules=test-rules", F.tok_admin, whole},
+                 {"/api/v1/zones/days?rules=test-rules&area=31", F.tok_sh, whole},
+                 {"/api/v1/zones/days", F.tok_pd, pd},
+                 {"/api/v1/zones/days?area=310101", F.tok_sh, hp},
+                 {"/api/v1/zones/days?area=310101013", F.tok_hp, hp}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        get_ok(&r, cases[k].path, cases[k].tok);
+        json_t *days = json_object_get(r.json, "days");
+        assert_int_equal(json_array_size(days), 5);
+        for (int d = 0; d < 5; d++) {
+            json_t *day = json_array_get(days, (size_t)d);
+            char date[16];
+            snprintf(date, sizeof date, "2022-04-0%d", d + 1);
+            assert_string_equal(jstr(day, "date"), date);
+            assert_int_equal(json_is_true(json_object_get(day, "known")), d != 2); /* 04-03 had no list */
+            json_t *c = json_object_get(day, "counts");
+            assert_int_equal(jint(c, "sealed"), cases[k].c[d][0]);
+            assert_int_equal(jint(c, "controlled"), cases[k].c[d][1]);
+            assert_int_equal(jint(c, "precaution"), cases[k].c[d][2]);
+            if (cases[k].c == hp)
+                assert_int_equal(jint(day, "none"), hp_none[d]);
+        }
+        resp_free(&r);
+    }
+    /* populations: sealed on 04-02 = units 甲 (100) + 丙 (50); Pudong's controlled on 04-04 = 甲 */
+    get_ok(&r, "/api/v1/zones/days?from=2022-04-02&to=2022-04-02", F.tok_admin);
+    assert_int_equal(json_array_size(json_object_get(r.json, "days")), 1);
+    assert_int_equal(jint(json_object_get(json_array_get(json_object_get(r.json, "days"), 0), "population"), "sealed"),
+                     150);
+    resp_free(&r);
+    get_ok(&r, "/api/v1/zones/days?from=2022-04-04", F.tok_pd);
+    assert_int_equal(json_array_size(json_object_get(r.json, "days")), 2);
+    json_t *p = json_object_get(json_array_get(json_object_get(r.json, "days"), 0), "population");
+    assert_int_equal(jint(p, "controlled"), 100);
+    assert_int_equal(jint(p, "precaution"), 0); /* 乙's population is unknown */
+    resp_free(&r);
+    get(&r, "/api/v1/zones/days?rules=no-such-rules", F.tok_admin);
+    assert_error(&r, 404, "not_found");
+    resp_free(&r);
+}
+
+static void test_zones_geojson(void **state)
+{
+    (void)state;
+    resp r;
+    get_ok(&r, "/api/v1/zones?rules=test-rules&day=2022-04-02", F.tok_sh);
+    assert_non_null(strstr(r.raw, "application/geo+json"));
+    assert_string_equal(jstr(r.json, "type"), "FeatureCollection");
+    assert_string_equal(jstr(r.json, "day"), "2022-04-02");
+    json_t *f = json_object_get(r.json, "features");
+    assert_int_equal(json_array_size(f), 4);
+    /* level order, then key: sealed 甲, 丙; controlled 丁; precaution 乙 */
+    static const char *keys[] = {"place:浦东新区:甲", "place:黄浦区:丙", "place:黄浦区:丁", "place:浦东新区:乙"};
+    static const char *levels[] = {"sealed", "sealed", "controlled", "precaution"};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *pr = json_object_get(json_array_get(f, i), "properties");
+        assert_string_equal(jstr(pr, "unit"), keys[i]);
+        assert_string_equal(jstr(pr, "level"), levels[i]);
+    }
+    json_t *p0 = json_object_get(json_array_get(f, 0), "properties");
+    assert_string_equal(jstr(p0, "level_zh"), "封控区");
+    assert_int_equal(jint(p0, "rank"), 0);
+    assert_string_equal(jstr(p0, "entered"), "2022-04-01");
+    assert_string_equal(jstr(p0, "due"), "2022-04-04");
+    assert_string_equal(jstr(p0, "cause"), "event");
+    assert_string_equal(jstr(p0, "county"), "310115000000");
+    json_t *g0 = json_object_get(json_array_get(f, 0), "geometry");
+    assert_string_equal(jstr(g0, "type"), "Point");
+    assert_true(json_real_value(json_array_get(json_object_get(g0, "coordinates"), 0)) == 121.6);
+    assert_true(json_real_value(json_array_get(json_object_get(g0, "coordinates"), 1)) == 31.2);
+    /* a name with a quote survives as JSON; a unit without coordinates has a null geometry */
+    assert_string_equal(jstr(json_object_get(json_array_get(f, 1), "properties"), "name"), "丙\"引号");
+    assert_true(json_is_null(json_object_get(json_array_get(f, 2), "geometry")));
+    assert_string_equal(jstr(json_object_get(json_array_get(f, 3), "geometry"), "type"), "Polygon");
+    assert_true(json_is_null(json_object_get(json_object_get(json_array_get(f, 3), "properties"), "due")));
+    json_t *c = json_object_get(r.json, "counts");
+    assert_int_equal(jint(c, "sealed"), 2);
+    assert_int_equal(jint(c, "controlled"), 1);
+    assert_int_equal(jint(c, "precaution"), 1);
+    resp_free(&r);
+
+    /* Pudong sees its two units; a level filter; Huangpu on 04-03 has only 丙 (丁 is in no zone) */
+    get_ok(&r, "/api/v1/zones?day=2022-04-02", F.tok_pd);
+    assert_int_equal(json_array_size(json_object_get(r.json, "features")), 2);
+    assert_null(strstr(r.body, "黄浦区"));
+    resp_free(&r);
+    get_ok(&r, "/api/v1/zones?day=2022-04-02&level=sealed", F.tok_admin);
+    assert_int_equal(json_array_size(json_object_get(r.json, "features")), 2);
+    assert_int_equal(jint(json_object_get(r.json, "counts"), "controlled"), 0);
+    resp_free(&r);
+    get_ok(&r, "/api/v1/zones?day=2022-04-03&area=310101", F.tok_hp);
+    assert_int_equal(json_array_size(json_object_get(r.json, "features")), 1);
+    assert_string_equal(jstr(json_object_get(json_array_get(json_object_get(r.json, "features"), 0), "properties"),
+                             "unit"),
+                        "place:黄浦区:丙");
+    resp_free(&r);
+    get(&r, "/api/v1/zones?day=2022-04-09", F.tok_admin); /* outside the run */
+    assert_error(&r, 404, "not_found");
+    resp_free(&r);
+    get(&r, "/api/v1/zones", F.tok_admin);
+    assert_error(&r, 400, "bad_request");
+    resp_free(&r);
+    get(&r, "/api/v1/zones?day=2022-04-02&level=red", F.tok_admin);
+    assert_error(&r, 400, "bad_request");
+    resp_free(&r);
+}
+
+/* ------------------------------------------------------------ contacts ---- */
+
+static void test_contacts_list(void **state)
+{
+    (void)state;
+    resp r;
+    int64_t before = audits("pudong", "close_contact#");
+    /* Pudong's contacts: rows 2 (B), 5 and 6 (E), 7 (B via I), 8 (K) of run 2 */
+    get_ok(&r, "/api/v1/contacts?why=tracing%20review&limit=2", F.tok_pd);
+    assert_int_equal(jint(json_object_get(r.json, "run"), "id"), 2);
+    assert_string_equal(jstr(json_object_get(r.json, "run"), "plan"), "plan-9");
+    assert_string_equal(jstr(json_object_get(r.json, "run"), "label"), "second");
+    assert_int_equal(jint(r.json, "total"), 5);
+    assert_int_equal(jint(r.json, "next_offset"), 2);
+    json_t *rows = json_object_get(r.json, "rows");
+    assert_int_equal(json_array_size(rows), 2);
+    json_t *r0 = json_array_get(rows, 0), *r1 = json_array_get(rows, 1);
+    assert_string_equal(jstr(r0, "index_case"), masked_id(F.A));
+    assert_string_equal(jstr(r0, "contact"), masked_id(F.B));
+    assert_string_equal(jstr(r0, "class"), "venue");
+    assert_string_equal(jstr(r0, "place"), "V1");
+    assert_int_equal(jint(r0, "first_exposure"), T0 + 3600);
+    assert_int_equal(jint(r0, "last_exposure"), T0 + 7200);
+    assert_int_equal(jint(r0, "overlap_seconds"), 3600);
+    assert_true(json_is_true(json_object_get(r0, "controlled"))); /* B's task is verified */
+    assert_string_equal(jstr(r0, "area"), "310115125000");
+    assert_string_equal(jstr(r0, "ref"), "cc-2");
+    assert_string_equal(jstr(r1, "contact"), masked_id(F.E));
+    assert_true(json_is_false(json_object_get(r1, "controlled")));
+    assert_null(strstr(r.body, F.B));
+    assert_null(strstr(r.body, F.A));
+    resp_free(&r);
+    assert_int_equal(audits("pudong", "close_contact#") - before, 2);
+    assert_int_equal(audits("pudong", "close_contact#2"), 1);
+
+    get_ok(&r, "/api/v1/contacts?why=tracing%20review&limit=2&offset=2", F.tok_pd);
+    rows = json_object_get(r.json, "rows");
+    assert_int_equal(json_array_size(rows), 2);
+    assert_string_equal(jstr(json_array_get(rows, 0), "class"), "household");
+    assert_string_equal(jstr(json_array_get(rows, 1), "class"), "cotravel");
+    assert_string_equal(jstr(json_array_get(rows, 1), "index_case"), masked_id(F.I));
+    assert_int_equal(jint(r.json, "next_offset"), 4);
+    resp_free(&r);
+    get_ok(&r, "/api/v1/contacts?why=tracing%20review&limit=2&offset=4", F.tok_pd);
+    rows = json_object_get(r.json, "rows");
+    assert_int_equal(json_array_size(rows), 1);
+    assert_string_equal(jstr(json_array_get(rows, 0), "contact"), "139****0002"); /* K, known by mobile */
+    assert_true(json_is_null(json_object_get(r.json, "next_offset")));
+    resp_free(&r);
+    assert_int_equal(audits("pudong", "close_contact#") - before, 5);
+
+    /* roles: the grid worker sees phones, not ID numbers; the epidemiologist sees both */
+    get_ok(&r, "/api/v1/contacts?why=call%20them&limit=10", F.tok_grid);
+    assert_int_equal(jint(r.json, "total"), 5);
+    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "rows"), 4), "contact"), "13900000002");
+    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "rows"), 0), "contact"), masked_id(F.B));
+    resp_free(&r);
+    get_ok(&r, "/api/v1/contacts?why=investigation&limit=10&area=310115", F.tok_epi);
+    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "rows"), 0), "contact"), F.B);
+    assert_true(json_is_false(json_object_get(json_object_get(r.json, "masked"), "resident_id")));
+    resp_free(&r);
+
+    /* Huangpu sees C only; D (no known residence) only the country; run 1 on request */
+    get_ok(&r, "/api/v1/contacts?why=review", F.tok_hp);
+    assert_int_equal(jint(r.json, "total"), 1);
+    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "rows"), 0), "contact"), masked_id(F.C));
+    resp_free(&r);
+    get_ok(&r, "/api/v1/contacts?why=review", F.tok_sh);
+    assert_int_equal(jint(r.json, "total"), 6);
+    resp_free(&r);
+    get_ok(&r, "/api/v1/contacts?why=review", F.tok_epi0); /* the country */
+    assert_int_equal(jint(r.json, "total"), 7);
+    resp_free(&r);
+    get_ok(&r, "/api/v1/contacts?why=review&run=1", F.tok_hp);
+    assert_int_equal(jint(r.json, "total"), 1);
+    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "rows"), 0), "place"), "V0");
+    assert_string_equal(jstr(json_object_get(r.json, "run"), "label"), "first");
+    resp_free(&r);
+    get(&r, "/api/v1/contacts?why=review&run=9", F.tok_epi0);
+    assert_error(&r, 404, "not_found");
+    resp_free(&r);
+    get(&r, "/api/v1/contacts", F.tok_pd);
+    assert_error(&r, 400, "why_required");
+    resp_free(&r);
+    get(&r, "/api/v1/contacts?why=x", F.tok_audit); /* no person permission */
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+    get(&r, "/api/v1/contacts?why=x", F.tok_admin);
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+}
+
+static void test_contacts_summary(void **state)
+{
+    (void)state;
+    resp r;
+    int64_t before = audits("pudong", "");
+    get_ok(&r, "/api/v1/contacts/summary", F.tok_pd);
+    assert_int_equal(jint(r.json, "found"), 3); /* B, E, K */
+    assert_int_equal(jint(r.json, "controlled"), 1);
+    assert_int_equal(jint(r.json, "secondary"), 1); /* F */
+    assert_int_equal(jint(r.json, "companions"), 0);
+    json_t *by = json_object_get(r.json, "by_day");
+    assert_int_equal(json_array_size(by), 2);
+    /* tasks issued 04-02 09:00 (K has none: the run's end, 04-02 08:00); B verified 04-03 10:00 */
+    assert_string_equal(jstr(json_array_get(by, 0), "date"), "2022-04-02");
+    assert_int_equal(jint(json_array_get(by, 0), "found"), 3);
+    assert_int_equal(jint(json_array_get(by, 0), "controlled"), 0);
+    assert_string_equal(jstr(json_array_get(by, 1), "date"), "2022-04-03");
+    assert_int_equal(jint(json_array_get(by, 1), "found"), 0);
+    assert_int_equal(jint(json_array_get(by, 1), "controlled"), 1);
+    assert_null(strstr(r.body, masked_id(F.B))); /* no person data */
+    resp_free(&r);
+    assert_int_equal(audits("pudong", ""), before);
+    get_ok(&r, "/api/v1/contacts/summary", F.tok_admin);
+    assert_int_equal(jint(r.json, "found"), 5);
+    assert_int_equal(jint(r.json, "controlled"), 1);
+    assert_int_equal(jint(r.json, "secondary"), 2);
+    assert_int_equal(jint(r.json, "companions"), 1);
+    assert_int_equal(jint(json_array_get(json_object_get(r.json, "by_day"), 0), "found"), 5);
+    resp_free(&r);
+    get_ok(&r, "/api/v1/contacts/summary?area=31", F.tok_sh);
+    assert_int_equal(jint(r.json, "found"), 4); /* D has no known residence */
+    resp_free(&r);
+    get_ok(&r, "/api/v1/contacts/summary?run=1", F.tok_hp);
+    assert_int_equal(jint(r.json, "found"), 1);
+    assert_int_equal(jint(r.json, "controlled"), 0); /* the tasks belong to run 2 */
+    resp_free(&r);
+}
+
+static json_t *node_by_id(json_t *nodes, const char *id)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach(nodes, i, n) if (!strcmp(jstr(n, "id"), id)) return n;
+    return NULL;
+}
+
+static void test_contacts_graph(void **state)
+{
+    (void)state;
+    resp r;
+    int64_t before = audits("shanghai", "");
+    get_ok(&r, "/api/v1/contacts/graph?why=chains&area=310115", F.tok_sh);
+    json_t *nodes = json_object_get(r.json, "nodes"), *edges = json_object_get(r.json, "edges");
+    assert_int_equal(json_array_size(nodes), 8);
+    assert_int_equal(json_array_size(edges), 8);
+    assert_true(json_is_false(json_object_get(r.json, "truncated")));
+    json_t *a = node_by_id(nodes, masked_id(F.A)), *b = node_by_id(nodes, masked_id(F.B));
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(jstr(a, "kind"), "index");
+    assert_string_equal(jstr(a, "area"), "310115125000");
+    assert_string_equal(jstr(b, "kind"), "close");
+    assert_string_equal(jstr(node_by_id(nodes, masked_id(F.F)), "kind"), "secondary");
+    assert_string_equal(jstr(node_by_id(nodes, "139****0002"), "kind"), "close");
+    /* C, D (close) and I (index) are outside Pudong: placeholders without identity */
+    assert_string_equal(jstr(node_by_id(nodes, "outside-1"), "kind"), "close");
+    assert_string_equal(jstr(node_by_id(nodes, "outside-3"), "kind"), "index");
+    assert_true(json_is_null(json_object_get(node_by_id(nodes, "outside-2"), "area")));
+    assert_null(strstr(r.body, masked_id(F.C)));
+    assert_null(strstr(r.body, masked_id(F.I)));
+    json_t *e6 = json_array_get(edges, 5), *e7 = json_array_get(edges, 7);
+    assert_string_equal(jstr(e6, "source"), "outside-3");
+    assert_string_equal(jstr(e6, "target"), masked_id(F.B));
+    assert_string_equal(jstr(e6, "class"), "cotravel");
+    assert_string_equal(jstr(e7, "source"), masked_id(F.B));
+    assert_string_equal(jstr(e7, "class"), "secondary_venue");
+    resp_free(&r);
+    /* one audit row per person shown: A, B, E, K, F */
+    assert_int_equal(audits("shanghai", "") - before, 5);
+    assert_int_equal(audits("shanghai", "close_contact#2/index_case"), 1);
+    assert_int_equal(audits("shanghai", "secondary_contact#1/contact"), 1);
+
+    get_ok(&r, "/api/v1/contacts/graph?why=chains&area=310115&limit=3", F.tok_sh);
+    assert_int_equal(json_array_size(json_object_get(r.json, "nodes")), 3);
+    assert_int_equal(json_array_size(json_object_get(r.json, "edges")), 2);
+    assert_true(json_is_true(json_object_get(r.json, "truncated")));
+    resp_free(&r);
+    assert_int_equal(audits("shanghai", "") - before, 7);
+
+    /* the country sees everyone of run 2: 9 persons (A, B, C, D, E, I, K; F, G), 9 edges */
+    get_ok(&r, "/api/v1/contacts/graph?why=chains", F.tok_epi0);
+    assert_int_equal(json_array_size(json_object_get(r.json, "nodes")), 9);
+    assert_int_equal(json_array_size(json_object_get(r.json, "edges")), 9);
+    assert_null(strstr(r.body, "outside-"));
+    resp_free(&r);
+    get(&r, "/api/v1/contacts/graph", F.tok_sh);
+    assert_error(&r, 400, "why_required");
+    resp_free(&r);
+}
+
+/* ------------------------------------------------------------ measures ---- */
+
+static void test_person_measures(void **state)
+{
+    (void)state;
+    resp r;
+    char path[256];
+    int64_t before = audits("pudong", "close_contact#7");
+    /* B: close contact, last exposures 04-01 and 04-02 (China time): plan-9 counts from 04-02:
+     * centralized quarantine 04-03 .. 04-09, home health monitoring 04-10 .. 04-12, free 04-13 */
+    snprintf(path, sizeof path, "/api/v1/persons/%s/measures?plan=plan-9&why=follow%%20up&date=2022-04-05", F.B);
+    get_ok(&r, path, F.tok_pd);
+    assert_string_equal(jstr(r.json, "person"), masked_id(F.B));
+    assert_string_equal(jstr(r.json, "plan"), "plan-9");
+    assert_string_equal(jstr(r.json, "role"), "close_contact");
+    assert_string_equal(jstr(r.json, "measure"), "centralized_quarantine");
+    assert_string_equal(jstr(r.json, "reference"), "2022-04-02");
+    assert_string_equal(jstr(r.json, "start"), "2022-04-03");
+    assert_string_equal(jstr(r.json, "end"), "2022-04-12");
+    assert_string_equal(jstr(r.json, "release"), "2022-04-13");
+    assert_int_equal(jint(r.json, "exposures"), 2);
+    static const char *tests[] = {"2022-04-03", "2022-04-04", "2022-04-05", "2022-04-07", "2022-04-09", "2022-04-12"};
+    json_t *t = json_object_get(r.json, "tests");
+    assert_int_equal(json_array_size(t), 6);
+    for (size_t i = 0; i < 6; i++)
+        assert_string_equal(json_string_value(json_array_get(t, i)), tests[i]);
+    assert_string_equal(jstr(r.json, "code_today"), "red");
+    assert_int_equal(json_array_size(json_object_get(r.json, "phases")), 2);
+    assert_null(strstr(r.body, F.B));
+    resp_free(&r);
+    assert_int_equal(audits("pudong", "close_contact#7") - before, 1); /* B's last row */
+    get_ok(&r, "/api/v1/persons/cc-2/measures?why=follow%20up&date=2022-04-11", F.tok_pd); /* B by row reference */
+    assert_string_equal(jstr(r.json, "person"), masked_id(F.B));
+    assert_string_equal(jstr(r.json, "code_today"), "yellow");
+    resp_free(&r);
+    get_ok(&r, "/api/v1/persons/cc-2/measures?why=follow%20up&date=2022-04-13", F.tok_pd);
+    assert_string_equal(jstr(r.json, "code_today"), "green");
+    resp_free(&r);
+    /* F: secondary contact, first exposure 04-03 */
+    snprintf(path, sizeof path, "/api/v1/persons/%s/measures?why=follow%%20up", F.F);
+    get_ok(&r, path, F.tok_pd);
+    assert_string_equal(jstr(r.json, "role"), "secondary_contact");
+    assert_string_equal(jstr(r.json, "reference"), "2022-04-03");
+    resp_free(&r);
+    /* K by mobile: the grid worker may see it */
+    get_ok(&r, "/api/v1/persons/13900000002/measures?why=call", F.tok_grid);
+    assert_string_equal(jstr(r.json, "person"), "13900000002");
+    assert_string_equal(jstr(r.json, "role"), "close_contact");
+    resp_free(&r);
+    /* A is an index case of Pudong, not a contact: 404; D (no known residence): only the country */
+    snprintf(path, sizeof path, "/api/v1/persons/%s/measures?why=follow%%20up", F.A);
+    get(&r, path, F.tok_pd);
+    assert_error(&r, 404, "not_found");
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/persons/%s/measures?why=follow%%20up", F.D);
+    get(&r, path, F.tok_sh);
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+    get_ok(&r, path, F.tok_epi0);
+    assert_string_equal(jstr(r.json, "role"), "close_contact");
+    assert_string_equal(jstr(r.json, "person"), F.D); /* the epidemiologist sees ID numbers */
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/persons/%s/measures?why=follow%%20up&plan=no-such-plan", F.B);
+    get(&r, path, F.tok_pd);
+    assert_error(&r, 404, "not_found");
+    resp_free(&r);
+    snprintf(path, sizeof path, "/api/v1/persons/%s/measures", F.B);
+    get(&r, path, F.tok_pd);
+    assert_error(&r, 400, "why_required");
+    resp_free(&r);
+}
+
+/* ------------------------------------------------------------ security ---- */
+
+/* Every route of the API, asked by the Pudong county user about Huangpu: 403 on each. */
+static void test_scope_every_route(void **state)
+{
+    (void)state;
+    char pc[128], pd[128], tk[64], mv[64];
+    snprintf(pc, sizeof pc, "/api/v1/persons/%s/measures?why=check", F.C);
+    snprintf(pd, sizeof pd, "/api/v1/persons/%s/measures?why=check", F.D);
+    snprintf(tk, sizeof tk, "/api/v1/tasks/%lld", (long long)F.task_c);
+    snprintf(mv, sizeof mv, "/api/v1/tasks/%lld/move", (long long)F.task_c);
+    const char *paths[] = {
+        "/api/v1/divisions?area=310101",
+        "/api/v1/divisions/310101",
+        "/api/v1/boundaries/310101",
+        "/api/v1/boundaries?area=310101",
+        "/api/v1/cases?area=310101",
+        "/api/v1/cases/daily?area=310101",
+        "/api/v1/cases/points?area=310101",
+        "/api/v1/rt?area=310101",
+        "/api/v1/alerts?area=310101",
+        "/api/v1/metrics?area=310101",
+        "/api/v1/feeds/case_report/rows?area=310101&why=check",
+        "/api/v1/feeds/population_registry/rows?area=310101&why=check",
+        "/api/v1/lineage",
+        "/api/v1/quarantine",
+        "/api/v1/quarantine/summary",
+        "/api/v1/audit",
+        "/api/v1/users",
+        "/api/v1/tasks?area=310101",
+        "/api/v1/tasks/metrics?area=310101",
+        tk,
+        "/api/v1/instructions?area=310101",
+        "/api/v1/zones/runs?area=310101",
+        "/api/v1/zones/days?area=310101",
+        "/api/v1/zones?area=310101&day=2022-04-02",
+        "/api/v1/zones?area=310101013&day=2022-04-02&level=sealed",
+        "/api/v1/contacts?area=310101&why=check",
+        "/api/v1/contacts?area=31&why=check",
+        "/api/v1/contacts/summary?area=310101",
+        "/api/v1/contacts/graph?area=310101&why=check",
+        "/api/v1/contacts/graph?area=0&why=check",
+        pc,
+        pd,
+        "/api/v1/persons/cc-3/measures?why=check", /* C's row */
+        NULL,
+    };
+    resp r;
+    for (int i = 0; paths[i]; i++) {
+        get(&r, paths[i], F.tok_pd);
+        if (r.status != 403)
+            fprintf(stderr, "%s -> %s\n", paths[i], r.raw);
+        assert_error(&r, 403, "forbidden");
+        resp_free(&r);
+    }
+    static const struct {
+        const char *path, *body;
+    } posts[] = {{"/api/v1/users", "{\"name\":\"x\",\"password\":\"0123456789ab\",\"role\":\"county\",\"scope\":\"310101\"}"},
+                 {"/api/v1/users/huangpu/disable", "{}"},
+                 {"/api/v1/instructions",
+                  "{\"template\":\"epi.seal_unit\",\"reason\":\"seal it\",\"targets\":[{\"division\":\"310101013000\"}]}"},
+                 {NULL, NULL}};
+    for (int i = 0; posts[i].path; i++) {
+        req(&r, "POST", posts[i].path, F.tok_pd, posts[i].body);
+        if (r.status != 403)
+            fprintf(stderr, "POST %s -> %s\n", posts[i].path, r.raw);
+        assert_error(&r, 403, "forbidden");
+        resp_free(&r);
+    }
+    req(&r, "POST", mv, F.tok_pd, "{\"to\":\"cancelled\"}");
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+    /* and no audit row was written for any of them */
+    assert_int_equal(audits("pudong", "close_contact#3"), 0);
+}
+
+/* Hostile parameters on the new routes: 4xx with a JSON error, never 5xx, nothing leaks. */
+static void test_hostile_parameters(void **state)
+{
+    (void)state;
+    static const char *paths[] = {
+        "/api/v1/zones?rules=x%27%3BDROP%20TABLE%20zone_run--&day=2022-04-02",
+        "/api/v1/zones?rules=..%2F..%2Fetc%2Fpasswd&day=2022-04-02",
+        "/api/v1/zones?day=2022-13-45",
+        "/api/v1/zones?day=2022-04-02%27%20OR%20%271%27=%271",
+        "/api/v1/zones?day=2022-04-31",
+        "/api/v1/zones?day=2022-04-02&level=sealed%27--",
+        "/api/v1/zones?day=2022-04-02&area=31%27%20OR%201=1",
+        "/api/v1/zones/days?rules=%00",
+        "/api/v1/zones/days?from=yesterday",
+        "/api/v1/contacts?why=xx&run=1%20OR%201=1",
+        "/api/v1/contacts?why=xx&run=-1",
+        "/api/v1/contacts?why=xx&run=99999999999999999999999",
+        "/api/v1/contacts?why=xx&limit=-1",
+        "/api/v1/contacts?why=xx&offset=abc",
+        "/api/v1/contacts?why=xx&area=..%2F..",
+        "/api/v1/contacts/graph?why=xx&limit=0",
+        "/api/v1/contacts/summary?run=abc",
+        "/api/v1/persons/%27%20OR%201=1--/measures?why=xx",
+        "/api/v1/persons/..%2F..%2Fetc%2Fpasswd/measures?why=xx",
+        "/api/v1/persons/cc-99999999999999999999/measures?why=xx",
+        "/api/v1/persons/cc-999999/measures?why=xx",
+        "/api/v1/persons/cc-/measures?why=xx",
+        "/api/v1/persons/12345/measures?why=xx",
+        "/api/v1/persons/13900000002/measures?why=xx&plan=..%2F..%2F..%2Fetc%2Fpasswd",
+        "/api/v1/persons/13900000002/measures?why=xx&date=2022-02-30",
+        "/api/v1/persons/13900000002/measures?why=x",
+        "/api/v1/persons/13900000002",
+        "/api/v1/persons",
+        "/api/v1/contacts/graph/extra",
+        "/api/v1/zones/runs/1",
+        NULL,
+    };
+    resp r;
+    for (int i = 0; paths[i]; i++) {
+        get(&r, paths[i], F.tok_epi0);
+        if (r.status < 400 || r.status >= 500 || !r.json)
+            fprintf(stderr, "%s -> %s\n", paths[i], r.raw);
+        assert_true(r.status >= 400 && r.status < 500);
+        assert_non_null(r.json);
+        assert_true(strlen(jstr(r.json, "code")) > 0);
+        assert_null(strstr(r.body, "root:"));
+        resp_free(&r);
+    }
+    /* the tables are still there */
+    get_ok(&r, "/api/v1/zones/runs", F.tok_admin);
+    assert_int_equal(json_array_size(json_object_get(r.json, "rows")), 1);
+    resp_free(&r);
+    /* no session: 401 on every new route */
+    static const char *anon[] = {"/api/v1/zones/runs", "/api/v1/zones/days", "/api/v1/zones?day=2022-04-02",
+                                 "/api/v1/contacts?why=xx", "/api/v1/contacts/summary", "/api/v1/contacts/graph?why=xx",
+                                 "/api/v1/persons/13900000002/measures?why=xx", NULL};
+    for (int i = 0; anon[i]; i++) {
+        get(&r, anon[i], NULL);
+        assert_error(&r, 401, "unauthorized");
+        resp_free(&r);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_zone_runs_and_days), cmocka_unit_test(test_zones_geojson),
+        cmocka_unit_test(test_contacts_list),      cmocka_unit_test(test_contacts_summary),
+        cmocka_unit_test(test_contacts_graph),     cmocka_unit_test(test_person_measures),
+        cmocka_unit_test(test_scope_every_route),  cmocka_unit_test(test_hostile_parameters),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
