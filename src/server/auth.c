@@ -443,21 +443,28 @@ zn_status zn__session_create(zn_store *st, int64_t user_id, int64_t now, int64_t
     return s;
 }
 
-zn_status zn__session_lookup(zn_store *st, const char *token, int64_t now, zn__principal *p, zn_error *err)
+zn_status zn__session_lookup_cached(zn_store *st, zn_stmt **cached, const char *token, int64_t now,
+                                    zn__principal *p, zn_error *err)
 {
     memset(p, 0, sizeof *p);
     if (!token || strlen(token) != 64 || strspn(token, "0123456789abcdef") != 64)
         return ZN_ENOTFOUND;
     zn__token_hash(token, p->token_hash);
-    zn_stmt *q;
-    zn_status s = zn_stmt_prepare(st,
-                                  "SELECT u.id, u.name, u.display_name, u.role, u.scope_code, u.disabled, u.created_at"
-                                  " FROM app_session s JOIN app_user u ON u.id = s.user_id"
-                                  " WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?"
-                                  " AND u.disabled = 0",
-                                  &q, err);
+    /* every request runs this: the session and its user are read each time (no cache of sessions),
+     * so a logout, an expiry or a user disabled by another process takes effect at once */
+    zn_stmt *q = cached ? *cached : NULL;
+    zn_status s = ZN_OK;
+    if (!q)
+        s = zn_stmt_prepare(st,
+                            "SELECT u.id, u.name, u.display_name, u.role, u.scope_code, u.disabled, u.created_at"
+                            " FROM app_session s JOIN app_user u ON u.id = s.user_id"
+                            " WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > ?"
+                            " AND u.disabled = 0",
+                            &q, err);
     if (s != ZN_OK)
         return s;
+    if (cached)
+        *cached = q;
     zn_stmt_bind_text(q, 1, p->token_hash);
     zn_stmt_bind_int64(q, 2, now);
     int row = 0;
@@ -467,10 +474,18 @@ zn_status zn__session_lookup(zn_store *st, const char *token, int64_t now, zn__p
         p->authenticated = p->user.role != 0;
         zn__principal_finish(p);
     }
-    zn_stmt_finalize(q);
+    if (cached)
+        zn_stmt_reset(q);
+    else
+        zn_stmt_finalize(q);
     if (s == ZN_OK && !p->authenticated)
         s = ZN_ENOTFOUND;
     return s;
+}
+
+zn_status zn__session_lookup(zn_store *st, const char *token, int64_t now, zn__principal *p, zn_error *err)
+{
+    return zn__session_lookup_cached(st, NULL, token, now, p, err);
 }
 
 zn_status zn__session_revoke(zn_store *st, const char *token_hash, int64_t now, zn_error *err)

@@ -2,7 +2,8 @@
  * A fixed pool of store connections: a zn_store is used from one thread at a time (store.h), so
  * each request borrows one for its duration. Each connection has its own zn_ctx (GEOS/PROJ
  * handles are per thread) and, when the data folder has a calendar and templates, its own
- * closed-loop engine (it keeps prepared statements on its store).
+ * closed-loop engine (it keeps prepared statements on its store), and the server's own statements
+ * of every request (session lookup, task list) stay prepared in conn->stmt until the pool closes.
  */
 #include "server_int.h"
 
@@ -19,6 +20,7 @@ zn_status zn__pool_init(zn__pool *p, size_t n, const char *db_path, const char *
         return zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    pthread_mutex_init(&p->write_mu, NULL);
     p->n = n;
     for (size_t i = 0; i < n; i++) {
         zn__conn *c = &p->conns[i];
@@ -52,6 +54,8 @@ void zn__pool_fini(zn__pool *p)
     if (!p->conns)
         return;
     for (size_t i = 0; i < p->n; i++) {
+        for (size_t k = 0; k < ZN__STMT_N; k++)
+            zn_stmt_finalize(p->conns[i].stmt[k]);
         zn_loop_free(p->conns[i].loop);
         zn_store_close(p->conns[i].st);
         zn_ctx_free(p->conns[i].ctx);
@@ -60,6 +64,7 @@ void zn__pool_fini(zn__pool *p)
     p->conns = NULL;
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->write_mu);
 }
 
 zn__conn *zn__pool_get(zn__pool *p)

@@ -31,6 +31,10 @@ zn_status zn__session_create(zn_store *st, int64_t user_id, int64_t now, int64_t
 /* Look a token up: ZN_OK and *p filled for a live session of an enabled user, ZN_ENOTFOUND
  * otherwise (unknown, expired, revoked, user disabled). */
 zn_status zn__session_lookup(zn_store *st, const char *token, int64_t now, zn__principal *p, zn_error *err);
+/* The same with the statement kept prepared in *cached (NULL: prepared on first use; owned by the
+ * caller, who finalizes it with the connection): what the server does on every request. */
+zn_status zn__session_lookup_cached(zn_store *st, zn_stmt **cached, const char *token, int64_t now,
+                                    zn__principal *p, zn_error *err);
 /* Revoke one session (logout). */
 zn_status zn__session_revoke(zn_store *st, const char *token_hash, int64_t now, zn_error *err);
 /* Fill prefix and perms of p from p->user. */
@@ -59,11 +63,15 @@ void zn__limiter_clear(zn__limiter *l, const char *key);
 
 /* ---- store pool (pool.c) ---- */
 
+/* Slots of zn__conn.stmt: the statements of every request (preparing one costs more than running it). */
+enum { ZN__STMT_SESSION, ZN__STMT_TASK_LIST, ZN__STMT_TASK_GET, ZN__STMT_N };
+
 typedef struct zn__conn {
     zn_ctx *ctx;
     zn_store *st;
     zn_loop *loop; /* NULL when the data folder has no calendar/templates */
     int busy;
+    zn_stmt *stmt[ZN__STMT_N]; /* statements kept prepared on this store, finalized by the pool */
 } zn__conn;
 
 typedef struct zn__pool {
@@ -71,6 +79,10 @@ typedef struct zn__pool {
     pthread_cond_t cv;
     zn__conn *conns;
     size_t n;
+    /* Held around the API's write transactions on the closed loop (task moves): the workers then
+     * queue on a mutex instead of sleeping in SQLite's busy handler (1, 2, 5 ... ms) for the one
+     * write lock of the database. */
+    pthread_mutex_t write_mu;
 } zn__pool;
 
 zn_status zn__pool_init(zn__pool *p, size_t n, const char *db_path, const char *data_dir, zn_ctx *parent,
