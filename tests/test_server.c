@@ -971,6 +971,23 @@ static void test_slow_client_is_dropped(void **state)
     close(fd);
 }
 
+/* Read from the SSE stream until `want` appears (10 s at most); buf keeps what came. */
+static int await_event(int fd, char *buf, size_t cap, size_t *got, const char *want)
+{
+    time_t t0 = time(NULL);
+    while (!strstr(buf, want) && time(NULL) - t0 < 10) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 500) > 0) {
+            ssize_t k = recv(fd, buf + *got, cap - *got - 1, 0);
+            if (k <= 0)
+                break;
+            *got += (size_t)k;
+        }
+        buf[*got] = 0;
+    }
+    return strstr(buf, want) != NULL;
+}
+
 static void test_events_stream(void **state)
 {
     (void)state;
@@ -981,54 +998,181 @@ static void test_events_stream(void **state)
     send_all(fd, head, (size_t)n);
     char buf[8192];
     size_t got = 0;
-    time_t t0 = time(NULL);
-    while (!strstr(buf, "event: hello") && time(NULL) - t0 < 10) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, 500) > 0) {
-            ssize_t k = recv(fd, buf + got, sizeof buf - got - 1, 0);
-            if (k <= 0)
-                break;
-            got += (size_t)k;
-        }
-        buf[got] = 0;
-    }
+    buf[0] = 0;
+    await_event(fd, buf, sizeof buf, &got, "event: hello");
     assert_non_null(strstr(buf, "text/event-stream"));
     assert_non_null(strstr(buf, "\"user\":\"pudong\""));
     zn_error err;
     assert_int_equal(zn_server_publish(F.srv, "test.ping", "{\"n\":42}", &err), ZN_OK);
     assert_int_equal(zn_server_publish(F.srv, "Bad Name", "{}", &err), ZN_EINVAL);
     assert_int_equal(zn_server_publish(F.srv, "x", "two\nlines", &err), ZN_EINVAL);
-    t0 = time(NULL);
-    while (!strstr(buf, "event: test.ping") && time(NULL) - t0 < 10) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, 500) > 0) {
-            ssize_t k = recv(fd, buf + got, sizeof buf - got - 1, 0);
-            if (k <= 0)
-                break;
-            got += (size_t)k;
-        }
-        buf[got] = 0;
-    }
+    await_event(fd, buf, sizeof buf, &got, "event: test.ping");
     assert_non_null(strstr(buf, "event: test.ping\ndata: {\"n\":42}\n\n"));
     /* the task moves of the earlier test are announced by the event thread (every 1 s) or a
      * keep-alive comes: the stream stays open */
-    t0 = time(NULL);
-    while (!strstr(buf, ": keep-alive") && time(NULL) - t0 < 10) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, 500) > 0) {
-            ssize_t k = recv(fd, buf + got, sizeof buf - got - 1, 0);
-            if (k <= 0)
-                break;
-            got += (size_t)k;
-        }
-        buf[got] = 0;
-    }
+    await_event(fd, buf, sizeof buf, &got, ": keep-alive");
     assert_non_null(strstr(buf, ": keep-alive"));
     close(fd);
     resp r;
     get(&r, "/api/v1/events", NULL);
     assert_error(&r, 401, "unauthorized");
     resp_free(&r);
+}
+
+/* The command page's calls: templates, issuing an instruction (scope checked on every target
+ * before anything is written), and the instructions of an area with their tasks' progress. */
+static json_int_t instructions_total(const char *token)
+{
+    resp r;
+    get(&r, "/api/v1/instructions", token);
+    assert_int_equal(r.status, 200);
+    json_int_t n = jint(r.json, "total");
+    resp_free(&r);
+    return n;
+}
+
+static void test_instructions(void **state)
+{
+    (void)state;
+    resp r;
+    get(&r, "/api/v1/templates", F.tok_pd);
+    assert_int_equal(r.status, 200);
+    json_t *rows = json_object_get(r.json, "rows"), *seal = NULL;
+    for (size_t i = 0; i < json_array_size(rows); i++)
+        if (!strcmp(jstr(json_array_get(rows, i), "id"), "epi.seal_unit"))
+            seal = json_array_get(rows, i);
+    assert_non_null(seal);
+    assert_string_equal(jstr(seal, "name_zh"), "封控单元并设岗值守");
+    resp_free(&r);
+
+    /* before: the fixture's one instruction has a task in Pudong and one in Huangpu */
+    assert_int_equal(instructions_total(F.tok_admin), 1);
+    assert_int_equal(instructions_total(F.tok_pd), 1);
+    assert_int_equal(instructions_total(F.tok_zj), 0);
+
+    /* refusals, none of which writes anything */
+    const char *seal_pd = "{\"template\":\"epi.seal_unit\",\"reason\":\"新增阳性 C-PD9\","
+                          "\"targets\":[{\"division\":\"310115125000\"}]}";
+    req(&r, "POST", "/api/v1/instructions", F.tok_grid, NULL, seal_pd); /* a grid worker does not command */
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+    req(&r, "POST", "/api/v1/instructions", F.tok_pd, NULL, /* the second target is Huangpu's */
+        "{\"template\":\"epi.seal_unit\",\"reason\":\"x-y\",\"targets\":[{\"division\":\"310115125000\"},"
+        "{\"division\":\"310101013000\"}]}");
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+    req(&r, "POST", "/api/v1/instructions", F.tok_sh, NULL,
+        "{\"template\":\"epi.seal_unit\",\"reason\":\"x-y\",\"targets\":[{\"division\":\"330106\"}]}");
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+    static const char *const bad[] = {
+        "{\"template\":\"no.such\",\"reason\":\"x-y\",\"targets\":[{\"division\":\"310115125000\"}]}",
+        "{\"template\":\"epi.seal_unit\",\"targets\":[{\"division\":\"310115125000\"}]}",
+        "{\"template\":\"epi.seal_unit\",\"reason\":\"x-y\",\"targets\":[]}",
+        "{\"template\":\"epi.seal_unit\",\"reason\":\"x-y\",\"targets\":[{\"division\":\"31011\"}]}",
+        "{\"template\":\"epi.seal_unit\",\"reason\":7,\"targets\":[{\"division\":\"310115125000\"}]}",
+        "{\"template\":\"epi.seal_unit\",\"reason\":\"x-y\",\"targets\":[{\"division\":\"310115125000\"}],"
+        "\"links\":[{\"kind\":\"case\"}]}",
+        "[1,2]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        req(&r, "POST", "/api/v1/instructions", F.tok_pd, NULL, bad[i]);
+        if (r.status != 400)
+            fprintf(stderr, "body %zu: %s\n", i, r.raw);
+        assert_int_equal(r.status, 400);
+        resp_free(&r);
+    }
+    req(&r, "POST", "/api/v1/instructions", F.tok_pd, NULL, "{\"template\":"); /* not JSON */
+    assert_error(&r, 400, "bad_json");
+    resp_free(&r);
+    req(&r, "POST", "/api/v1/instructions", F.tok_pd, NULL, /* a village code that is not in the registry */
+        "{\"template\":\"epi.seal_unit\",\"reason\":\"x-y\",\"targets\":[{\"division\":\"310115999999\"}]}");
+    assert_error(&r, 404, "not_found");
+    resp_free(&r);
+    assert_int_equal(instructions_total(F.tok_admin), 1);
+
+    /* Pudong's command seals a unit in 张江镇: one task routed to the township, no transfer */
+    req(&r, "POST", "/api/v1/instructions", F.tok_pd, NULL,
+        "{\"template\":\"epi.seal_unit\",\"reason\":\"新增阳性 C-PD9\",\"title\":\"封控张东路2281弄\","
+        "\"subject\":{\"kind\":\"zone\",\"ref\":\"place:浦东新区:张东路2281弄\"},"
+        "\"links\":[{\"kind\":\"case\",\"ref\":\"C-PD9\"}],\"targets\":[{\"division\":\"310115125000\"}]}");
+    if (r.status != 201)
+        fprintf(stderr, "%s\n", r.raw);
+    assert_int_equal(r.status, 201);
+    json_int_t iid = jint(r.json, "instruction_id");
+    assert_true(iid > 1);
+    assert_string_equal(jstr(r.json, "issuer"), "pudong");
+    assert_string_equal(jstr(r.json, "issuer_unit"), "310115000000");
+    json_t *tasks = json_object_get(r.json, "tasks");
+    assert_int_equal(json_array_size(tasks), 1);
+    json_t *t0 = json_array_get(tasks, 0);
+    assert_string_equal(jstr(t0, "division"), "310115125000");
+    assert_true(json_is_null(json_object_get(t0, "transfer_id")));
+    json_int_t tid = jint(t0, "id");
+    resp_free(&r);
+
+    /* the task is in the grid worker's list with its title and subject */
+    char path[64];
+    snprintf(path, sizeof path, "/api/v1/tasks/%lld", (long long)tid);
+    get(&r, path, F.tok_grid);
+    assert_int_equal(r.status, 200);
+    json_t *task = json_object_get(r.json, "task");
+    assert_string_equal(jstr(task, "title"), "封控张东路2281弄");
+    assert_string_equal(jstr(task, "state"), "issued");
+    assert_int_equal(jint(task, "instruction_id"), iid);
+    resp_free(&r);
+
+    /* listed for Pudong (newest first) and the city, not for Huangpu or Zhejiang */
+    get(&r, "/api/v1/instructions", F.tok_pd);
+    assert_int_equal(jint(r.json, "total"), 2);
+    json_t *first = json_array_get(json_object_get(r.json, "rows"), 0);
+    assert_int_equal(jint(first, "id"), iid);
+    assert_string_equal(jstr(first, "reason"), "新增阳性 C-PD9");
+    assert_int_equal(jint(first, "tasks"), 1);
+    assert_int_equal(jint(json_object_get(first, "by_state"), "issued"), 1);
+    resp_free(&r);
+    assert_int_equal(instructions_total(F.tok_hp), 1);
+    assert_int_equal(instructions_total(F.tok_zj), 0);
+    assert_int_equal(instructions_total(F.tok_sh), 2);
+    get(&r, "/api/v1/instructions?area=310101", F.tok_pd);
+    assert_error(&r, 403, "forbidden");
+    resp_free(&r);
+}
+
+/* A new zone evaluation, a finished tracing run and a new alert written by another process (the
+ * CLI) reach a cockpit on the stream as zones.changed, contacts.changed and alerts.new. */
+static void test_events_epidemic(void **state)
+{
+    (void)state;
+    int fd = dial();
+    char head[256];
+    int n = snprintf(head, sizeof head, "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n",
+                     F.tok_sh);
+    send_all(fd, head, (size_t)n);
+    static char buf[16384];
+    size_t got = 0;
+    buf[0] = 0;
+    assert_true(await_event(fd, buf, sizeof buf, &got, "event: hello"));
+    assert_null(strstr(buf, "zones.changed"));
+    char db[512];
+    snprintf(db, sizeof db, "%s/server.db", zn_test_tmpdir());
+    zn_store *st;
+    zn_error err;
+    check(zn_store_open(F.ctx, db, &st, &err), &err, "open");
+    check(zn_store_exec(st,
+                        "INSERT INTO zone_run (rules, title, from_date, to_date, unit_kind, missing, buffer_m, levels,"
+                        " rules_json, units, events, created_at) VALUES ('shanghai-2022-04', 't', '2022-04-01',"
+                        " '2022-04-02', 'place', 'pause', 100, '[]', '{}', 0, 0, 1);"
+                        "INSERT INTO trace_run (plan, parameters, started_at, finished_at) VALUES ('plan-9', '{}', 1, 2);"
+                        "INSERT INTO alert (method, series, period, observed, created_at)"
+                        " VALUES ('ears-c3', '浦东新区', '2022-04-03', 9, 3);",
+                        &err),
+          &err, "insert");
+    zn_store_close(st);
+    assert_true(await_event(fd, buf, sizeof buf, &got, "event: zones.changed\ndata: {\"zone_run\":1}"));
+    assert_true(await_event(fd, buf, sizeof buf, &got, "event: contacts.changed\ndata: {\"trace_run\":1}"));
+    assert_true(await_event(fd, buf, sizeof buf, &got, "event: alerts.new\ndata: {\"alert\":1}"));
+    close(fd);
 }
 
 int main(void)
@@ -1048,6 +1192,8 @@ int main(void)
         cmocka_unit_test(test_hostile_requests),
         cmocka_unit_test(test_slow_client_is_dropped),
         cmocka_unit_test(test_events_stream),
+        cmocka_unit_test(test_instructions),
+        cmocka_unit_test(test_events_epidemic),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

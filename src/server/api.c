@@ -55,7 +55,7 @@ static json_t *page_json(json_t *items, int64_t limit, int64_t offset, int64_t t
     return j;
 }
 
-static json_t *body_object(zn__call *c)
+json_t *zn__body_object(zn__call *c)
 {
     json_error_t je;
     json_t *j = json_loadb(c->body, c->body_len, JSON_REJECT_DUPLICATES, &je);
@@ -114,7 +114,7 @@ static void authenticate(zn__call *c)
 
 static int h_login(zn__call *c)
 {
-    json_t *b = body_object(c);
+    json_t *b = zn__body_object(c);
     if (!b)
         return 0;
     const char *name = str_field(b, "name"), *pw = str_field(b, "password");
@@ -964,7 +964,7 @@ static int h_user_add(zn__call *c)
 {
     if (!need(c, ZN_PERM_USERS))
         return 0;
-    json_t *b = body_object(c);
+    json_t *b = zn__body_object(c);
     if (!b)
         return 0;
     const char *name = str_field(b, "name"), *pw = str_field(b, "password"), *role = str_field(b, "role"),
@@ -1327,7 +1327,7 @@ static int h_task_move(zn__call *c, const char *id_arg)
     zn_buf ans = {0};
     if (!task_answer(c, id_arg, &ans)) /* exists and lies in the scope */
         return 0;
-    json_t *b = body_object(c);
+    json_t *b = zn__body_object(c);
     if (!b) {
         zn_buf_fini(&ans);
         return 0;
@@ -1506,6 +1506,10 @@ int zn__api_dispatch(zn__call *c)
         }
         if (n == 1 && IS(0, "audit"))
             return h_audit(c);
+        if (n == 1 && IS(0, "templates"))
+            return zn__h_templates(c);
+        if (n == 1 && IS(0, "instructions"))
+            return zn__h_instructions(c);
         if (n == 1 && IS(0, "users"))
             return h_users(c);
         if (IS(0, "tasks")) {
@@ -1525,6 +1529,8 @@ int zn__api_dispatch(zn__call *c)
             return h_user_disable(c, seg[1]);
         if (n == 3 && IS(0, "tasks") && IS(2, "move"))
             return h_task_move(c, seg[1]);
+        if (n == 1 && IS(0, "instructions"))
+            return zn__h_instruction_add(c);
     }
     return zn__fail(c, 404, "not_found", "no route %s %s", c->method, c->path);
 }

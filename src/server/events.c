@@ -157,7 +157,7 @@ enum MHD_Result zn__events_respond(zn__call *call)
 /* ---- the event thread ---- */
 
 typedef struct seen {
-    int64_t lineage, cases, moves, escalations;
+    int64_t lineage, cases, moves, escalations, zone_runs, overrides, trace_runs, alerts;
 } seen;
 
 static int64_t q1(zn_store *st, const char *table, const char *sql)
@@ -169,6 +169,16 @@ static int64_t q1(zn_store *st, const char *table, const char *sql)
     if (zn_store_query_int64(st, sql, &v, NULL) != ZN_OK)
         return -1;
     return v;
+}
+
+/* Publish `event` {"key": now} when a watched value changed. */
+static void announce(zn_server *srv, const char *event, const char *key, int64_t was, int64_t now)
+{
+    if (was == now)
+        return;
+    char data[128];
+    snprintf(data, sizeof data, "{\"%s\":%lld}", key, (long long)now);
+    zn_server_publish(srv, event, data, NULL);
 }
 
 static void look(zn_server *srv, seen *was, int first)
@@ -193,25 +203,22 @@ static void look(zn_server *srv, seen *was, int first)
         .cases = q1(db->st, "case_residence", "SELECT COUNT(*) FROM case_residence"),
         .moves = q1(db->st, "loop_transition", "SELECT COALESCE(MAX(rowid), 0) FROM loop_transition"),
         .escalations = q1(db->st, "loop_escalation", "SELECT COUNT(*) FROM loop_escalation"),
+        .zone_runs = q1(db->st, "zone_run", "SELECT COALESCE(MAX(id), 0) FROM zone_run"),
+        .overrides = q1(db->st, "zone_override", "SELECT COALESCE(MAX(id), 0) FROM zone_override"),
+        .trace_runs = q1(db->st, "trace_run", "SELECT COALESCE(MAX(id), 0) FROM trace_run WHERE finished_at IS NOT NULL"),
+        .alerts = q1(db->st, "alert", "SELECT COALESCE(MAX(id), 0) FROM alert"),
     };
     zn__pool_put(&srv->pool, db);
     if (!first) {
-        if (is.lineage != was->lineage) {
-            snprintf(data, sizeof data, "{\"lineage_id\":%lld}", (long long)is.lineage);
-            zn_server_publish(srv, "hub.lineage", data, NULL);
-        }
-        if (is.cases != was->cases) {
-            snprintf(data, sizeof data, "{\"rows\":%lld}", (long long)is.cases);
-            zn_server_publish(srv, "cases.changed", data, NULL);
-        }
-        if (is.moves != was->moves) {
-            snprintf(data, sizeof data, "{\"transition\":%lld}", (long long)is.moves);
-            zn_server_publish(srv, "tasks.changed", data, NULL);
-        }
-        if (is.escalations != was->escalations) {
-            snprintf(data, sizeof data, "{\"escalations\":%lld}", (long long)is.escalations);
-            zn_server_publish(srv, "tasks.overdue", data, NULL);
-        }
+        announce(srv, "hub.lineage", "lineage_id", was->lineage, is.lineage);
+        announce(srv, "cases.changed", "rows", was->cases, is.cases);
+        announce(srv, "tasks.changed", "transition", was->moves, is.moves);
+        announce(srv, "tasks.overdue", "escalations", was->escalations, is.escalations);
+        if (is.overrides != was->overrides) /* an operator's decision changes the map as a run does */
+            was->zone_runs = -2;
+        announce(srv, "zones.changed", "zone_run", was->zone_runs, is.zone_runs);
+        announce(srv, "contacts.changed", "trace_run", was->trace_runs, is.trace_runs);
+        announce(srv, "alerts.new", "alert", was->alerts, is.alerts);
     }
     *was = is;
 }

@@ -221,6 +221,8 @@ static enum MHD_Result serve_static(zn_server *srv, struct MHD_Connection *conn,
         file = "app/login.html";
     else if (!strcmp(url, "/field"))
         file = "app/field.html";
+    else if (!strcmp(url, "/command"))
+        file = "app/command.html";
     for (size_t i = 0; !file && i < sizeof VENDOR / sizeof VENDOR[0]; i++)
         if (!strcmp(url, VENDOR[i].url))
             file = VENDOR[i].file;

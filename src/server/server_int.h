@@ -178,6 +178,10 @@ int zn__fail_status(zn__call *c, zn_status s, const zn_error *err);
 /* Set a 200 answer with body j (stolen). */
 int zn__ok(zn__call *c, json_t *j);
 
+/* The request body parsed as a JSON object (new reference), or NULL after setting a 400 bad_json
+ * answer (not JSON, duplicate keys, not an object). */
+json_t *zn__body_object(zn__call *c);
+
 /* Query parameter or NULL. */
 const char *zn__arg(zn__call *c, const char *name);
 /* limit/offset parameters: defaults and caps. Returns 0 after setting a 400 answer when bad. */
@@ -189,6 +193,12 @@ int zn__area(zn__call *c, const char *name, char code[13], char prefix[13]);
 
 /* API entry (api.c): fills c->status/json (or handles SSE itself and returns 2). */
 int zn__api_dispatch(zn__call *c);
+
+/* The command side of the loop (api_loop.c): GET /templates, POST /instructions (201 with the
+ * tasks issued; every target routed and checked against the scope first), GET /instructions. */
+int zn__h_templates(zn__call *c);
+int zn__h_instruction_add(zn__call *c);
+int zn__h_instructions(zn__call *c);
 
 /* SSE (events.c) */
 zn_status zn__events_start(zn_server *srv, zn_error *err);
@@ -257,7 +267,8 @@ zn_status zn__q_trace_run(zn_store *st, int64_t id, json_t **run, int64_t *run_i
 zn_status zn__q_contacts(zn_store *st, const char *scope, const char *area, int64_t run_id, int64_t limit,
                          int64_t offset, json_t *rows, int64_t *total, zn_error *err);
 /* found / controlled / secondary / companions / by_day (local days, tz seconds east; a contact
- * without a task counts as found at found_at) of the run inside scope and area, set into out. */
+ * without a task counts as found with the area's first task, or at found_at when there is none) of
+ * the run inside scope and area, set into out. */
 zn_status zn__q_contacts_summary(zn_store *st, const char *scope, const char *area, int64_t run_id, int64_t found_at,
                                  int64_t tz, json_t *out, zn_error *err);
 /* Edges of the transmission graph with at least one end inside scope and area: close-contact rows

@@ -1,0 +1,72 @@
+// Browser test of the command page: Debian's chromium driven by playwright-core.
+// usage: node command.mjs BASE_URL NAME PASSWORD OUTDIR WEBDIR
+// A county command post (浦东新区) logs in, opens /command, issues "封控单元并设岗值守" to 张江镇
+// and sees the instruction in its list (1 task, waiting to be received) and the task on the field
+// page; then a screenshot. The instruction count before and after comes from the API itself.
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [base, name, password, outdir, webdir] = process.argv.slice(2);
+const { chromium } = createRequire(join(webdir, 'package.json'))('playwright-core');
+const fail = (msg) => { console.error('FAIL: ' + msg); process.exitCode = 1; };
+const profile = mkdtempSync(join(tmpdir(), 'zn-chromium-'));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1000, height: 1100 },
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--no-first-run', '--disable-sync'],
+});
+try {
+  const page = ctx.pages()[0] || (await ctx.newPage());
+  page.on('pageerror', (e) => fail('page error: ' + e.message));
+  page.setDefaultTimeout(30000);
+  await page.goto(base + '/login');
+  await page.fill('#name', name);
+  await page.fill('#password', password);
+  await page.click('#login-button');
+  await page.waitForURL(base + '/');
+  await page.goto(base + '/command');
+  await page.waitForFunction(() => window.znReady && window.znReady.templates > 0 && window.znReady.instructions >= 0);
+  if ((await page.evaluate(() => window.znReady.instructions)) !== 0) fail('expected no instruction yet');
+  if (!(await page.isDisabled('#send'))) fail('the send button must wait for a target');
+  await page.selectOption('#template', 'epi.seal_unit');
+  const steps = await page.textContent('#steps');
+  if (!steps.includes('时限')) fail('template steps not shown: ' + steps);
+  await page.fill('#title', '封控张东路2281弄');
+  await page.fill('#reason', '新增阳性病例居住地');
+  // 张江镇 is a child of 浦东新区 in the registry (310115125000)
+  const options = await page.$$eval('#level1 option', (os) => os.map((o) => [o.value, o.textContent]));
+  if (!options.some(([v, t]) => v === '310115125000' && t.startsWith('张江镇'))) fail('张江镇 not offered: ' + options.length);
+  if (options.some(([v]) => !v.startsWith('310115'))) fail('a division outside the county is offered');
+  await page.selectOption('#level1', '310115125000');
+  await page.waitForFunction(() => !document.getElementById('level2').hidden); // its villages
+  await page.selectOption('#level2', '310115125000'); // the township itself
+  await page.click('#add');
+  if ((await page.$$('#targets li')).length !== 1) fail('target not added');
+  await page.click('#send');
+  await page.waitForFunction(() => window.znReady.issued > 0 && window.znReady.instructions === 1);
+  const result = await page.textContent('#result');
+  if (!result.includes('已下达：1 项任务')) fail('result: ' + result);
+  const row = await page.$$eval('#instructions tbody tr:first-child td', (tds) => tds.map((t) => t.textContent));
+  if (row[1] !== '新增阳性病例居住地' || row[2] !== name || row[4] !== '1' || row[5] !== '1') fail('row: ' + row);
+  const api = await page.evaluate(() => zn.get('/instructions'));
+  if (api.total !== 1 || api.rows[0].id !== (await page.evaluate(() => window.znReady.issued))) fail('API disagrees');
+  await page.screenshot({ path: join(outdir, 'command.png'), fullPage: true });
+  // the field page lists the new task with its title, waiting to be received
+  await page.goto(base + '/field');
+  await page.waitForFunction(() => window.znReady && window.znReady.tasks >= 1);
+  const cards = await page.$$eval('.task h3', (hs) => hs.map((h) => h.textContent));
+  if (!cards.some((c) => c.includes('封控张东路2281弄'))) fail('task not on the field page: ' + cards);
+  // a target outside the county is refused by the server, whatever the page offers
+  const refused = await page.evaluate(() => zn.post('/instructions', { template: 'epi.seal_unit', reason: 'x-y',
+    targets: [{ division: '310101013000' }] }).then(() => 0, (e) => e.status));
+  if (refused !== 403) fail('expected 403 for 黄浦区, got ' + refused);
+} catch (e) {
+  fail(e.stack || String(e));
+} finally {
+  await ctx.close();
+  rmSync(profile, { recursive: true, force: true });
+}
