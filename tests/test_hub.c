@@ -330,6 +330,14 @@ static void test_rows(void **state)
     const char *two[] = {"later", "2022-06-01 00:00", NULL, NULL};
     assert_int_equal(zn__validate_row(&vc, f, &lay, two, vals, &pb), ZN__R_bad_time);
     assert_int_equal(pb.column, 0);
+    assert_int_equal(pb.nmore, 1); /* t_end is after NOW */
+    assert_string_equal(pb.more, "t_end (future_time)");
+    /* and every other failing field is listed with it, so the whole row can be fixed at once */
+    const char *three[] = {"later", "soon", "east", "39.9"};
+    assert_int_equal(zn__validate_row(&vc, f, &lay, three, vals, &pb), ZN__R_bad_time);
+    assert_int_equal(pb.column, 0);
+    assert_int_equal(pb.nmore, 2);
+    assert_string_equal(pb.more, "t_end (bad_time); lon (bad_real)");
     zn__layout_fini(&lay);
     zn_catalogue_free(cat);
 }

@@ -64,9 +64,11 @@ typedef struct zn__vctx {
 
 /* Problem found in a row: reason, column index (-1 = none) and words. */
 typedef struct zn__problem {
-    zn__reason reason;
+    zn__reason reason; /* the first problem of the row: its reason_code in quarantine */
     int column;
     char msg[256];
+    int nmore;         /* further fields of the same row that fail too */
+    char more[256];    /* "col (reason_code); col (reason_code)" of those, cut to fit */
 } zn__problem;
 
 /*

@@ -334,8 +334,14 @@ static zn_status one_record(ingest *ig, zn_record *rec, zn_error *err)
         if (ig->hmap[h] >= 0 && rec->fields[h])
             ig->texts[ig->hmap[h]] = zn__trim(rec->fields[h]);
     zn__problem pb;
-    if (zn__validate_row(&ig->vc, f, &ig->lay, ig->texts, ig->vals, &pb) != ZN__R_OK)
-        return quarantine(ig, rec, pb.column >= 0 ? f->columns[pb.column].name : NULL, pb.reason, pb.msg, err);
+    if (zn__validate_row(&ig->vc, f, &ig->lay, ig->texts, ig->vals, &pb) != ZN__R_OK) {
+        char words[600];
+        if (pb.nmore)
+            snprintf(words, sizeof words, "%s; also %d other field%s: %s", pb.msg, pb.nmore, pb.nmore > 1 ? "s" : "",
+                     pb.more);
+        return quarantine(ig, rec, pb.column >= 0 ? f->columns[pb.column].name : NULL, pb.reason,
+                          pb.nmore ? words : pb.msg, err);
+    }
     return insert_row(ig, rec, err);
 }
 

@@ -409,15 +409,29 @@ zn__reason zn__validate_row(zn__vctx *vc, const zn_feed *feed, const zn__layout 
     pb->reason = ZN__R_OK;
     pb->column = -1;
     pb->msg[0] = '\0';
+    pb->nmore = 0;
+    pb->more[0] = '\0';
+    /* every field is checked, so that a steward sees all that is wrong with a row at once; the
+     * first failing field is the row's reason, the others are listed in pb->more */
     for (size_t i = 0; i < feed->ncolumns; i++) {
+        char other[256];
+        int first = pb->reason == ZN__R_OK;
         zn__reason r = zn__validate_value(vc, &feed->columns[i], texts[i], &vals[lay->col_slot[i]],
-                                          pb->msg, sizeof pb->msg);
-        if (r != ZN__R_OK) {
+                                          first ? pb->msg : other, first ? sizeof pb->msg : sizeof other);
+        if (r == ZN__R_OK)
+            continue;
+        if (first) {
             pb->reason = r;
             pb->column = (int)i;
-            return r;
+        } else {
+            size_t used = strlen(pb->more);
+            snprintf(pb->more + used, sizeof pb->more - used, "%s%s (%s)", pb->nmore ? "; " : "",
+                     feed->columns[i].name, zn__reason_code(r));
+            pb->nmore++;
         }
     }
+    if (pb->reason != ZN__R_OK)
+        return pb->reason;
     for (size_t p = 0; p < feed->npoints; p++) {
         const zn_feed_point *pt = &feed->points[p];
         zn__value *lon, *lat;

@@ -38,6 +38,13 @@ echo "$out" | head -1 | grep -q '"status":"loaded"' || fail "status loaded"
 "$Z" ingest --feed case_residence_list --db "$DB" "$BAD/03_missing_column.csv" \
   | grep -q '3 rows, 0 accepted, 0 quarantined, 3 duplicates' || fail "re-ingest"
 
+# a row with two bad fields: quarantined once, under the first, with the other named in its words
+printf 'date,district,address\n2022-13-45,火星区,某路1号\n20220401,浦东新区,张东路1弄\n' > "$T/two.csv"
+"$Z" ingest --feed case_residence_list --db "$T/two.db" "$T/two.csv" | grep -q '2 rows, 1 accepted, 1 quarantined' \
+  || fail "two bad fields: summary"
+"$Z" quarantine --db "$T/two.db" | grep -q "two.csv:2  date  bad_date: .*; also 1 other field: district (bad_enum)" \
+  || fail "two bad fields: $("$Z" quarantine --db "$T/two.db")"
+
 # an aborted file: exit 1, the file and line named on stderr, nothing loaded
 set +e
 "$Z" ingest --feed case_residence_list --db "$DB" "$BAD/06_unterminated_quote.csv" >"$T/out" 2>"$T/err"; rc=$?
