@@ -41,6 +41,7 @@ check: check-fast check-asan
 bench: build
 	cmake --build $(BUILD) -j $(JOBS) --target $$(ls bench/bench_*.c 2>/dev/null | xargs -rn1 basename | sed 's/\.c$$//')
 	bench/run-ingest.sh $(BUILD)
+	bench/run-load.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN)

@@ -12,7 +12,7 @@
  * timer has nothing due while the benchmark runs (the shortest budget is 2 h, warning at 75%).
  * Users (password PW, default "bench-password-0123"):
  *   gw_list    grid_worker, scope community 330505005005 (the field page's task list; with the
- *              default N about 60 tasks of the community, 40 open; the count is printed)
+ *              default N about 18 tasks in the community's 3 grids, 12 open; the count is printed)
  *   gw_report  grid_worker, scope township 330101001 (owns the R report tasks)
  *   cmd        county command, scope 330101
  * Prints, on stdout, one line: "first_report_id last_report_id open_tasks_of_gw_list".
