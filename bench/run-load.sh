@@ -62,8 +62,8 @@ n=$(curl -sf -H "Authorization: Bearer $TLIST" "$URL/api/v1/tasks?open=1&limit=2
 
 cpu_of() { awk '{print $14 + $15}' "/proc/$PID/stat"; } # server CPU ticks (user + system)
 TCK=$(getconf CLK_TCK)
-echo "| request | wrk | requests/s | p50 ms | p90 ms | p99 ms | max ms | errors | server CPU (cores) | load avg before |"
-echo "|---|---|---:|---:|---:|---:|---:|---|---:|---:|"
+echo "| request | wrk | requests/s | p50 ms | p90 ms | p99 ms | max ms | errors | server CPU (cores) | server CPU µs/request | load avg before |"
+echo "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|"
 run() { # label, wrk args...
   local label=$1; shift
   local load c0 c1
@@ -77,7 +77,9 @@ run() { # label, wrk args...
   st=$(grep '^statuses:' "$W/wrk.out" | sed 's/^statuses: //')
   cores=$(awk -v a="$c0" -v b="$c1" -v t="$TCK" -v d="$DUR" 'BEGIN{printf "%.2f", (b-a)/t/d}')
   f() { echo "$s" | sed -n "s/.* $1 \([0-9.]*\).*/\1/p"; }
-  echo "| $label | -t$WRK_THREADS -c$CONNS ${DUR}s | $(f rps) | $(f p50_ms) | $(f p90_ms) | $(f p99_ms) | $(f max_ms) | socket errors $(f socket_errors); $st | $cores | $load |"
+  local us
+  us=$(awk -v a="$c0" -v b="$c1" -v t="$TCK" -v n="$(f requests)" 'BEGIN{printf "%.0f", (b-a)/t/n*1e6}')
+  echo "| $label | -t$WRK_THREADS -c$CONNS ${DUR}s | $(f rps) | $(f p50_ms) | $(f p90_ms) | $(f p99_ms) | $(f max_ms) | socket errors $(f socket_errors); $st | $cores | $us | $load |"
 }
 run "GET /api/v1/tasks?open=1&limit=200 ($NOPEN open tasks)" list "$TLIST"
 run "POST /api/v1/tasks/{id}/move to=reported" report "$TREP" "$FIRST" "$LAST" "$WRK_THREADS"
