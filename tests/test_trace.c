@@ -441,6 +441,23 @@ static void test_bad_stays(void **state)
     assert_int_equal(zn_trace_run(ix, cs, 1, 0, 1, &r, &err), ZN_EINVAL);
     zn_trace_index_free(ix);
 
+    /* overlapping (not identical) duplicates from two feeds: 2's visit as [1000, 3000) from one
+     * feed and [1100, 2900) from another: one row, first exposure 1000 as with one copy. 3's
+     * visit as [1500, 2050) and [2000, 2100): 550 s and 100 s with 1, 600 s in their union, but
+     * overlaps are per stay pair (SPEC.md), so a duplicate never turns a short visit into a close
+     * contact */
+    static const zn_trace_stay O[] = {
+        {1, 10, 1000, 3000}, {2, 10, 1000, 3000}, {2, 10, 1100, 2900}, {3, 10, 1500, 2050}, {3, 10, 2000, 2100},
+    };
+    ix = build(O, 5, 1);
+    zn_trace_case c1[] = {{1, 0, 10000}};
+    run(ix, c1, 1, 600, 1, &r);
+    assert_int_equal(r.nclose, 1);
+    assert_int_equal(r.close[0].contact_id, 2);
+    assert_int_equal(r.close[0].first_exposure, 1000);
+    zn_trace_result_fini(&r);
+    zn_trace_index_free(ix);
+
     /* times more than 2^31 s from the first stay cannot be indexed */
     static const zn_trace_stay far[] = {{1, 1, 0, 10}, {2, 1, 5000000000LL, 5000000010LL}};
     assert_int_equal(zn_trace_index_build(far, 2, 1, &ix, &err), ZN_ERANGE);
@@ -828,6 +845,11 @@ static void test_plans(void **state)
     assert_int_equal(p9.min_overlap_s, 600);
     assert_int_equal(p9.companion_cell_m, 800);
     assert_int_equal(p9.companion_cumulative_s, 30 * 3600);
+    assert_int_equal(p9.proximity_threshold_s, 900);
+    assert_int_equal(p9.proximity_resolution_s, 20);
+    assert_int_equal(p9.proximity_period_s, 86400);
+    assert_int_equal(p8.venue_dwell_s, 3600);
+    assert_int_equal(p10.venue_dwell_s, 3600);
     assert_int_equal(p9.companion_window_days, 14);
 
     /* windows: onset T, isolated T + 1 d */

@@ -295,11 +295,112 @@ static void test_plan8_and_others(void **state)
                         B "|1646276400|600\n"
                         D "|1646100000|7140\n");
 
-    plan("plan-10", &p);
+    /* the same dwell from the plan (venue.dwell_s) when the options leave it 0; the options win */
+    assert_int_equal(p.venue_dwell_s, 3600);
+    p.venue_dwell_s = 7200;
     assert_int_equal(zn_trace_store_run(e.st, &p, NULL, &sum, &err), ZN_OK);
     assert_int_equal(sum.run_id, 3);
+    assert_string_equal(rows(e.st, "SELECT contact, last_exposure, overlap_seconds FROM close_contact "
+                                   "WHERE run_id = 3 AND exposure_class = 'venue' ORDER BY contact"),
+                        B "|1646276400|600\n"
+                        D "|1646100000|7140\n");
+    assert_string_equal(rows(e.st, "SELECT json_extract(parameters, '$.venue_dwell_s') FROM trace_run "
+                                   "WHERE id = 3"),
+                        "7200\n");
+    opt.venue_dwell_s = 600; /* D's stay [00:01Z, 00:11Z) against A's [00:00Z, 00:10Z): 540 s < 600 */
+    assert_int_equal(zn_trace_store_run(e.st, &p, &opt, &sum, &err), ZN_OK);
+    assert_int_equal(sum.run_id, 4);
+    assert_string_equal(rows(e.st, "SELECT contact FROM close_contact WHERE run_id = 4 AND "
+                                   "exposure_class = 'venue' ORDER BY contact"),
+                        B "\n");
+
+    plan("plan-10", &p);
+    assert_int_equal(zn_trace_store_run(e.st, &p, NULL, &sum, &err), ZN_OK);
+    assert_int_equal(sum.run_id, 5);
     assert_int_equal(sum.close_distinct + sum.secondary + sum.companions, 0);
-    assert_string_equal(rows(e.st, "SELECT COUNT(*) FROM close_contact WHERE run_id = 3"), "0\n");
+    assert_string_equal(rows(e.st, "SELECT COUNT(*) FROM close_contact WHERE run_id = 5"), "0\n");
+    close_city(&e);
+}
+
+/* Overlapping duplicate stays: D scans V2 again at 08:11 (within the dwell of the 08:01 scan; a
+ * second scan, or the same visit from another feed). The close contact is unchanged and its
+ * overlap_seconds is the union [08:01, 09:00) = 3540 s, not 3540 + 2940. */
+static void test_duplicate_scans(void **state)
+{
+    (void)state;
+    env e;
+    open_city(&e, "dup.db");
+    zn_catalogue *cat;
+    zn_error err;
+    assert_int_equal(zn_catalogue_load(zn_test_src("data/feeds/catalogue.json"), &cat, &err), ZN_OK);
+    ingest(&e, cat, "venue_scan", "venue_code,resident_id,scan_time,direction\nV2," D ",2022-03-01 08:11:00,in\n");
+    zn_catalogue_free(cat);
+    zn_trace_plan p;
+    plan("plan-9", &p);
+    zn_trace_store_summary sum;
+    assert_int_equal(zn_trace_store_run(e.st, &p, NULL, &sum, &err), ZN_OK);
+    assert_int_equal(sum.venue_stays, 8); /* 9 scans, A's V1 in + out make one stay */
+    assert_int_equal(sum.close_venue, 2);
+    assert_string_equal(rows(e.st, "SELECT contact, place, first_exposure, last_exposure, overlap_seconds "
+                                   "FROM close_contact WHERE exposure_class = 'venue' ORDER BY contact"),
+                        B "|V1|1646275800|1646276400|600\n"
+                        D "|V2|1646092860|1646096400|3540\n");
+    close_city(&e);
+}
+
+/* Incremental runs: after run 1 (A), B is reported (onset 03-04, reported 03-07 00:00 local:
+ * window [02-27T16:00Z, 03-06T16:00Z]). An incremental run traces B alone: at V1 B's
+ * [02:50Z, 03:50Z) meets A (600 s, A's scan closed by its out scan) and C (3599 s); at V3
+ * (03-04) S (1800 s). A second incremental run has no new case; a full run has both. */
+static void test_incremental(void **state)
+{
+    (void)state;
+    env e;
+    open_city(&e, "inc.db");
+    zn_trace_plan p;
+    plan("plan-9", &p);
+    zn_trace_store_summary sum;
+    zn_error err;
+    zn_trace_store_options opt = {.incremental = 1};
+    assert_int_equal(zn_trace_store_run(e.st, &p, &opt, &sum, &err), ZN_OK); /* nothing earlier */
+    assert_int_equal(sum.run_id, 1);
+    assert_int_equal(sum.index_cases, 1);
+    assert_int_equal(sum.cases_earlier, 0);
+    assert_int_equal(sum.close_venue, 2);
+
+    zn_catalogue *cat;
+    assert_int_equal(zn_catalogue_load(zn_test_src("data/feeds/catalogue.json"), &cat, &err), ZN_OK);
+    ingest(&e, cat, "case_report",
+           "case_id,resident_id,mobile,classification,onset_date,diagnosis_time,report_time\n"
+           "C3," B ",,confirmed,2022-03-04,2022-03-06 20:00:00,2022-03-07 00:00:00\n");
+    zn_catalogue_free(cat);
+    assert_int_equal(zn_trace_store_run(e.st, &p, &opt, &sum, &err), ZN_OK);
+    assert_int_equal(sum.run_id, 2);
+    assert_int_equal(sum.index_cases, 1);
+    assert_int_equal(sum.cases_earlier, 1);
+    assert_string_equal(rows(e.st, "SELECT person, case_id FROM trace_index_case WHERE run_id = 2"), B "|C3\n");
+    assert_string_equal(rows(e.st, "SELECT index_case, contact, place, overlap_seconds FROM close_contact "
+                                   "WHERE run_id = 2 ORDER BY contact"),
+                        B "|" A "|V1|600\n" B "|" C "|V1|3599\n" B "|" S "|V3|1800\n");
+    assert_string_equal(rows(e.st, "SELECT json_extract(parameters, '$.incremental') FROM trace_run WHERE id = 2"),
+                        "1\n");
+
+    assert_int_equal(zn_trace_store_run(e.st, &p, &opt, &sum, &err), ZN_OK);
+    assert_int_equal(sum.run_id, 3);
+    assert_int_equal(sum.index_cases, 0);
+    assert_int_equal(sum.cases_earlier, 2);
+    assert_int_equal(sum.close_distinct + sum.secondary, 0);
+
+    /* under another plan nothing is earlier; a full run traces both */
+    plan("plan-8", &p);
+    assert_int_equal(zn_trace_store_run(e.st, &p, &opt, &sum, &err), ZN_OK);
+    assert_int_equal(sum.index_cases, 2);
+    assert_int_equal(sum.cases_earlier, 0);
+    plan("plan-9", &p);
+    assert_int_equal(zn_trace_store_run(e.st, &p, NULL, &sum, &err), ZN_OK);
+    assert_int_equal(sum.run_id, 5);
+    assert_int_equal(sum.index_cases, 2);
+    assert_string_equal(rows(e.st, "SELECT COUNT(*) FROM trace_index_case WHERE run_id = 5"), "2\n");
     close_city(&e);
 }
 
@@ -328,6 +429,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan9),
         cmocka_unit_test(test_plan8_and_others),
+        cmocka_unit_test(test_duplicate_scans),
+        cmocka_unit_test(test_incremental),
         cmocka_unit_test(test_empty_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

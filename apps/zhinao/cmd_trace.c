@@ -7,7 +7,14 @@
  *   zhinao trace --stays S.csv --case ID --from T0 --to T1 [--min-overlap 600] [--json]
  *       incremental mode: the close contacts of one index case from the prepared index, as CSV
  *       on stdout (index_id,contact_id,first_exposure,place_id).
+ *   zhinao trace --proximity EVENTS --index I.csv [--plan plan-9] [--res S] [--threshold S]
+ *                [--period S] [--out DIR]
+ *       proximity events (t i j): close contacts under the cumulative face-to-face rule
+ *       (zn_trace_proximity), CSV on stdout or DIR/proximity_contacts.csv; also with --stays;
+ *   zhinao trace --groups G.csv --index I.csv [--out DIR]
+ *       static shared groups (households, classes): zn_trace_household per exposure class;
  *   zhinao trace --db DB --plan NAME [--run-label L] [--companions] [--refine] [--venue-dwell S]
+ *                [--incremental]
  *       from the store: exposures from the feed tables, results stored (zn_trace_store_run);
  *   zhinao trace export --db DB --run ID [--linelist F] [--contacts F] [--json]
  *       a stored run shaped like epicontacts / Go.Data (zn_trace_store_export / _json).
@@ -51,12 +58,33 @@ static const char USAGE[] =
     "\n"
     "Stays with t_end <= t_start are skipped and reported on stderr.\n"
     "\n"
+    "proximity events (RFID / Bluetooth face-to-face contacts; docs/trace.md, \"Proximity\"):\n"
+    "  zhinao trace --proximity EVENTS (--index INDEX.csv | --case P --from T0 --to T1)\n"
+    "               [--plan NAME] [--res SEC] [--threshold SEC] [--period SEC] [--out DIR]\n"
+    "      EVENTS: lines \"t i j\" (i and j face to face during [t, t + res)), gzip or plain, e.g.\n"
+    "      SocioPatterns' tij_*.dat.gz. A pair is a close contact when its merged contact time in\n"
+    "      the index case's window, in any --period seconds (0: all of it), reaches --threshold.\n"
+    "      Defaults from the plan (default plan-9: WHO 15 min = 900 s, cumulative over any 24 h,\n"
+    "      20 s resolution). Output: index_id,contact_id,exposure_class,first_exposure,\n"
+    "      last_exposure,contact_seconds,period_max_seconds (class \"proximity\"), on stdout or\n"
+    "      in DIR/proximity_contacts.csv; with --stays as well, next to the stay outputs.\n"
+    "\n"
+    "shared groups (households, school classes, wards: static memberships):\n"
+    "  zhinao trace --groups GROUPS.csv --index INDEX.csv [--out DIR]\n"
+    "      GROUPS: person_id,group_id,exposure_class (e.g. 7,41,household). Every other member\n"
+    "      of an index case's group is a close contact of that class, first exposure = the\n"
+    "      window start. Output: index_id,contact_id,exposure_class,group_id,first_exposure on\n"
+    "      stdout or in DIR/group_contacts.csv (sorted by class, then index, contact, group).\n"
+    "\n"
     "from the store (docs/trace.md, \"From the store\"):\n"
     "  zhinao trace --db DB --plan NAME [--run-label L] [--companions] [--refine]\n"
-    "               [--venue-dwell SEC] [--threads N] [--json]\n"
+    "               [--venue-dwell SEC] [--incremental] [--threads N] [--json]\n"
     "      index cases from feed_case_report, exposures from venue scans, the population\n"
     "      registry (households), passenger manifests (seat rules) and, with --companions or a\n"
-    "      plan tracing them, telecom grid stays; results stored as a trace run (its id printed)\n"
+    "      plan tracing them, telecom grid stays; results stored as a trace run (its id printed).\n"
+    "      --venue-dwell: the stay assumed after an entry-only scan (default: the plan's\n"
+    "      venue.dwell_s, 3600 s). --incremental: only case reports whose person was no index\n"
+    "      case of an earlier run under the same plan (new positives)\n"
     "  zhinao trace export --db DB --run ID [--linelist FILE] [--contacts FILE] [--json]\n"
     "      the run as an epicontacts / Go.Data line list and contacts list (CSV), or JSON on stdout\n";
 
@@ -76,6 +104,8 @@ static int trace_db(int argc, char **argv)
             opt.companions = 1;
         } else if (!strcmp(a, "--refine")) {
             opt.refine = 1;
+        } else if (!strcmp(a, "--incremental")) {
+            opt.incremental = 1;
         } else if (i + 1 < argc && !strcmp(a, "--db")) {
             db = argv[++i];
         } else if (i + 1 < argc && !strcmp(a, "--plan")) {
@@ -120,13 +150,17 @@ static int trace_db(int argc, char **argv)
         printf("{\"run_id\": %lld, \"plan\": \"%s\", \"index_cases\": %lld, \"cases_skipped\": %lld, "
                "\"close_venue\": %lld, \"close_household\": %lld, \"close_cotravel\": %lld, "
                "\"close_distinct\": %lld, \"secondary\": %lld, \"companions\": %lld, "
-               "\"venue_stays\": %lld, \"grid_stays\": %lld, \"households\": %lld, \"seats\": %lld}\n",
+               "\"venue_stays\": %lld, \"grid_stays\": %lld, \"households\": %lld, \"seats\": %lld, "
+               "\"cases_earlier\": %lld}\n",
                (long long)sum.run_id, pl.name, (long long)sum.index_cases, (long long)sum.cases_skipped,
                (long long)sum.close_venue, (long long)sum.close_household, (long long)sum.close_cotravel,
                (long long)sum.close_distinct, (long long)sum.secondary, (long long)sum.companions,
                (long long)sum.venue_stays, (long long)sum.grid_stays, (long long)sum.households,
-               (long long)sum.seats);
+               (long long)sum.seats, (long long)sum.cases_earlier);
     } else {
+        if (opt.incremental)
+            printf("incremental: %lld case reports already traced by earlier %s runs left out\n",
+                   (long long)sum.cases_earlier, pl.name);
         printf("trace run %lld (%s): index cases %lld (%lld skipped); close contacts: venue %lld, household %lld, "
                "cotravel %lld (%lld distinct); secondary %lld; companions %lld\n"
                "exposures: venue stays %lld, grid stays %lld, households %lld, seats %lld\n",
@@ -209,9 +243,9 @@ static int parse_i64(const char *s, long long *out)
 }
 
 typedef struct trace_opts {
-    const char *stays, *index, *out, *plan;
-    long long min_overlap, threads, person, from, to;
-    int have_case, have_from, have_to, json, have_min;
+    const char *stays, *index, *out, *plan, *proximity, *groups;
+    long long min_overlap, threads, person, from, to, res, threshold, period;
+    int have_case, have_from, have_to, json, have_min, have_res, have_threshold, have_period;
 } trace_opts;
 
 static int parse_args(int argc, char **argv, trace_opts *o)
@@ -235,6 +269,11 @@ static int parse_args(int argc, char **argv, trace_opts *o)
         else if (!strcmp(a, "--index")) o->index = v;
         else if (!strcmp(a, "--out")) o->out = v;
         else if (!strcmp(a, "--plan")) o->plan = v;
+        else if (!strcmp(a, "--proximity")) o->proximity = v;
+        else if (!strcmp(a, "--groups")) o->groups = v;
+        else if (!strcmp(a, "--res")) { num = &o->res; o->have_res = 1; }
+        else if (!strcmp(a, "--threshold")) { num = &o->threshold; o->have_threshold = 1; }
+        else if (!strcmp(a, "--period")) { num = &o->period; o->have_period = 1; }
         else if (!strcmp(a, "--min-overlap")) { num = &o->min_overlap; o->have_min = 1; }
         else if (!strcmp(a, "--threads")) num = &o->threads;
         else if (!strcmp(a, "--case")) { num = &o->person; o->have_case = 1; }
@@ -249,9 +288,27 @@ static int parse_args(int argc, char **argv, trace_opts *o)
             return 2;
         }
     }
-    if (!o->stays) {
-        fprintf(stderr, "zhinao trace: --stays is required (see --help)\n");
+    if (!o->stays && !o->proximity && !o->groups) {
+        fprintf(stderr, "zhinao trace: --stays, --proximity or --groups is required (see --help)\n");
         return 2;
+    }
+    if (o->groups && (o->stays || o->proximity || !o->index || o->have_case)) {
+        fprintf(stderr, "zhinao trace: --groups needs --index, and no --stays, --proximity or --case\n");
+        return 2;
+    }
+    if (o->groups)
+        return 0;
+    if ((o->have_res && o->res < 1) || (o->have_threshold && o->threshold < 1) ||
+        (o->have_period && o->period < 0)) {
+        fprintf(stderr, "zhinao trace: --res and --threshold must be >= 1, --period >= 0\n");
+        return 2;
+    }
+    if (!o->stays) {
+        if (o->have_case ? (!o->have_from || !o->have_to || o->index) : !o->index) {
+            fprintf(stderr, "zhinao trace: --proximity needs --index, or --case with --from and --to\n");
+            return 2;
+        }
+        return 0;
     }
     if (o->min_overlap < 1 || o->threads < 0) {
         fprintf(stderr, "zhinao trace: --min-overlap must be >= 1 and --threads >= 0\n");
@@ -301,6 +358,228 @@ static json_t *build_json(const zn_trace_build_stats *bs)
                      (json_int_t)bs->kept, "rejected", (json_int_t)bs->rejected, "persons",
                      (json_int_t)bs->persons, "places", (json_int_t)bs->places, "index_bytes",
                      (json_int_t)bs->bytes, "threads", bs->threads);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The plan (--plan or plan-9) into *pl; 0 on success. */
+static int load_plan(const char *name, zn_trace_plan *pl)
+{
+    char dir[4096];
+    zn_error err;
+    zn_error_clear(&err);
+    snprintf(dir, sizeof dir, "%s/plans", zn_cli_data_dir());
+    if (zn_trace_plan_find(dir, name ? name : "plan-9", pl, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    return 0;
+}
+
+/* One membership of a shared group (--groups). */
+typedef struct gmember {
+    int64_t person, group;
+    int cls; /* index into the class names */
+} gmember;
+
+/*
+ * Shared-group close contacts (--groups FILE: person_id,group_id,exposure_class): every other
+ * member of each index case's groups, per class (household, class, ward, ...), through
+ * zn_trace_household (the same rule: a static group, first exposure = the window start).
+ * Output: index_id,contact_id,exposure_class,group_id,first_exposure.
+ */
+static int run_groups(const trace_opts *o, const zn_trace_case *cases, size_t ncases)
+{
+    FILE *f = fopen(o->groups, "r");
+    if (!f) {
+        fprintf(stderr, "zhinao trace: %s: %s\n", o->groups, strerror(errno));
+        return 1;
+    }
+    char line[512], names[16][32];
+    int nnames = 0, rc = 0;
+    gmember *m = NULL;
+    size_t n = 0, cap = 0;
+    long lineno = 1;
+    if (!fgets(line, sizeof line, f) || strncmp(line, "person_id,group_id,exposure_class", 33) != 0) {
+        fprintf(stderr, "zhinao trace: %s:1: header must be person_id,group_id,exposure_class\n", o->groups);
+        fclose(f);
+        return 1;
+    }
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0])
+            continue;
+        char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        long long p, g;
+        if (!c2) {
+            fprintf(stderr, "zhinao trace: %s:%ld: expected person_id,group_id,exposure_class\n", o->groups, lineno);
+            rc = 1;
+            break;
+        }
+        *c1 = *c2 = '\0';
+        const char *cls = c2 + 1;
+        size_t cl = strlen(cls);
+        if (parse_i64(line, &p) || parse_i64(c1 + 1, &g) || cl == 0 || cl >= sizeof names[0] ||
+            strspn(cls, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != cl) {
+            fprintf(stderr, "zhinao trace: %s:%ld: integers person_id, group_id and a class name "
+                    "([A-Za-z0-9_-], at most 31 bytes)\n", o->groups, lineno);
+            rc = 1;
+            break;
+        }
+        int k = 0;
+        while (k < nnames && strcmp(names[k], cls))
+            k++;
+        if (k == nnames) {
+            if (nnames == 16) {
+                fprintf(stderr, "zhinao trace: %s:%ld: more than 16 exposure classes\n", o->groups, lineno);
+                rc = 1;
+                break;
+            }
+            snprintf(names[nnames++], sizeof names[0], "%s", cls);
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            gmember *nm = realloc(m, cap * sizeof *nm);
+            if (!nm) {
+                fprintf(stderr, "zhinao trace: out of memory\n");
+                rc = 1;
+                break;
+            }
+            m = nm;
+        }
+        m[n++] = (gmember){p, g, k};
+    }
+    fclose(f);
+    zn_trace_member *mm = rc ? NULL : malloc((n ? n : 1) * sizeof *mm);
+    if (!rc && !mm) {
+        fprintf(stderr, "zhinao trace: out of memory\n");
+        rc = 1;
+    }
+    FILE *out = stdout;
+    char path[4096];
+    if (!rc && o->out) {
+        snprintf(path, sizeof path, "%s/group_contacts.csv", o->out);
+        if (mkdir_p(o->out) != 0 || !(out = fopen(path, "w"))) {
+            fprintf(stderr, "zhinao trace: cannot write %s: %s\n", path, strerror(errno));
+            out = stdout;
+            rc = 1;
+        }
+    }
+    size_t total = 0;
+    if (!rc)
+        fprintf(out, "index_id,contact_id,exposure_class,group_id,first_exposure\n");
+    for (int k = 0; !rc && k < nnames; k++) {
+        size_t nm = 0;
+        for (size_t i = 0; i < n; i++)
+            if (m[i].cls == k)
+                mm[nm++] = (zn_trace_member){m[i].person, m[i].group};
+        zn_trace_pair *pr = NULL;
+        size_t np = 0;
+        zn_error err;
+        if (zn_trace_household(mm, nm, cases, ncases, &pr, &np, &err) != ZN_OK) {
+            zn_cli_error(&err);
+            rc = 1;
+            break;
+        }
+        for (size_t i = 0; i < np; i++)
+            fprintf(out, "%lld,%lld,%s,%lld,%lld\n", (long long)pr[i].index_id, (long long)pr[i].contact_id,
+                    names[k], (long long)pr[i].via, (long long)pr[i].exposure);
+        fprintf(stderr, "zhinao trace: %s: %zu memberships, %zu close-contact rows\n", names[k], nm, np);
+        total += np;
+        free(pr);
+    }
+    if (out != stdout && fclose(out) != 0) {
+        fprintf(stderr, "zhinao trace: cannot write %s\n", path);
+        rc = 1;
+    }
+    if (!rc && o->out)
+        printf("groups: %zu memberships, %d classes; index cases %zu; close contacts %zu rows\n", n, nnames,
+               ncases, total);
+    free(mm);
+    free(m);
+    return rc;
+}
+
+/* Proximity close contacts of the index cases (or the one --case) from o->proximity. */
+static int run_proximity(const trace_opts *o, const zn_trace_case *cases, size_t ncases)
+{
+    zn_trace_plan pl;
+    if (load_plan(o->plan, &pl))
+        return 1;
+    zn_trace_prox_rule rule = zn_trace_plan_prox_rule(&pl);
+    if (o->have_res)
+        rule.resolution_s = o->res;
+    if (o->have_threshold)
+        rule.threshold_s = o->threshold;
+    if (o->have_period)
+        rule.period_s = o->period;
+    zn_trace_case one = {o->person, o->from, o->to};
+    if (o->have_case) {
+        cases = &one;
+        ncases = 1;
+    }
+    zn_error err;
+    zn_error_clear(&err);
+    zn_trace_event *ev = NULL;
+    size_t nev = 0;
+    zn_trace_prox *rows = NULL;
+    size_t n = 0;
+    double t0 = zn_trace_clock();
+    if (zn_trace_events_load(o->proximity, &ev, &nev, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    double t1 = zn_trace_clock();
+    if (zn_trace_proximity(ev, nev, &rule, cases, ncases, &rows, &n, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        free(ev);
+        return 1;
+    }
+    double t2 = zn_trace_clock();
+    free(ev);
+    FILE *f = stdout;
+    char path[4096];
+    if (o->out) {
+        snprintf(path, sizeof path, "%s/proximity_contacts.csv", o->out);
+        if (mkdir_p(o->out) != 0 || !(f = fopen(path, "w"))) {
+            fprintf(stderr, "zhinao trace: cannot write %s: %s\n", path, strerror(errno));
+            free(rows);
+            return 1;
+        }
+    }
+    fprintf(f, "index_id,contact_id,exposure_class,first_exposure,last_exposure,contact_seconds,"
+               "period_max_seconds\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%lld,%lld,proximity,%lld,%lld,%lld,%lld\n", (long long)rows[i].index_id,
+                (long long)rows[i].contact_id, (long long)rows[i].first_exposure,
+                (long long)rows[i].last_exposure, (long long)rows[i].contact_s, (long long)rows[i].period_max_s);
+    int rc = 0;
+    if (f != stdout && fclose(f) != 0) {
+        fprintf(stderr, "zhinao trace: cannot write %s\n", path);
+        rc = 1;
+    }
+    size_t distinct = 0;
+    int64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    if (ids) {
+        for (size_t i = 0; i < n; i++)
+            ids[i] = rows[i].contact_id;
+        qsort(ids, n, sizeof *ids, cmp_i64);
+        for (size_t i = 0; i < n; i++)
+            distinct += i == 0 || ids[i] != ids[i - 1];
+        free(ids);
+    }
+    fprintf(o->out ? stdout : stderr,
+            "proximity (%s: threshold %lld s, resolution %lld s, period %lld s): events %zu, index cases %zu, "
+            "close contacts %zu rows (%zu distinct); seconds: read %.3f, query %.3f\n",
+            pl.name, (long long)rule.threshold_s, (long long)rule.resolution_s, (long long)rule.period_s, nev,
+            ncases, n, distinct, t1 - t0, t2 - t1);
+    free(rows);
+    return rc;
 }
 
 static int run_case(const trace_opts *o, zn_trace_index *ix)
@@ -366,6 +645,16 @@ int zn_cmd_trace(int argc, char **argv)
         zn_cli_error(&err);
         return 1;
     }
+    if (o.groups) {
+        rc = run_groups(&o, cases, ncases);
+        free(cases);
+        return rc;
+    }
+    if (!o.stays) {
+        rc = run_proximity(&o, cases, ncases);
+        free(cases);
+        return rc;
+    }
     zn_trace_index *ix = NULL;
     if (zn_trace_index_load_csv(o.stays, (int)o.threads, &ix, &err) != ZN_OK) {
         zn_cli_error(&err);
@@ -378,6 +667,8 @@ int zn_cmd_trace(int argc, char **argv)
     if (o.have_case) {
         rc = run_case(&o, ix);
         zn_trace_index_free(ix);
+        if (rc == 0 && o.proximity)
+            rc = run_proximity(&o, NULL, 0);
         return rc;
     }
 
@@ -442,6 +733,8 @@ int zn_cmd_trace(int argc, char **argv)
     }
     zn_trace_result_fini(&res);
     zn_trace_index_free(ix);
+    if (rc == 0 && o.proximity)
+        rc = run_proximity(&o, cases, ncases);
     free(cases);
     return rc;
 }

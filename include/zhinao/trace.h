@@ -207,6 +207,10 @@ typedef struct zn_trace_plan {
     int64_t companion_min_overlap_s; /* together longer than this (600) */
     int64_t companion_cumulative_s;  /* either party's cumulative stay in the cell (30 h) */
     int companion_window_days;       /* ... over the last N days (14) */
+    int64_t proximity_threshold_s;   /* cumulative face-to-face seconds of a proximity close contact (900) */
+    int64_t proximity_resolution_s;  /* seconds one proximity event stands for, default of feeds (20) */
+    int64_t proximity_period_s;      /* the sum runs over any period this long (86400); 0 = whole window */
+    int64_t venue_dwell_s;           /* stay assumed after an entry-only venue-code scan (3600) */
 } zn_trace_plan;
 
 /*
@@ -307,6 +311,69 @@ zn_status zn_trace_cotravel(const zn_trace_plan *plan, const zn_trace_seat *seat
                             const zn_trace_case *cases, size_t ncases, zn_trace_pair **out,
                             size_t *n, zn_error *err);
 
+/* ---- proximity events: RFID / Bluetooth face-to-face contacts (src/trace/proximity.c) ---- */
+
+/* One proximity event: persons i and j face to face during [t, t + resolution), t in seconds on
+ * the feed's clock (unix seconds, or SocioPatterns' seconds since the start of the study). */
+typedef struct zn_trace_event {
+    int64_t t;
+    int64_t i;
+    int64_t j;
+} zn_trace_event;
+
+/* The cumulative face-to-face rule. Source of the shipped numbers (data/plans, "proximity"):
+ * WHO, Contact tracing in the context of COVID-19, interim guidance (10 May 2020; 1 Feb 2021):
+ * "face-to-face contact ... within 1 metre and for at least 15 minutes" (threshold 900 s, >=);
+ * WHO gives no period for summing, so the plans read it as cumulative over any 24 h, as US CDC's
+ * definition of 21 Oct 2020 does ("a cumulative total of 15 minutes or more over a 24-hour
+ * period"); resolution 20 s is SocioPatterns' RFID interval. */
+typedef struct zn_trace_prox_rule {
+    int64_t threshold_s;   /* a close contact iff the contact time measured below >= this (>= 1) */
+    int64_t resolution_s;  /* each event covers [t, t + resolution_s) (>= 1) */
+    int64_t period_s;      /* contact time = the most inside any [x, x + period_s) (sliding, any
+                              x); 0 = all of it inside the index case's window */
+} zn_trace_prox_rule;
+
+/* The rule of a plan edition (proximity.threshold_s, resolution_s, period_s). */
+zn_trace_prox_rule zn_trace_plan_prox_rule(const zn_trace_plan *plan);
+
+/* A proximity close contact (exposure class "proximity"). */
+typedef struct zn_trace_prox {
+    int64_t index_id;
+    int64_t contact_id;
+    int64_t first_exposure;  /* start of the pair's first contact inside the window */
+    int64_t last_exposure;   /* end of its last contact inside the window */
+    int64_t contact_s;       /* all face-to-face seconds inside the window */
+    int64_t period_max_s;    /* the most in any period_s (= contact_s when period_s is 0) */
+} zn_trace_prox;
+
+/*
+ * Proximity close contacts of ncases index cases (distinct persons, windows [t_from, t_to)) from
+ * nev events in any order: for each index case i and other person c, the events of the pair
+ * {i, c} (either order in the event) are turned into intervals [t, t + resolution_s), clipped to
+ * i's window and merged (overlapping or duplicate events, e.g. the same contact from two feeds,
+ * count once); c is a close contact iff the merged time (in the busiest period_s when period_s >
+ * 0, else in all) is >= threshold_s. Events of a person with themselves are ignored. Another index
+ * case can be a contact. Cost O(nev log ncases + k log k), k = events touching an index case
+ * window; no pairwise pass.
+ * *out (malloc'd, caller frees; NULL when *n is 0) is sorted by index_id, contact_id.
+ * Errors: ZN_EINVAL (NULL args; a rule number < 1 or period < 0; t_to <= t_from or a person
+ * twice: err->line = 1-based case number), ZN_ERANGE (|t| >= 2^60: err->line = 1-based event),
+ * ZN_ENOMEM.
+ */
+zn_status zn_trace_proximity(const zn_trace_event *ev, size_t nev, const zn_trace_prox_rule *rule,
+                             const zn_trace_case *cases, size_t ncases, zn_trace_prox **out,
+                             size_t *n, zn_error *err);
+
+/*
+ * Read a proximity event file: one event "t i j" a line (integers separated by blanks or one
+ * ',' — SocioPatterns' tij_*.dat), optionally gzip-compressed (zlib reads plain files too); blank
+ * lines, lines starting with '#' and a first line starting with a letter (a header) are skipped.
+ * *out is a malloc'd array of *n events in file order (NULL when none; caller frees).
+ * Errors: ZN_EIO (cannot open / read), ZN_EPARSE (err names file, line and field), ZN_ENOMEM.
+ */
+zn_status zn_trace_events_load(const char *path, zn_trace_event **out, size_t *n, zn_error *err);
+
 /* Seconds on a monotonic clock (for phase timings). */
 double zn_trace_clock(void);
 
@@ -319,15 +386,18 @@ struct zn_store;
  * Options of a run from the store. Zero-initialise, then set what you need.
  * venue_dwell_s: a venue-code scan opens a stay [scan_time, scan_time + venue_dwell_s) unless the
  * same person's next scan at the same venue within venue_pair_max_s is an "out" scan, which then
- * closes it (0 = defaults 3600 s and 43200 s; the demo city's feeds have only "in" scans).
+ * closes it (0 = the plan's venue_dwell_s (3600 s in every shipped plan) and 43200 s; the demo
+ * city's feeds have only "in" scans).
  */
 typedef struct zn_trace_store_options {
     const char *label;          /* free text stored with the run; NULL ok */
-    int64_t venue_dwell_s;      /* fixed dwell of an unpaired scan, seconds (0 = 3600) */
+    int64_t venue_dwell_s;      /* fixed dwell of an unpaired scan, seconds (0 = plan->venue_dwell_s) */
     int64_t venue_pair_max_s;   /* longest in->out pairing, seconds (0 = 43200) */
     int companions;             /* 1: trace spatiotemporal companions even when the plan does not */
     int refine;                 /* 1: the Chengdu 30 h / 14 d refinement for companions */
     int threads;                /* 0 = one per CPU */
+    int incremental;            /* 1: only case reports whose person was no index case of an
+                                   earlier run under the same plan (new positives) */
 } zn_trace_store_options;
 
 /* What a stored run found (rows as stored). */
@@ -340,6 +410,7 @@ typedef struct zn_trace_store_summary {
     int64_t secondary;          /* secondary_contact rows (one per contact) */
     int64_t companions;         /* companion rows */
     int64_t venue_stays, grid_stays, households, seats; /* exposures built from the feeds */
+    int64_t cases_earlier;      /* incremental: reports left out as traced by an earlier run */
 } zn_trace_store_summary;
 
 /*
@@ -347,6 +418,9 @@ typedef struct zn_trace_store_summary {
  * trace_index_case, close_contact, secondary_contact, companion; migration 6) in one transaction.
  * Persons are resident ID numbers as stored, or mobile numbers where a feed has nothing else.
  *  - index cases: every feed_case_report row with a person (the first report per person);
+ *    with opt->incremental, only those whose person is no index case of an earlier run under
+ *    the same plan (trace_index_case): their close, secondary contacts and companions only;
+ *    earlier index cases still never count as secondary contacts;
  *    window [onset - plan->lookback_days, report_time], onset = onset_date at local midnight
  *    (zn_ctx_tz_offset), or diagnosis_time when there is no onset date (asymptomatic: the feed
  *    has no sampling time); the case is taken as isolated when reported.

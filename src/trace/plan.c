@@ -174,6 +174,16 @@ zn_status zn_trace_plan_load(const char *path, zn_trace_plan *out, zn_error *err
     TRY(get_int(&c, comp, "cumulative_s", "companion.cumulative_s", 0, 86400 * 60, &out->companion_cumulative_s));
     TRY(get_int32(&c, comp, "cumulative_window_days", "companion.cumulative_window_days", 1, 60,
                   &out->companion_window_days));
+
+    json_t *prox = json_object_get(root, "proximity"), *venue = json_object_get(root, "venue");
+    if (!json_is_object(prox) || !json_is_object(venue))
+        TRY(bad(&c, "proximity", "missing proximity / venue objects"));
+    TRY(get_int(&c, prox, "threshold_s", "proximity.threshold_s", 1, 86400 * 60, &out->proximity_threshold_s));
+    TRY(get_int(&c, prox, "resolution_s", "proximity.resolution_s", 1, 86400, &out->proximity_resolution_s));
+    TRY(get_int(&c, prox, "period_s", "proximity.period_s", 0, 86400 * 366, &out->proximity_period_s));
+    if (out->proximity_period_s != 0 && out->proximity_period_s < out->proximity_threshold_s)
+        TRY(bad(&c, "proximity.period_s", "a period shorter than the threshold can never be reached"));
+    TRY(get_int(&c, venue, "dwell_s", "venue.dwell_s", 1, 86400, &out->venue_dwell_s));
     json_decref(root);
     return ZN_OK;
 }

@@ -139,6 +139,7 @@ typedef struct ts_case {
     char *case_id;
     char *mobile; /* may be NULL */
     int64_t t_from, t_to;
+    int earlier; /* incremental runs: an index case of an earlier run under the same plan */
 } ts_case;
 
 typedef struct ts_state {
@@ -175,6 +176,36 @@ static void ts_state_fini(ts_state *s)
     free(s->gstays);
 }
 
+/* Incremental runs: mark the cases whose person was an index case of an earlier run under the
+ * same plan (trace_index_case); returns how many. */
+static zn_status ts_mark_earlier(ts_state *s, int64_t *n, zn_error *err)
+{
+    *n = 0;
+    zn__ts_dict seen = {0};
+    zn_stmt *q = NULL;
+    zn_status rc = zn_stmt_prepare(s->st,
+                                   "SELECT DISTINCT c.person FROM trace_index_case c JOIN trace_run r "
+                                   "ON r.id = c.run_id WHERE r.plan = ?",
+                                   &q, err);
+    if (rc != ZN_OK)
+        return rc;
+    zn_stmt_bind_text(q, 1, s->plan->name);
+    int row;
+    while ((rc = zn_stmt_step(q, &row, err)) == ZN_OK && row)
+        if (!ts_dict_add(&seen, zn_stmt_column_text(q, 0))) {
+            rc = zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+            break;
+        }
+    zn_stmt_finalize(q);
+    for (size_t i = 0; rc == ZN_OK && i < s->ncases; i++)
+        if (ts_dict_find(&seen, ts_name(&s->persons, s->cases[i].person))) {
+            s->cases[i].earlier = 1;
+            (*n)++;
+        }
+    ts_dict_fini(&seen);
+    return rc;
+}
+
 static zn_status ts_load_cases(ts_state *s, int64_t *skipped, zn_error *err)
 {
     int ex;
@@ -206,7 +237,7 @@ static zn_status ts_load_cases(ts_state *s, int64_t *skipped, zn_error *err)
         int64_t id = ts_dict_add(&s->persons, key);
         if (!id)
             goto nomem;
-        ts_case c = {id, zn_strdup(zn_stmt_column_text(q, 0)), *mob ? zn_strdup(mob) : NULL, from, to};
+        ts_case c = {id, zn_strdup(zn_stmt_column_text(q, 0)), *mob ? zn_strdup(mob) : NULL, from, to, 0};
         if (!c.case_id) {
             free(c.mobile);
             goto nomem;
@@ -423,12 +454,28 @@ typedef struct ts_detail {
     int64_t first, last, overlap, place;
 } ts_detail;
 
+/* Scratch intervals of ts_pair_detail. */
+typedef struct ts_ivs {
+    int64_t *v; /* s0, e0, s1, e1, ... */
+    size_t n, cap;
+} ts_ivs;
+
+static int cmp_iv(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
 /* Pairs (i's stay, c's stay) at the same place, clipped to [from, to], with e - s >= dmin:
- * least s (its place), greatest e, sum of e - s. Returns the number of qualifying pairs. */
+ * least s (its place), greatest e, and the length of the union of the [s, e) (so that
+ * overlapping duplicate stays, e.g. two scans within the dwell or the same visit from two
+ * feeds, are counted once). Returns the number of qualifying pairs, (size_t)-1 when out of
+ * memory. */
 static size_t ts_pair_detail(const zn_trace_stay *v, size_t n, int64_t i, int64_t c, int64_t from,
-                             int64_t to, int64_t dmin, ts_detail *d)
+                             int64_t to, int64_t dmin, ts_ivs *iv, ts_detail *d)
 {
     size_t il, ih, cl, ch, k = 0;
+    iv->n = 0;
     ts_range(v, n, i, &il, &ih);
     ts_range(v, n, c, &cl, &ch);
     *d = (ts_detail){INT64_MAX, INT64_MIN, 0, 0};
@@ -451,8 +498,34 @@ static size_t ts_pair_detail(const zn_trace_stay *v, size_t n, int64_t i, int64_
             }
             if (e > d->last)
                 d->last = e;
-            d->overlap += e - s;
+            if (iv->n + 2 > iv->cap) {
+                size_t nc = iv->cap ? iv->cap * 2 : 64;
+                int64_t *nv = realloc(iv->v, nc * sizeof *nv);
+                if (!nv)
+                    return (size_t)-1;
+                iv->v = nv;
+                iv->cap = nc;
+            }
+            iv->v[iv->n++] = s;
+            iv->v[iv->n++] = e;
         }
+    size_t m = iv->n / 2;
+    if (m > 1)
+        qsort(iv->v, m, 2 * sizeof *iv->v, cmp_iv);
+    int64_t cs = 0, ce = INT64_MIN;
+    for (size_t j = 0; j < m; j++) {
+        int64_t s = iv->v[2 * j], e = iv->v[2 * j + 1];
+        if (s > ce) {
+            if (ce != INT64_MIN)
+                d->overlap += ce - cs;
+            cs = s;
+            ce = e;
+        } else if (e > ce) {
+            ce = e;
+        }
+    }
+    if (ce != INT64_MIN)
+        d->overlap += ce - cs;
     return k;
 }
 
@@ -564,7 +637,7 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
         return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
     zn_trace_store_options o = opt ? *opt : (zn_trace_store_options){0};
     if (o.venue_dwell_s <= 0)
-        o.venue_dwell_s = 3600;
+        o.venue_dwell_s = plan->venue_dwell_s > 0 ? plan->venue_dwell_s : 3600;
     if (o.venue_pair_max_s <= 0)
         o.venue_pair_max_s = 43200;
     int comp = plan->trace_companion || o.companions;
@@ -583,25 +656,28 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
     json_t *params = NULL;
     char *ptext = NULL;
     int in_tx = 0;
+    ts_ivs ivs = {0};
     zn_status rc;
 
     if ((rc = ts_load_cases(&s, &sum.cases_skipped, err)) != ZN_OK ||
         (rc = ts_load_venues(&s, o.venue_dwell_s, o.venue_pair_max_s, err)) != ZN_OK ||
         (rc = ts_load_households(&s, err)) != ZN_OK || (rc = ts_load_seats(&s, err)) != ZN_OK ||
-        (comp && (rc = ts_load_grid(&s, err)) != ZN_OK))
+        (comp && (rc = ts_load_grid(&s, err)) != ZN_OK) ||
+        (o.incremental && (rc = ts_mark_earlier(&s, &sum.cases_earlier, err)) != ZN_OK))
         goto done;
-    sum.index_cases = (int64_t)s.ncases;
+    sum.index_cases = (int64_t)s.ncases - sum.cases_earlier;
     sum.venue_stays = (int64_t)s.nv;
     sum.grid_stays = (int64_t)s.ng;
     sum.households = (int64_t)s.homes.n;
     sum.seats = (int64_t)s.ns;
 
-    size_t nk = plan->trace_close ? s.ncases : 0;
+    size_t nk = 0;
     kc = malloc((s.ncases + 1) * sizeof *kc);
     if (!kc)
         goto nomem;
-    for (size_t i = 0; i < nk; i++)
-        kc[i] = (zn_trace_case){s.cases[i].person, s.cases[i].t_from, s.cases[i].t_to};
+    for (size_t i = 0; plan->trace_close && i < s.ncases; i++)
+        if (!s.cases[i].earlier)
+            kc[nk++] = (zn_trace_case){s.cases[i].person, s.cases[i].t_from, s.cases[i].t_to};
 
     /* venue close contacts */
     if ((rc = zn_trace_index_build(s.vstays, s.nv, o.threads, &vix, err)) != ZN_OK ||
@@ -612,8 +688,9 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
     for (size_t k = 0; k < res.nclose; k++) {
         const ts_case *c = ts_case_of(&s, res.close[k].index_id);
         ts_detail d;
-        ts_pair_detail(s.vstays, s.nv, c->person, res.close[k].contact_id, c->t_from, c->t_to,
-                       plan->min_overlap_s, &d);
+        if (ts_pair_detail(s.vstays, s.nv, c->person, res.close[k].contact_id, c->t_from, c->t_to,
+                           plan->min_overlap_s, &ivs, &d) == (size_t)-1)
+            goto nomem;
         TS_PUSH(cl, ncl, ccl,
                 ((ts_close){c->person, res.close[k].contact_id, 0, d.place, d.first, d.last, d.overlap}));
         sum.close_venue++;
@@ -688,8 +765,11 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
             const zn_trace_case *via = bsearch(&sres.close[k].index_id, sc, nsc, sizeof *sc, cmp_case);
             int64_t from = via->t_from, to = via->t_to;
             ts_detail d;
-            ts_pair_detail(s.vstays, s.nv, sres.close[k].index_id, sres.close[k].contact_id, from, to,
-                           plan->min_overlap_s, &d);
+            if (ts_pair_detail(s.vstays, s.nv, sres.close[k].index_id, sres.close[k].contact_id, from, to,
+                               plan->min_overlap_s, &ivs, &d) == (size_t)-1) {
+                free(sec);
+                goto nomem;
+            }
             ts_sec x = {sres.close[k].contact_id, sres.close[k].index_id, d.first, d.place, 0, 0};
             if (nsec == csec) {
                 size_t nc2 = csec ? csec * 2 : 64;
@@ -737,6 +817,8 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
 
     /* store */
     params = ts_params(plan, o.venue_dwell_s, o.venue_pair_max_s, comp, o.refine);
+    if (params && o.incremental)
+        json_object_set_new(params, "incremental", json_true());
     ptext = params ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     if (!ptext) {
         free(sec);
@@ -771,6 +853,8 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
     rc = zn_stmt_prepare(st, "INSERT INTO trace_index_case(run_id, person, case_id, t_from, t_to) VALUES (?,?,?,?,?)",
                          &q, err);
     for (size_t i = 0; rc == ZN_OK && i < s.ncases; i++) {
+        if (s.cases[i].earlier)
+            continue;
         zn_stmt_bind_int64(q, 1, run);
         zn_stmt_bind_text(q, 2, ts_name(&s.persons, s.cases[i].person));
         zn_stmt_bind_text(q, 3, s.cases[i].case_id);
@@ -863,6 +947,8 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
             qsort(s.gstays, s.ng, sizeof *s.gstays, cmp_stay_person);
         for (size_t i = 0; rc == ZN_OK && i < s.ncases; i++) {
             const ts_case *c = &s.cases[i];
+            if (c->earlier)
+                continue;
             const char *m = c->mobile;
             if (!m) { /* the registry's mobile of the case */
                 for (size_t k = 0; k < nmp && !m; k++)
@@ -883,8 +969,11 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
                 if (rp == c->person)
                     continue; /* the case's own second phone */
                 ts_detail d;
-                ts_pair_detail(s.gstays, s.ng, gp, cc[k].contact_id, c->t_from, c->t_to,
-                               plan->companion_min_overlap_s + 1, &d);
+                if (ts_pair_detail(s.gstays, s.ng, gp, cc[k].contact_id, c->t_from, c->t_to,
+                                   plan->companion_min_overlap_s + 1, &ivs, &d) == (size_t)-1) {
+                    rc = zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+                    break;
+                }
                 zn_stmt_bind_int64(q, 1, run);
                 zn_stmt_bind_text(q, 2, ts_name(&s.persons, c->person));
                 zn_stmt_bind_text(q, 3, rp ? ts_name(&s.persons, rp) : cm);
@@ -933,6 +1022,7 @@ done:
     if (rc == ZN_OK && summary)
         *summary = sum;
     free(ptext);
+    free(ivs.v);
     json_decref(params);
     free(excluded);
     free(contacts);
