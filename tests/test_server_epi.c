@@ -643,7 +643,7 @@ static void test_contacts_summary(void **state)
     assert_int_equal(jint(r.json, "companions"), 0);
     json_t *by = json_object_get(r.json, "by_day");
     assert_int_equal(json_array_size(by), 2);
-    /* tasks issued 04-02 09:00 (K has none: the run's end, 04-02 08:00); B verified 04-03 10:00 */
+    /* tasks issued 04-02 09:00 (K has none: the area's first task); B verified 04-03 10:00 */
     assert_string_equal(jstr(json_array_get(by, 0), "date"), "2022-04-02");
     assert_int_equal(jint(json_array_get(by, 0), "found"), 3);
     assert_int_equal(jint(json_array_get(by, 0), "controlled"), 0);
@@ -666,6 +666,9 @@ static void test_contacts_summary(void **state)
     get_ok(&r, "/api/v1/contacts/summary?run=1", F.tok_hp);
     assert_int_equal(jint(r.json, "found"), 1);
     assert_int_equal(jint(r.json, "controlled"), 0); /* the tasks belong to run 2 */
+    by = json_object_get(r.json, "by_day"); /* no task at all: the run's day */
+    assert_int_equal(json_array_size(by), 1);
+    assert_string_equal(jstr(json_array_get(by, 0), "date"), "2022-03-31");
     resp_free(&r);
 }
 
@@ -768,6 +771,14 @@ static void test_person_measures(void **state)
     resp_free(&r);
     get_ok(&r, "/api/v1/persons/cc-2/measures?why=follow%20up&date=2022-04-13", F.tok_pd);
     assert_string_equal(jstr(r.json, "code_today"), "green");
+    resp_free(&r);
+    /* the 20 measures (5 + 3): centralized 04-03 .. 04-07, home quarantine 04-08 .. 04-10 */
+    get_ok(&r, "/api/v1/persons/cc-2/measures?why=follow%20up&plan=plan-20measures", F.tok_pd);
+    assert_string_equal(jstr(r.json, "plan"), "20-measures");
+    assert_string_equal(jstr(r.json, "end"), "2022-04-10");
+    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "phases"), 1), "kind"), "home_quarantine");
+    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "phases"), 1), "start"), "2022-04-08");
+    assert_int_equal(json_array_size(json_object_get(r.json, "tests")), 6);
     resp_free(&r);
     /* F: secondary contact, first exposure 04-03 */
     snprintf(path, sizeof path, "/api/v1/persons/%s/measures?why=follow%%20up", F.F);

@@ -503,6 +503,9 @@ int zn__h_person_measures(zn__call *c, const char *id)
     char dir[1024];
     zn_measure_plan plan;
     snprintf(dir, sizeof dir, "%s/rules", c->srv->data_dir ? c->srv->data_dir : "");
+    /* the trace plan edition "plan-20measures" has its measures in measures-20-measures.json */
+    if (plan_name && !strcmp(plan_name, "plan-20measures"))
+        plan_name = "20-measures";
     if (!c->srv->data_dir || !name_ok(plan_name) ||
         (s = zn_measure_plan_find(dir, plan_name, &plan, &err)) == ZN_ENOTFOUND) {
         json_decref(run);

@@ -831,7 +831,7 @@ zn_status zn__q_contacts_summary(zn_store *st, const char *scope, const char *ar
     if (s != ZN_OK)
         return s;
     bind_sar(q, scope, area, run_id);
-    int64_t found = 0, controlled = 0, lo = INT64_MAX, hi = INT64_MIN;
+    int64_t found = 0, controlled = 0, lo = INT64_MAX, hi = INT64_MIN, first_task = INT64_MAX;
     int64_t *fd = NULL, *cd = NULL; /* (day) pairs, grown */
     size_t n = 0, cap = 0;
     int row = 0;
@@ -849,20 +849,28 @@ zn_status zn__q_contacts_summary(zn_store *st, const char *scope, const char *ar
             }
         }
         found++;
-        fd[n] = local_day(zn_stmt_column_is_null(q, 0) ? found_at : zn_stmt_column_int64(q, 0), tz);
+        fd[n] = zn_stmt_column_is_null(q, 0) ? INT64_MIN : local_day(zn_stmt_column_int64(q, 0), tz);
         cd[n] = zn_stmt_column_is_null(q, 1) ? INT64_MIN : local_day(zn_stmt_column_int64(q, 1), tz);
         if (cd[n] != INT64_MIN)
             controlled++;
+        if (fd[n] != INT64_MIN && fd[n] < first_task)
+            first_task = fd[n];
+        n++;
+    }
+    zn_stmt_finalize(q);
+    /* a contact without a task (not routed) counts as found with the first task of the area, or on
+     * the run's day when there is none */
+    for (size_t i = 0; i < n; i++) {
+        if (fd[i] == INT64_MIN)
+            fd[i] = first_task != INT64_MAX ? first_task : local_day(found_at, tz);
         for (int k = 0; k < 2; k++) {
-            int64_t d = k ? cd[n] : fd[n];
+            int64_t d = k ? cd[i] : fd[i];
             if (d == INT64_MIN)
                 continue;
             lo = d < lo ? d : lo;
             hi = d > hi ? d : hi;
         }
-        n++;
     }
-    zn_stmt_finalize(q);
     json_t *by = json_array();
     if (s == ZN_OK && n > 0 && hi - lo < 100000) {
         size_t nd = (size_t)(hi - lo + 1);
