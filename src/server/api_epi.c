@@ -383,6 +383,99 @@ static int graph_edge(void *user, const char *table, int64_t rowid, const char *
     return 0;
 }
 
+/* The edges as read, kept to be replayed chain by chain (so a cap keeps whole chains). */
+typedef struct edge {
+    const char *table; /* static */
+    int64_t rowid;
+    char *src, *src_div, *dst, *dst_div, *cls;
+    int src_in, dst_in, done;
+} edge;
+
+typedef struct edges {
+    edge *v;
+    size_t n, cap;
+    int nomem;
+} edges;
+
+static int collect_edge(void *user, const char *table, int64_t rowid, const char *src, const char *src_div, int src_in,
+                        const char *dst, const char *dst_div, int dst_in, const char *cls)
+{
+    edges *e = user;
+    if (e->n == e->cap) {
+        size_t nc = e->cap ? 2 * e->cap : 256;
+        edge *v = realloc(e->v, nc * sizeof *v);
+        if (!v) {
+            e->nomem = 1;
+            return 1;
+        }
+        e->v = v;
+        e->cap = nc;
+    }
+    edge *x = &e->v[e->n];
+    *x = (edge){.table = !strcmp(table, "secondary_contact") ? "secondary_contact" : "close_contact",
+                .rowid = rowid, .src = strdup(src), .src_div = strdup(src_div), .dst = strdup(dst),
+                .dst_div = strdup(dst_div), .cls = strdup(cls), .src_in = src_in, .dst_in = dst_in};
+    e->n++;
+    if (!x->src || !x->src_div || !x->dst || !x->dst_div || !x->cls) {
+        e->nomem = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void edges_fini(edges *e)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        free(e->v[i].src);
+        free(e->v[i].src_div);
+        free(e->v[i].dst);
+        free(e->v[i].dst_div);
+        free(e->v[i].cls);
+    }
+    free(e->v);
+}
+
+static int replay(graph *g, edge *x)
+{
+    x->done = 1;
+    return graph_edge(g, x->table, x->rowid, x->src, x->src_div, x->src_in, x->dst, x->dst_div, x->dst_in, x->cls);
+}
+
+/* Close-contact edges in stored order (by index case), each followed by the secondary edges of its
+ * contact; then the secondary edges not reached that way. Stops at the node cap. */
+static void build_graph(graph *g, edges *e)
+{
+    json_t *via = json_object(); /* close contact -> [secondary edge indices] */
+    for (size_t i = 0; i < e->n; i++) {
+        if (strcmp(e->v[i].table, "secondary_contact"))
+            continue;
+        json_t *a = json_object_get(via, e->v[i].src);
+        if (!a) {
+            a = json_array();
+            json_object_set_new(via, e->v[i].src, a);
+        }
+        json_array_append_new(a, json_integer((json_int_t)i));
+    }
+    int stop = 0;
+    for (size_t i = 0; i < e->n && !stop; i++) {
+        if (e->v[i].done || strcmp(e->v[i].table, "close_contact"))
+            continue;
+        stop = replay(g, &e->v[i]);
+        size_t k;
+        json_t *ix;
+        json_array_foreach(json_object_get(via, e->v[i].dst), k, ix)
+        {
+            edge *y = &e->v[json_integer_value(ix)];
+            if (!stop && !y->done)
+                stop = replay(g, y);
+        }
+    }
+    for (size_t i = 0; i < e->n && !stop; i++)
+        if (!e->v[i].done)
+            stop = replay(g, &e->v[i]);
+    json_decref(via);
+}
+
 int zn__h_contacts_graph(zn__call *c)
 {
     char code[13], prefix[13];
@@ -399,7 +492,13 @@ int zn__h_contacts_graph(zn__call *c)
     zn_error err;
     zn_status s = zn_store_begin(c->db->st, &err);
     if (s == ZN_OK) {
-        s = zn__q_contact_edges(c->db->st, c->who.prefix, prefix, run_id, graph_edge, &g, &err);
+        edges e = {0};
+        s = zn__q_contact_edges(c->db->st, c->who.prefix, prefix, run_id, collect_edge, &e, &err);
+        if (s == ZN_OK && e.nomem)
+            s = zn_error_set(&err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+        if (s == ZN_OK)
+            build_graph(&g, &e);
+        edges_fini(&e);
         size_t i;
         json_t *o;
         json_array_foreach(g.audits, i, o)
