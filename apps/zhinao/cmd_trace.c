@@ -74,7 +74,8 @@ static const char USAGE[] =
     "      GROUPS: person_id,group_id,exposure_class (e.g. 7,41,household). Every other member\n"
     "      of an index case's group is a close contact of that class, first exposure = the\n"
     "      window start. Output: index_id,contact_id,exposure_class,group_id,first_exposure on\n"
-    "      stdout or in DIR/group_contacts.csv (sorted by class, then index, contact, group).\n"
+    "      stdout or in DIR/group_contacts.csv (classes in order of first appearance, each\n"
+    "      sorted by index, contact, group).\n"
     "\n"
     "from the store (docs/trace.md, \"From the store\"):\n"
     "  zhinao trace --db DB --plan NAME [--run-label L] [--companions] [--refine]\n"
@@ -522,6 +523,10 @@ static int run_proximity(const trace_opts *o, const zn_trace_case *cases, size_t
     if (o->have_case) {
         cases = &one;
         ncases = 1;
+    }
+    if (!pl.trace_close) { /* plan-10: no close contacts are determined at all */
+        fprintf(stderr, "zhinao trace: plan %s determines no close contacts: no proximity contacts\n", pl.name);
+        ncases = 0;
     }
     zn_error err;
     zn_error_clear(&err);

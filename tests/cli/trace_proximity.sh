@@ -41,6 +41,12 @@ grep -q 'events 149, index cases 1, close contacts 1 rows (1 distinct)' "$T/err"
 "$ZN" trace --proximity "$T/ev.dat" --case 1 --from 0 --to 1500 --threshold 500 2> /dev/null | grep -qx '1,2,proximity,1000,1500,500,500' ||
   fail "window edge"
 
+# every plan edition has the same rule; plan-10 determines no close contacts at all
+for p in plan-8 plan-20measures; do
+  "$ZN" trace --proximity "$T/ev.dat" --index "$T/idx.csv" --plan $p 2> /dev/null | grep -qx '1,2,proximity,1000,1900,900,900' || fail "$p"
+done
+[ "$("$ZN" trace --proximity "$T/ev.dat" --index "$T/idx.csv" --plan plan-10 2> /dev/null | wc -l)" = 1 ] || fail "plan-10: header only"
+
 # with --stays too: the stay outputs and proximity_contacts.csv side by side
 D=$SRC/tests/data/trace/tiny
 "$ZN" trace --stays "$D/stays.csv" --index "$D/index.csv" --out "$T/both" --proximity "$T/ev.dat" > /dev/null
