@@ -1291,8 +1291,8 @@ static int h_task(zn__call *c, const char *id_arg)
     return zn__ok(c, j);
 }
 
-/* The task `id_arg` read with the kept statement into the answer {"task": {...}} in *b; 0 after
- * setting the error answer (400 bad id, 404, 403 outside the scope). */
+/* The task `id_arg` read with the kept statement into the answer {"task": {...}} in *b (b NULL:
+ * only the checks); 0 after setting the error answer (400 bad id, 404, 403 outside the scope). */
 static int task_answer(zn__call *c, const char *id_arg, zn_buf *b)
 {
     if (!id_arg || !*id_arg || strspn(id_arg, "0123456789") != strlen(id_arg) || strlen(id_arg) > 18)
@@ -1310,7 +1310,7 @@ static int task_answer(zn__call *c, const char *id_arg, zn_buf *b)
         ok = zn__fail(c, 404, "not_found", "no task %s", id_arg);
     else if (strncmp(zn_stmt_column_text(q, 8), c->who.prefix, strlen(c->who.prefix)) != 0)
         ok = zn__fail(c, 403, "forbidden", "task %s is outside your scope", id_arg);
-    else {
+    else if (b) {
         zn_buf_reset(b);
         zn_buf_puts(b, "{\"task\":");
         task_row_append(b, c->db->loop, q, c->now);
@@ -1324,14 +1324,12 @@ static int h_task_move(zn__call *c, const char *id_arg)
 {
     if (!c->db->loop)
         return no_tasks(c);
-    zn_buf ans = {0};
-    if (!task_answer(c, id_arg, &ans)) /* exists and lies in the scope */
+    if (!task_answer(c, id_arg, NULL)) /* exists and lies in the scope */
         return 0;
     json_t *b = zn__body_object(c);
-    if (!b) {
-        zn_buf_fini(&ans);
+    if (!b)
         return 0;
-    }
+    zn_buf ans = {0};
     const char *to = str_field(b, "to");
     zn_task_state st;
     int ok = 1;
