@@ -311,26 +311,125 @@ static void test_plan9(void **state)
     zn_zone_result_fini(&res);
 }
 
-/* Three zones 2021: sealed 14 days; the last close contact's exposure restarts the clock. */
+/* Three zones 2021: lifting needs 14 days without a case, the last close contact's exposure
+ * past 14 days (a contact restarts the clock) AND a negative round of testing of the whole unit
+ * on one of the 2 days before the lifting day, after the last case ("解封前2天区域内所有人员完成一轮
+ * 核酸筛查，均为阴性", data/rules/three-zones-2021.json). */
 static void test_three_zones_2021(void **state)
 {
     (void)state;
     zn_zone_rules r = load("three-zones-2021");
     int S = lvl(&r, "sealed"), C = lvl(&r, "controlled"), P = lvl(&r, "precaution"), N = ZN_ZONE_NONE;
+    assert_int_equal(r.transitions[0].requires_test, 1);
+    assert_int_equal(r.transitions[0].test_window_days, 2);
     int32_t L = L0;
-    zn_zone_event ev[] = {{0, L, ZN_ZONE_EV_CASE, 0}, {1, L + 1, ZN_ZONE_EV_EXPOSURE, 0},
-                          {1, L + 3, ZN_ZONE_EV_CONTACT, 0}, {2, L + 2, ZN_ZONE_EV_CONTACT, 0}};
-    zn_zone_input in = {.nunits = 3, .events = ev, .nevents = 4, .from = L0, .to = L0 + 40, .missing = -1};
+    const uint8_t T = ZN_ZONE_EV_TEST_NEGATIVE;
+    zn_zone_event ev[] = {
+        /* 0: case L, round L+12: lifted exactly on L+14 */
+        {0, L, ZN_ZONE_EV_CASE, 0}, {0, L + 12, T, 0},
+        /* 1: controlled by exposure L+1, a contact's last exposure L+3, round L+16: lifted L+17 */
+        {1, L + 1, ZN_ZONE_EV_EXPOSURE, 0}, {1, L + 3, ZN_ZONE_EV_CONTACT, 0}, {1, L + 16, T, 0},
+        /* 2: a contact alone raises nothing */
+        {2, L + 2, ZN_ZONE_EV_CONTACT, 0},
+        /* 3: round L+11 is 3 days before L+14: too early; the next round L+20 lifts on L+21 */
+        {3, L, ZN_ZONE_EV_CASE, 0}, {3, L + 11, T, 0}, {3, L + 20, T, 0},
+        /* 4: round L+12, then a new case L+13 resets: quiet again L+27, round L+28, lifted L+29 */
+        {4, L, ZN_ZONE_EV_CASE, 0}, {4, L + 12, T, 0}, {4, L + 13, ZN_ZONE_EV_CASE, 0}, {4, L + 28, T, 0},
+        /* 5: a round on the lifting day itself is not "before" it: lifted the next day */
+        {5, L, ZN_ZONE_EV_CASE, 0}, {5, L + 14, T, 0},
+    };
+    zn_zone_input in = {.nunits = 6, .events = ev, .nevents = sizeof ev / sizeof ev[0], .from = L0, .to = L0 + 40,
+                        .missing = -1};
     zn_zone_result res;
     run(&r, &in, &res);
+    /* unit 0 */
+    assert_int_equal(per(&res, 0, L)->due, ZN_ZONE_NO_DAY); /* pending: no round yet */
+    assert_int_equal(at(&res, 0, L + 11), S);
+    assert_int_equal(per(&res, 0, L + 12)->due, L + 14); /* known once the round is recorded */
+    assert_int_equal(per(&res, 0, L + 12)->entered, L);
     assert_int_equal(at(&res, 0, L + 13), S);
-    assert_int_equal(at(&res, 1, L + 1), C);
-    assert_int_equal(at(&res, 2, L + 2), P); /* a contact event alone raises nothing */
     assert_int_equal(at(&res, 0, L + 14), P);
-    assert_int_equal(at(&res, 1, L + 16), C); /* the contact of L+3 keeps it until L+16 */
+    assert_int_equal(per(&res, 0, L + 14)->cause, ZN_ZONE_CAUSE_TRANSITION);
+    /* unit 1 */
+    assert_int_equal(at(&res, 1, L + 1), C);
+    assert_int_equal(per(&res, 1, L + 3)->anchor, L + 3);
+    assert_int_equal(at(&res, 1, L + 16), C);
     assert_int_equal(per(&res, 1, L + 16)->due, L + 17);
-    assert_int_equal(at(&res, 1, L + 17), N);
-    assert_int_equal(at(&res, 0, L + 17), N);
+    assert_int_equal(at(&res, 1, L + 17), P);
+    /* unit 2 */
+    assert_int_equal(at(&res, 2, L + 2), P);
+    /* unit 3: quiet since L+14 but no round in the window: stays, due unknown */
+    assert_int_equal(per(&res, 3, L + 11)->due, ZN_ZONE_NO_DAY);
+    assert_int_equal(at(&res, 3, L + 14), S);
+    assert_int_equal(per(&res, 3, L + 14)->due, ZN_ZONE_NO_DAY);
+    assert_int_equal(at(&res, 3, L + 20), S);
+    assert_int_equal(per(&res, 3, L + 20)->due, L + 21);
+    assert_int_equal(at(&res, 3, L + 21), P);
+    /* unit 4: the round before the new case does not count */
+    assert_int_equal(at(&res, 4, L + 14), S);
+    assert_int_equal(per(&res, 4, L + 13)->cause, ZN_ZONE_CAUSE_RESET);
+    assert_int_equal(per(&res, 4, L + 13)->due, ZN_ZONE_NO_DAY);
+    assert_int_equal(at(&res, 4, L + 27), S);
+    assert_int_equal(at(&res, 4, L + 28), S);
+    assert_int_equal(at(&res, 4, L + 29), N); /* the county's last raised unit: no zones left */
+    assert_int_equal(per(&res, 4, L + 29)->cause, ZN_ZONE_CAUSE_TRANSITION);
+    /* unit 5 */
+    assert_int_equal(at(&res, 5, L + 14), S);
+    assert_int_equal(per(&res, 5, L + 14)->due, L + 15);
+    assert_int_equal(at(&res, 5, L + 15), P);
+    /* the county's precaution zone ends when its last sealed or controlled unit is lifted */
+    assert_int_equal(at(&res, 0, L + 28), P);
+    assert_int_equal(at(&res, 0, L + 29), N);
+    assert_int_equal(at(&res, 2, L + 29), N);
+    zn_zone_result_fini(&res);
+
+    /* without the rounds nothing is ever lifted */
+    zn_zone_event ev2[] = {{0, L, ZN_ZONE_EV_CASE, 0}};
+    in.events = ev2;
+    in.nevents = 1;
+    run(&r, &in, &res);
+    assert_int_equal(at(&res, 0, L0 + 40), S);
+    assert_int_equal(per(&res, 0, L0 + 40)->due, ZN_ZONE_NO_DAY);
+    zn_zone_result_fini(&res);
+}
+
+/* "requires": "negative_test" without a window: any round after the last case counts, one on
+ * the day of the case does not (the round found that case). */
+static void test_negative_round_no_window(void **state)
+{
+    (void)state;
+    const char *json = "{\"name\":\"t\",\"unit\":{\"level\":\"place\"},\"levels\":[{\"name\":\"sealed\"}],"
+                       "\"events\":{\"case\":{\"level\":\"sealed\"},\"test_negative\":{}},"
+                       "\"transitions\":[{\"from\":\"sealed\",\"to\":\"none\",\"quiet_days\":3,"
+                       "\"requires\":\"negative_test\"}]}";
+    zn_zone_rules r;
+    zn_error err;
+    assert_int_equal(zn_zone_rules_parse(json, NULL, &r, &err), ZN_OK);
+    assert_int_equal(r.transitions[0].test_window_days, 0);
+    int S = 0, N = ZN_ZONE_NONE;
+    int32_t L = L0;
+    const uint8_t T = ZN_ZONE_EV_TEST_NEGATIVE;
+    zn_zone_event ev[] = {/* 0: round L+1 before the case of L+2: stays until the round of L+6 */
+                          {0, L, ZN_ZONE_EV_CASE, 0}, {0, L + 1, T, 0}, {0, L + 2, ZN_ZONE_EV_CASE, 0}, {0, L + 6, T, 0},
+                          /* 1: round on the case day does not count; round L+1 lifts on L+3 */
+                          {1, L, ZN_ZONE_EV_CASE, 0}, {1, L, T, 0}, {1, L + 1, T, 0},
+                          /* 2: a round with no unit raised changes nothing */
+                          {2, L + 1, T, 0}};
+    zn_zone_input in = {.nunits = 3, .events = ev, .nevents = sizeof ev / sizeof ev[0], .from = L0, .to = L0 + 10,
+                        .missing = -1};
+    zn_zone_result res;
+    run(&r, &in, &res);
+    assert_int_equal(at(&res, 0, L + 5), S);
+    assert_int_equal(per(&res, 0, L + 5)->due, ZN_ZONE_NO_DAY);
+    assert_int_equal(at(&res, 0, L + 6), S);
+    assert_int_equal(per(&res, 0, L + 6)->due, L + 7);
+    assert_int_equal(at(&res, 0, L + 7), N);
+    assert_int_equal(per(&res, 1, L)->due, ZN_ZONE_NO_DAY);
+    assert_int_equal(per(&res, 1, L + 1)->due, L + 3);
+    assert_int_equal(at(&res, 1, L + 2), S);
+    assert_int_equal(at(&res, 1, L + 3), N);
+    assert_int_equal(at(&res, 2, L + 1), N);
+    assert_int_equal(zn_zone_result_units(&res, L + 1, N), 1);
     zn_zone_result_fini(&res);
 }
 
@@ -340,7 +439,7 @@ static void test_20_and_new10(void **state)
 {
     (void)state;
     zn_zone_rules r20 = load("20-measures"), r10 = load("new-10");
-    assert_int_equal(r20.unit_kind, ZN_ZONE_UNIT_PLACE);
+    assert_int_equal(r20.unit_kind, ZN_ZONE_UNIT_BUILDING);
     assert_string_equal(r20.unit_level, "building");
     int H = lvl(&r20, "high"), N = ZN_ZONE_NONE;
     int32_t L = L0;
@@ -428,7 +527,7 @@ int main(void)
         cmocka_unit_test(test_missing_days),     cmocka_unit_test(test_override),
         cmocka_unit_test(test_plan9),            cmocka_unit_test(test_three_zones_2021),
         cmocka_unit_test(test_20_and_new10),     cmocka_unit_test(test_shanghai_may),
-        cmocka_unit_test(test_window_and_errors),
+        cmocka_unit_test(test_window_and_errors), cmocka_unit_test(test_negative_round_no_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

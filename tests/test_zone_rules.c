@@ -130,6 +130,32 @@ static void test_errors(void **state)
     assert_int_equal(r.transitions[0].to, ZN_ZONE_NONE);
     assert_int_equal(r.missing, ZN_ZONE_MISSING_QUIET);
 
+    /* negative test rounds: "requires" and its window */
+#define T1(tr, ev)                                                                                                    \
+    "{\"name\":\"x\",\"unit\":{\"level\":\"place\"},\"levels\":[{\"name\":\"a\"}],\"events\":{\"case\":{\"level\":\"a\"}" ev "},"    \
+    "\"transitions\":[{\"from\":\"a\",\"to\":\"none\",\"quiet_days\":3" tr "}]}"
+    assert_int_equal(zn_zone_rules_parse(T1(",\"requires\":\"negative_test\",\"test_window_days\":2", ""), NULL, &r, &err),
+                     ZN_OK);
+    assert_int_equal(r.transitions[0].requires_test, 1);
+    assert_int_equal(r.transitions[0].test_window_days, 2);
+    assert_int_equal(zn_zone_rules_parse(T1(",\"requires\":\"antigen\"", ""), NULL, &r, &err), ZN_EVALIDATE);
+    assert_string_equal(err.field, "transitions[0]");
+    assert_int_equal(zn_zone_rules_parse(T1(",\"test_window_days\":2", ""), NULL, &r, &err), ZN_EVALIDATE);
+    assert_string_equal(err.field, "transitions[0].test_window_days");
+    assert_int_equal(zn_zone_rules_parse(T1(",\"requires\":\"negative_test\",\"test_window_days\":-1", ""), NULL, &r,
+                                         &err),
+                     ZN_EPARSE);
+    assert_int_equal(zn_zone_rules_parse(T1("", ",\"test_negative\":{\"level\":\"a\"}"), NULL, &r, &err), ZN_EVALIDATE);
+    assert_string_equal(err.field, "events.test_negative");
+    assert_int_equal(zn_zone_rules_parse(T1("", ",\"test_negative\":{}"), NULL, &r, &err), ZN_OK);
+    assert_int_equal(r.transitions[0].requires_test, 0);
+    assert_int_equal(r.event_level[ZN_ZONE_EV_TEST_NEGATIVE], ZN_ZONE_NONE);
+#undef T1
+    zn_zone_event_kind k;
+    assert_int_equal(zn_zone_event_kind_parse("test_negative", &k), ZN_OK);
+    assert_int_equal(k, ZN_ZONE_EV_TEST_NEGATIVE);
+    assert_string_equal(zn_zone_event_kind_name(ZN_ZONE_EV_TEST_NEGATIVE), "test_negative");
+
     assert_int_equal(zn_zone_rules_find(zn_test_src("data/rules"), "no-such-rules", &r, &err), ZN_ENOTFOUND);
 }
 

@@ -44,6 +44,56 @@ static void test_normalize(void **state)
     assert_int_equal(zn_zone_address_normalize(NULL, NULL, small, sizeof small), ZN_EINVAL);
 }
 
+static void bldg_is(const char *in, const char *township, const char *want)
+{
+    char out[256];
+    assert_int_equal(zn_zone_address_building(in, township, out, sizeof out), ZN_OK);
+    assert_string_equal(out, want);
+}
+
+/* Addresses into building keys (20 measures, 新十条: high risk by building). */
+static void test_building_keys(void **state)
+{
+    (void)state;
+    /* a numbered lane with a house number: the building */
+    bldg_is("陆家浜路804弄7号", NULL, "陆家浜路804弄7号");
+    bldg_is("长阳路１０８０弄３号", NULL, "长阳路1080弄3号");        /* full-width digits */
+    bldg_is("长阳路１０８０弄３号１０１室", NULL, "长阳路1080弄3号"); /* room dropped */
+    bldg_is("某路100弄5号楼", NULL, "某路100弄5号");
+    bldg_is("某路100弄5幢", NULL, "某路100弄5号");
+    bldg_is("某路100弄12栋（住宅）", NULL, "某路100弄12号");
+    bldg_is("江苏路502弄20支弄3号", NULL, "江苏路502弄20支弄3号");
+    /* no house number: the lane or branch lane is the finest unit named */
+    bldg_is("陆家浜路804弄", NULL, "陆家浜路804弄");
+    bldg_is("虹桥路1115弄（住宅）", NULL, "虹桥路1115弄");
+    bldg_is("江苏路502弄20支弄", NULL, "江苏路502弄20支弄");
+    /* street numbers; a 弄 that is part of a street name */
+    bldg_is("浦电路221号", NULL, "浦电路221号");
+    bldg_is("毛家弄79号", NULL, "毛家弄79号");
+    bldg_is("某路100号5号楼", NULL, "某路100号5号");
+    bldg_is("耀龙路16号工地生活区", NULL, "耀龙路16号工地生活区"); /* a named thing: its own unit */
+    bldg_is("都会路3199弄对面工地", NULL, "都会路3199弄对面工地");
+    bldg_is("长宁路712弄长宁支路125弄", NULL, "长宁路712弄长宁支路125弄");
+    bldg_is("某路100弄5号-2", NULL, "某路100弄5号");
+    bldg_is("长顺路34号-11", NULL, "长顺路34号");
+    bldg_is("石家街116号-121号", NULL, "石家街116号-121号"); /* a range of numbers */
+    /* villages and groups (村/组/队/宅): the group, or the house when numbered */
+    bldg_is("宣桥镇光明村", "宣桥镇", "光明村");
+    bldg_is("光明村5组", NULL, "光明村5组");
+    bldg_is("光明村５组１２号", NULL, "光明村5组12号");
+    bldg_is("三林镇三林村镇前队金家宅", "三林镇", "三林村镇前队金家宅");
+    bldg_is("杨莲路南新村吴家宅 ，", NULL, "杨莲路南新村吴家宅");
+    bldg_is("", NULL, "");
+    char small[4];
+    assert_int_equal(zn_zone_address_building("陆家浜路", NULL, small, sizeof small), ZN_ERANGE);
+    assert_int_equal(zn_zone_address_building(NULL, NULL, small, sizeof small), ZN_EINVAL);
+    /* a building is never coarser than the place unit: the lane of a building is its place */
+    char b[64], pl[64];
+    assert_int_equal(zn_zone_address_building("陆家浜路804弄7号", NULL, b, sizeof b), ZN_OK);
+    assert_int_equal(zn_zone_address_normalize(b, NULL, pl, sizeof pl), ZN_OK);
+    assert_string_equal(pl, "陆家浜路804弄");
+}
+
 /* The tables place.c builds (columns as documented in place.h). */
 static const char *PLACE_DDL =
     "CREATE TABLE place (district TEXT NOT NULL, address TEXT NOT NULL, complete_address TEXT,"
@@ -299,6 +349,116 @@ static void test_events_and_townships(void **state)
 }
 
 /* GeoJSON: one feature per level with units; a lone unit's polygon has the 12-gon's area. */
+/* A negative test round recorded by hand (zone_event kind test_negative) lets three-zones-2021
+ * lift a sealed unit; the run's stored rule JSON keeps the requirement. */
+static void test_negative_round_stored(void **state)
+{
+    (void)state;
+    zn_ctx *ctx;
+    zn_store *st = open_store(&ctx);
+    zn_error err;
+    fill_small(st);
+    assert_int_equal(zn_zone_units_build(st, 0, NULL, &err), ZN_OK);
+    zn_zone_rules r;
+    assert_int_equal(zn_zone_rules_find(zn_test_src("data/rules"), "three-zones-2021", &r, &err), ZN_OK);
+    /* 浦电路221号 (黄浦区): case on 04-01, no other; 14 quiet days reach 04-15 (unknown days quiet) */
+    zn_zone_run_opts o = {.from = D("2022-04-01"), .to = D("2022-04-25"), .missing = ZN_ZONE_MISSING_QUIET};
+    assert_int_equal(zn_zone_run(st, &r, &o, NULL, NULL, &err), ZN_OK);
+    rows x = {0};
+    assert_int_equal(zn_zone_history(st, "three-zones-2021", "place:黄浦区:浦电路221号", collect, &x, &err), ZN_OK);
+    assert_int_equal(x.n, 1); /* sealed to the end: no round */
+    assert_string_equal(x.level[0], "sealed");
+    assert_string_equal(x.due[0], "");
+    assert_int_equal(zn_zone_event_add(st, "place:黄浦区:浦电路221号", D("2022-04-14"), ZN_ZONE_EV_TEST_NEGATIVE, 0,
+                                       "district screening round", &err),
+                     ZN_OK);
+    assert_int_equal(zn_zone_run(st, &r, &o, NULL, NULL, &err), ZN_OK);
+    memset(&x, 0, sizeof x);
+    assert_int_equal(zn_zone_history(st, "three-zones-2021", "place:黄浦区:浦电路221号", collect, &x, &err), ZN_OK);
+    assert_int_equal(x.n, 3);
+    assert_string_equal(x.due[0], "");
+    assert_string_equal(x.due[1], "2022-04-15"); /* from 04-14, when the round is known */
+    assert_string_equal(x.level[2], "none"); /* 黄浦区 has no other raised unit: no precaution zone */
+    assert_string_equal(x.cause[2], "transition");
+    assert_int_equal(q64(st, "SELECT COUNT(*) FROM zone_period p JOIN zone_unit u ON u.id = p.unit_id"
+                             " WHERE u.key = 'place:黄浦区:浦电路221号' AND p.level = 'none' AND p.valid_from = '2022-04-15'"),
+                     1);
+    assert_int_equal(q64(st, "SELECT COUNT(*) FROM zone_run WHERE rules_json LIKE '%\"requires\":\"negative_test\"%'"
+                             " AND rules_json LIKE '%\"test_window_days\":2%'"),
+                     1);
+    zn_store_close(st);
+    zn_ctx_free(ctx);
+}
+
+/* new-10 at building level on the small city: the lane 张东路2281弄 and its building 3号 are
+ * separate units (one place unit under shanghai-2022-04). */
+static void test_building_run(void **state)
+{
+    (void)state;
+    zn_ctx *ctx;
+    zn_store *st = open_store(&ctx);
+    zn_error err;
+    fill_small(st);
+    assert_int_equal(zn_zone_units_build(st, 0, NULL, &err), ZN_OK);
+    zn_zone_rules r;
+    assert_int_equal(zn_zone_rules_find(zn_test_src("data/rules"), "new-10", &r, &err), ZN_OK);
+    assert_int_equal(r.unit_kind, ZN_ZONE_UNIT_BUILDING);
+    /* a high-risk place recorded on the place unit 张东路1弄 maps to the building of that name */
+    assert_int_equal(zn_zone_event_add(st, "place:浦东新区:张东路1弄", D("2022-04-08"), ZN_ZONE_EV_PLACE, 0, NULL, &err),
+                     ZN_OK);
+    /* a building a registry knows (never listed) is in the floor like any other; a building unit
+     * left from an older grouping of the lists is dropped by the run */
+    zn_zone_unit reg = {.kind = ZN_ZONE_UNIT_BUILDING, .key = "building:浦东新区:张东路1弄2号", .name = "张东路1弄2号",
+                        .county_code = "310115000000", .lon = NAN, .lat = NAN, .population = 120};
+    assert_int_equal(zn_zone_unit_put(st, &reg, NULL, &err), ZN_OK);
+    exec_ok(st, "INSERT INTO zone_unit (kind, key, name, source) VALUES ('building', 'building:浦东新区:旧路1号',"
+                " '旧路1号', 'case_residence')");
+    zn_zone_run_opts o = {.from = D("2022-04-01"), .to = D("2022-04-14"), .missing = ZN_ZONE_MISSING_QUIET};
+    zn_zone_run_summary rs;
+    if (zn_zone_run(st, &r, &o, &rs, NULL, &err) != ZN_OK)
+        fail_msg("run: %s", err.msg);
+    assert_int_equal(q64(st, "SELECT COUNT(*) FROM zone_unit WHERE key = 'building:浦东新区:旧路1号'"), 0);
+    /* 7 addresses -> 6 buildings: the lane and its 3号 apart, the two spellings of 光明村 one;
+     * plus the registry's building */
+    assert_int_equal(rs.units, 7);
+    assert_int_equal(rs.events, 7);
+    assert_int_equal(rs.unmapped, 0);
+    assert_int_equal(q64(st, "SELECT COUNT(*) FROM zone_unit WHERE kind = 'building'"), 7);
+    assert_int_equal(q64(st, "SELECT COUNT(*) FROM zone_unit WHERE key IN ('building:浦东新区:张东路2281弄',"
+                             " 'building:浦东新区:张东路2281弄3号', 'building:浦东新区:光明村')"),
+                     3);
+    /* 04-06: 3号 (case 04-01) lifted after 5 quiet days, the lane (04-04) still high; 黄浦区 has
+     * no high-risk building left: no zone there */
+    rows x = {0};
+    assert_int_equal(zn_zone_map(st, "new-10", D("2022-04-06"), "high", collect, &x, &err), ZN_OK);
+    assert_int_equal(x.n, 3);
+    assert_string_equal(x.key[0], "building:浦东新区:光明村"); /* in key (UTF-8 byte) order */
+    assert_string_equal(x.key[1], "building:浦东新区:张东路2281弄");
+    assert_string_equal(x.key[2], "building:浦东新区:无坐标路9弄");
+    assert_int_equal(q64(st, "SELECT d.units FROM zone_day d JOIN zone_run r ON r.id = d.run_id WHERE r.rules = 'new-10'"
+                             " AND d.date = '2022-04-06' AND d.level = 'low'"),
+                     3);
+    assert_int_equal(q64(st, "SELECT d.population FROM zone_day d JOIN zone_run r ON r.id = d.run_id WHERE"
+                             " r.rules = 'new-10' AND d.date = '2022-04-06' AND d.level = 'low'"),
+                     120);
+    assert_int_equal(q64(st, "SELECT d.units FROM zone_day d JOIN zone_run r ON r.id = d.run_id WHERE r.rules = 'new-10'"
+                             " AND d.date = '2022-04-06' AND d.level = 'none'"),
+                     1);
+    memset(&x, 0, sizeof x);
+    assert_int_equal(zn_zone_history(st, "new-10", "building:浦东新区:张东路2281弄3号", collect, &x, &err), ZN_OK);
+    assert_int_equal(x.n, 3);
+    assert_string_equal(x.level[0], "high");
+    assert_string_equal(x.due[0], "2022-04-06");
+    assert_string_equal(x.level[1], "low");
+    assert_string_equal(x.level[2], "none"); /* 04-10: 光明村 (04-05) lifted; 张东路1弄 high from 04-08 */
+    memset(&x, 0, sizeof x);
+    assert_int_equal(zn_zone_map(st, "new-10", D("2022-04-12"), "high", collect, &x, &err), ZN_OK);
+    assert_int_equal(x.n, 1);
+    assert_string_equal(x.key[0], "building:浦东新区:张东路1弄");
+    zn_store_close(st);
+    zn_ctx_free(ctx);
+}
+
 static void test_geojson(void **state)
 {
     (void)state;
@@ -471,6 +631,9 @@ int main(void)
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_units_and_run),
         cmocka_unit_test(test_events_and_townships),
+        cmocka_unit_test(test_negative_round_stored),
+        cmocka_unit_test(test_building_keys),
+        cmocka_unit_test(test_building_run),
         cmocka_unit_test(test_geojson),
         cmocka_unit_test(test_replay_slice),
     };

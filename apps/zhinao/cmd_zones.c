@@ -31,7 +31,10 @@ static void usage(FILE *f)
             "                                     GeoJSON: per level the union of its units (GEOS)\n"
             "  override --rules NAME --unit KEY --date DATE --level L --reason TEXT [--operator WHO]\n"
             "                                     an operator's decision, kept in the history (re-run to apply)\n"
-            "  event --unit KEY --date DATE --kind case|place|exposure|contact [--isolated] [--source TEXT]\n"
+            "  event --unit KEY --date DATE --kind case|place|exposure|contact|test_negative [--isolated]\n"
+            "        [--source TEXT]              record an event; test_negative = a round of testing of the\n"
+            "                                     unit's whole population that day, all negative (rules with\n"
+            "                                     \"requires\": \"negative_test\" wait for one before lifting)\n"
             "  replay shanghai-2022 [--out DIR] [--no-geojson] [--all-levels] [--missing pause|quiet]\n"
             "                       [--list-units] [--buffer-m M]\n"
             "                                     shanghai-2022-04 over 2022-03-18 .. 2022-05-19 on the stored\n"
@@ -657,7 +660,7 @@ int zn_cmd_zones(int argc, char **argv)
         if (need(o.unit, "--unit") || need(o.date, "--date") || need(o.kind, "--kind") || parse_date(o.date, &d1))
             rc = 2;
         else if (zn_zone_event_kind_parse(o.kind, &kind) != ZN_OK) {
-            fprintf(stderr, "zhinao zones: --kind is case, place, exposure or contact\n");
+            fprintf(stderr, "zhinao zones: --kind is case, place, exposure, contact or test_negative\n");
             rc = 2;
         } else if (zn_zone_event_add(st, o.unit, d1, kind, o.isolated, o.source, &err) != ZN_OK) {
             zn_cli_error(&err);

@@ -29,6 +29,9 @@
  *   - an event whose level is at or above the unit's level puts the unit at that level with the
  *     anchor on the event day (a reset when the level is the same); an event for a lower level
  *     changes nothing; a "clock" event moves the anchor of a unit above the floor to its day;
+ *   - a transition marked requires_test also waits for a negative round of testing of the unit
+ *     after its anchor (and within the rule's window before the transition day), see
+ *     zn_zone_transition;
  *   - a manual override (with a reason, kept in the history) sets a unit's level on its day,
  *     up or down, with the anchor on that day; later events and transitions apply as usual;
  *   - the floor level (防范区, low risk) holds every other unit of the registry (scope registry),
@@ -65,18 +68,18 @@ typedef enum zn_zone_unit_kind {
     ZN_ZONE_UNIT_PLACE = 0,    /* compound / lane / building / village group as registered */
     ZN_ZONE_UNIT_GRID = 1,     /* a zn_grid cell */
     ZN_ZONE_UNIT_TOWNSHIP = 2, /* 乡镇/街道, by 12-digit NBS code */
-    ZN_ZONE_UNIT_COUNTY = 3    /* 县/区, by 12-digit NBS code */
+    ZN_ZONE_UNIT_COUNTY = 3,   /* 县/区, by 12-digit NBS code */
+    ZN_ZONE_UNIT_BUILDING = 4  /* a building as the lists name it (zn_zone_address_building) */
 } zn_zone_unit_kind;
 
-/* "place", "grid", "township", "county"; "unknown" otherwise. Static. */
+/* "place", "grid", "township", "county", "building"; "unknown" otherwise. Static. */
 const char *zn_zone_unit_kind_name(zn_zone_unit_kind k);
 
 /*
- * The unit kind a rule's unit level stands for: "place", "compound", "building", "village",
- * "household" -> PLACE (the finest unit the data registers; the Shanghai lists name lanes,
- * numbers and village groups, never buildings inside a lane, so a building-level rule runs on
- * the listed address), "grid" -> GRID, "township" -> TOWNSHIP, "county"/"district" -> COUNTY.
- * Errors: ZN_EINVAL for other names.
+ * The unit kind a rule's unit level stands for: "place", "compound", "village", "household" ->
+ * PLACE (the finest unit the data registers), "building" -> BUILDING (20 measures, 新十条:
+ * high-risk areas by building), "grid" -> GRID, "township" -> TOWNSHIP, "county"/"district" ->
+ * COUNTY. Errors: ZN_EINVAL for other names.
  */
 zn_status zn_zone_unit_kind_parse(const char *level, zn_zone_unit_kind *out);
 
@@ -95,6 +98,28 @@ zn_status zn_zone_unit_kind_parse(const char *level, zn_zone_unit_kind *out);
  */
 zn_status zn_zone_address_normalize(const char *address, const char *township, char *out, size_t n);
 
+/*
+ * The building an address of the Shanghai 2022 lists names, written to out (size n; never longer
+ * than the input): steps 1, 2 and 4 of zn_zone_address_normalize, then
+ *   - in a numbered lane ("<digits>弄", optionally a branch lane "<digits>支弄") the building is
+ *     the lane plus its house number, whatever the marker (号, 号楼, 幢, 栋, 座 -> 号):
+ *     "陆家浜路804弄7号" -> itself, "某路100弄5幢" -> "某路100弄5号"; with no number the lane (or
+ *     branch lane) itself is the unit: "张东路2281弄", "江苏路502弄20支弄";
+ *   - elsewhere the first "<digits>号" (a street number, or a house of a village group) ends the
+ *     building, with one more building number right after it kept ("浦电路221号",
+ *     "某路100号5号楼" -> "某路100号5号", "光明村5组12号");
+ *   - what follows the building is dropped when it starts with a digit or '-' and holds no 号 or
+ *     弄 (a room or floor: "长阳路１０８０弄３号１０１室" -> "长阳路1080弄3号", "长顺路34号-11" ->
+ *     "长顺路34号"); otherwise the whole address is kept, as a unit of its own
+ *     ("耀龙路16号工地生活区", "都会路3199弄对面工地", the range "石家街116号-121号");
+ *   - an address with no number (a village, a group, a named hamlet: "光明村", "光明村5组",
+ *     "三林村镇前队金家宅") is one unit as it stands.
+ * Apart from a dropped room or floor, a building is never coarser than the address's place unit
+ * (zn_zone_address_normalize of the building is the place).
+ * docs/replay-shanghai-2022.md says why. Errors: ZN_EINVAL (NULL), ZN_ERANGE (n too small).
+ */
+zn_status zn_zone_address_building(const char *address, const char *township, char *out, size_t n);
+
 /* ---- rule sets ---- */
 
 #define ZN_ZONE_MAX_LEVELS 6
@@ -107,10 +132,14 @@ typedef enum zn_zone_event_kind {
     ZN_ZONE_EV_PLACE = 1,    /* a high-risk place a case frequented (work, activity) */
     ZN_ZONE_EV_EXPOSURE = 2, /* a place with some transmission risk */
     ZN_ZONE_EV_CONTACT = 3,  /* the last exposure of a close contact living in the unit */
-    ZN_ZONE_EV_COUNT = 4
+    ZN_ZONE_EV_TEST_NEGATIVE = 4, /* a round of testing of the unit's whole population on that day,
+                                     all negative (a positive found is a "case" event instead);
+                                     it moves no unit by itself: transitions with
+                                     requires_test wait for one (zn_zone_transition) */
+    ZN_ZONE_EV_COUNT = 5
 } zn_zone_event_kind;
 
-/* "case", "place", "exposure", "contact"; "unknown" otherwise. Static. */
+/* "case", "place", "exposure", "contact", "test_negative"; "unknown" otherwise. Static. */
 const char *zn_zone_event_kind_name(zn_zone_event_kind k);
 /* Inverse of zn_zone_event_kind_name. Errors: ZN_EINVAL. */
 zn_status zn_zone_event_kind_parse(const char *name, zn_zone_event_kind *out);
@@ -143,6 +172,14 @@ typedef struct zn_zone_transition {
     int to;         /* level index, or ZN_ZONE_NONE */
     zn_zone_via via;
     int quiet_days; /* >= 1 */
+    /* 1: the transition also needs a negative round of testing of the unit ("requires":
+     * "negative_test"): it happens on the first day D with quiet(anchor, D) >= quiet_days and a
+     * test_negative event of the unit on a day T with anchor < T <= D - 1 and, when
+     * test_window_days > 0, T >= D - test_window_days (three-zones-2021: "解封前2天区域内所有人员
+     * 完成一轮核酸筛查，均为阴性", window 2). Without such a round the unit stays, its due day unknown
+     * (ZN_ZONE_NO_DAY) until a round is recorded. */
+    int requires_test;
+    int test_window_days; /* 0: any round after the anchor */
 } zn_zone_transition;
 
 /* A rule set, loaded from JSON (data/rules/<name>.json; the format is in docs/zones.md). */
@@ -172,7 +209,9 @@ typedef struct zn_zone_rules {
  * "levels" (1..6 objects with "name", optional "zh"), "unit" {"level", optional "buffer_m"
  * (default 100), "cell_m"}, "events" {kind: {"level": NAME} or {"clock": true}},
  * "transitions" [{"from", "to" (a level or "none"), "quiet_days" >= 1, optional "via":
- * "event" | "transition"}]; optional "floor" {"level", "scope": "registry" | "county"},
+ * "event" | "transition", optional "requires": "negative_test" with optional
+ * "test_window_days" 0 .. 3650 (default 0)}]; "events" may list "test_negative" without a level
+ * (it is recorded, never raises); optional "floor" {"level", "scope": "registry" | "county"},
  * "reset" {"isolated_cases": bool (default true)}, "missing_days" {"value": "pause" | "quiet"},
  * "in_force" {"from", "to"}. Unknown keys (sources, notes) are allowed and ignored.
  * Errors: ZN_EPARSE (not JSON: err->line; missing or mistyped key: err->field is its JSON

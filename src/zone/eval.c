@@ -25,6 +25,9 @@ typedef struct unit_state {
     uint8_t via, cause;
     uint8_t changed; /* the state changed today (event, override, transition) */
     int64_t oid;
+    /* the two latest days with a negative test round of the whole unit (ZN_ZONE_NO_DAY: none):
+     * test1 > test0, so the latest round before any day D is test1 if test1 < D, else test0 */
+    int32_t test0, test1;
     /* open history row */
     int32_t tlevel, tentered, tdue, tanchor, tfrom;
     uint8_t tcause;
@@ -85,7 +88,28 @@ static const zn_zone_transition *transition_for(const kernel *k, const unit_stat
     return i < 0 ? NULL : &k->r->transitions[i];
 }
 
-/* The first day after the anchor on which the unit's quiet days reach its transition's count. */
+/* The latest negative round of unit u before day d, or ZN_ZONE_NO_DAY. */
+static int32_t test_before(const unit_state *u, int32_t d)
+{
+    if (u->test1 != ZN_ZONE_NO_DAY && u->test1 < d)
+        return u->test1;
+    if (u->test0 != ZN_ZONE_NO_DAY && u->test0 < d)
+        return u->test0;
+    return ZN_ZONE_NO_DAY;
+}
+
+/* Does a negative round of u allow transition t on day d (zn_zone_transition)? */
+static int test_ok(const zn_zone_transition *t, const unit_state *u, int32_t d)
+{
+    if (!t->requires_test)
+        return 1;
+    int32_t T = test_before(u, d);
+    return T != ZN_ZONE_NO_DAY && T > u->anchor && (t->test_window_days == 0 || T >= d - t->test_window_days);
+}
+
+/* The first day after the anchor on which the unit's quiet days reach its transition's count;
+ * for a transition that requires a negative round, the first such day on which the latest round
+ * recorded so far qualifies, or ZN_ZONE_NO_DAY (pending) when none can. */
 static int32_t due_day(const kernel *k, const unit_state *u)
 {
     const zn_zone_transition *t = transition_for(k, u);
@@ -98,7 +122,19 @@ static int32_t due_day(const kernel *k, const unit_state *u)
         if (k->missing == ZN_ZONE_MISSING_QUIET || !is_unknown(k, d))
             c++;
     }
-    return d;
+    if (!t->requires_test)
+        return d;
+    int32_t best = ZN_ZONE_NO_DAY;
+    const int32_t tests[2] = {u->test0, u->test1};
+    for (int i = 0; i < 2; i++) {
+        int32_t T = tests[i];
+        if (T == ZN_ZONE_NO_DAY || T <= u->anchor)
+            continue;
+        int32_t dd = d < T + 1 ? T + 1 : d;
+        if ((t->test_window_days == 0 || T >= dd - t->test_window_days) && (best == ZN_ZONE_NO_DAY || dd < best))
+            best = dd;
+    }
+    return best;
 }
 
 static void set_base(unit_state *u, int32_t day, uint8_t cause, int64_t oid)
@@ -267,6 +303,7 @@ zn_status zn_zone_evaluate(const zn_zone_rules *r, const zn_zone_input *in, zn_z
         unit_state *u = &us[i];
         set_base(u, s0, ZN_ZONE_CAUSE_START, 0);
         u->tlevel = INT32_MIN; /* no open row yet */
+        u->test0 = u->test1 = ZN_ZONE_NO_DAY;
     }
 
     size_t ei = 0, oi = 0;
@@ -282,6 +319,20 @@ zn_status zn_zone_evaluate(const zn_zone_rules *r, const zn_zone_input *in, zn_z
             if (di >= 0)
                 out->events[di]++;
             unit_state *u = &us[e->unit];
+            if (e->kind == ZN_ZONE_EV_TEST_NEGATIVE) {
+                if (u->test1 != day) {
+                    u->test0 = u->test1;
+                    u->test1 = day;
+                }
+                if (u->level != ZN__ZONE_BASE) {
+                    int32_t due = due_day(&k, u);
+                    if (due != u->due) {
+                        u->due = due;
+                        u->changed = 1;
+                    }
+                }
+                continue;
+            }
             int lvl = r->event_level[e->kind];
             int was_raised = u->level != ZN__ZONE_BASE;
             if (zn__zone_raised(r, lvl)) {
@@ -324,7 +375,7 @@ zn_status zn_zone_evaluate(const zn_zone_rules *r, const zn_zone_input *in, zn_z
             if (u->level == ZN__ZONE_BASE || u->anchor >= day)
                 continue;
             const zn_zone_transition *t = transition_for(&k, u);
-            if (!t || quiet(&k, u->anchor, day) < t->quiet_days)
+            if (!t || quiet(&k, u->anchor, day) < t->quiet_days || !test_ok(t, u, day))
                 continue;
             if (zn__zone_raised(r, t->to)) {
                 set_level(&k, u, t->to, day, ZN_ZONE_VIA_TRANSITION, ZN_ZONE_CAUSE_TRANSITION, 0);

@@ -42,7 +42,7 @@ zn_status zn__zone_read_file(const char *path, char **out, zn_error *err)
     return ZN_OK;
 }
 
-static const char *EVENT_NAMES[ZN_ZONE_EV_COUNT] = {"case", "place", "exposure", "contact"};
+static const char *EVENT_NAMES[ZN_ZONE_EV_COUNT] = {"case", "place", "exposure", "contact", "test_negative"};
 
 const char *zn_zone_event_kind_name(zn_zone_event_kind k)
 {
@@ -61,8 +61,8 @@ zn_status zn_zone_event_kind_parse(const char *name, zn_zone_event_kind *out)
 
 const char *zn_zone_unit_kind_name(zn_zone_unit_kind k)
 {
-    static const char *names[] = {"place", "grid", "township", "county"};
-    return (unsigned)k < 4 ? names[k] : "unknown";
+    static const char *names[] = {"place", "grid", "township", "county", "building"};
+    return (unsigned)k < 5 ? names[k] : "unknown";
 }
 
 zn_status zn_zone_unit_kind_parse(const char *level, zn_zone_unit_kind *out)
@@ -70,7 +70,7 @@ zn_status zn_zone_unit_kind_parse(const char *level, zn_zone_unit_kind *out)
     static const struct {
         const char *name;
         zn_zone_unit_kind kind;
-    } map[] = {{"place", ZN_ZONE_UNIT_PLACE},       {"compound", ZN_ZONE_UNIT_PLACE}, {"building", ZN_ZONE_UNIT_PLACE},
+    } map[] = {{"place", ZN_ZONE_UNIT_PLACE},       {"compound", ZN_ZONE_UNIT_PLACE}, {"building", ZN_ZONE_UNIT_BUILDING},
                {"village", ZN_ZONE_UNIT_PLACE},     {"household", ZN_ZONE_UNIT_PLACE}, {"grid", ZN_ZONE_UNIT_GRID},
                {"township", ZN_ZONE_UNIT_TOWNSHIP}, {"county", ZN_ZONE_UNIT_COUNTY},  {"district", ZN_ZONE_UNIT_COUNTY}};
     for (size_t i = 0; level && i < sizeof map / sizeof map[0]; i++)
@@ -246,7 +246,7 @@ static zn_status parse_root(parser *p, json_t *root, zn_zone_rules *r)
         zn_zone_event_kind kind;
         if (zn_zone_event_kind_parse(key, &kind) != ZN_OK)
             return zn_error_set(p->err, ZN_EVALIDATE, p->origin, 0, path,
-                                "unknown event kind '%s' (case, place, exposure, contact)", key);
+                                "unknown event kind '%s' (case, place, exposure, contact, test_negative)", key);
         if (!json_is_object(ev))
             return bad(p, ZN_EPARSE, path, "%s", "an event rule must be an object");
         if (json_object_get(ev, "level")) {
@@ -262,7 +262,10 @@ static zn_status parse_root(parser *p, json_t *root, zn_zone_rules *r)
                 return bad(p, ZN_EPARSE, path, "%s", "'clock' must be true or false");
             r->event_clock[kind] = json_is_true(c);
         }
-        if (r->event_level[kind] == ZN_ZONE_NONE && !r->event_clock[kind])
+        if (kind == ZN_ZONE_EV_TEST_NEGATIVE && (r->event_level[kind] != ZN_ZONE_NONE || r->event_clock[kind]))
+            return zn_error_set(p->err, ZN_EVALIDATE, p->origin, 0, path,
+                                "a negative test round neither raises a unit nor restarts its clock");
+        if (r->event_level[kind] == ZN_ZONE_NONE && !r->event_clock[kind] && kind != ZN_ZONE_EV_TEST_NEGATIVE)
             return bad(p, ZN_EPARSE, path, "%s", "an event rule needs 'level' or \"clock\": true");
     }
 
@@ -302,6 +305,26 @@ static zn_status parse_root(parser *p, json_t *root, zn_zone_rules *r)
             t->via = ZN_ZONE_VIA_TRANSITION;
         else
             return zn_error_set(p->err, ZN_EVALIDATE, p->origin, 0, path, "via '%s' is not event or transition", via);
+        char req[32];
+        if ((s = get_string(p, tr, "requires", path, 0, req, sizeof req)) != ZN_OK)
+            return s;
+        t->requires_test = 0;
+        t->test_window_days = 0;
+        if (!strcmp(req, "negative_test"))
+            t->requires_test = 1;
+        else if (req[0])
+            return zn_error_set(p->err, ZN_EVALIDATE, p->origin, 0, path, "requires '%s' is not negative_test", req);
+        json_t *w = json_object_get(tr, "test_window_days");
+        if (w) {
+            char pw[160];
+            zn__zone_path(pw, sizeof pw, path, "test_window_days", -1);
+            if (!t->requires_test)
+                return zn_error_set(p->err, ZN_EVALIDATE, p->origin, 0, pw,
+                                    "test_window_days without \"requires\": \"negative_test\"");
+            if (!json_is_integer(w) || json_integer_value(w) < 0 || json_integer_value(w) > 3650)
+                return bad(p, ZN_EPARSE, pw, "%s", "test_window_days must be an integer 0 .. 3650");
+            t->test_window_days = (int)json_integer_value(w);
+        }
         r->ntransitions = (int)i + 1;
     }
 

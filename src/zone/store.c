@@ -87,6 +87,8 @@ typedef struct run_input {
     int32_t *unknown;
     size_t nunknown;
     int64_t unmapped;
+    zn__zone_addr_unit *addr_map; /* building runs: listed address -> building unit id */
+    size_t naddr_map;
 } run_input;
 
 static void run_input_fini(run_input *ri)
@@ -99,6 +101,7 @@ static void run_input_fini(run_input *ri)
     free(ri->events);
     free(ri->overrides);
     free(ri->unknown);
+    zn__zone_addr_units_free(ri->addr_map, ri->naddr_map);
 }
 
 static zn_status load_units(zn_store *st, const zn_zone_rules *r, run_input *ri, zn_error *err)
@@ -202,7 +205,7 @@ static zn_status load_place_map(zn_store *st, const zn_zone_rules *r, run_input 
     }
     if (s == ZN_OK)
         s = zn_stmt_prepare(st,
-                            "SELECT id, lon, lat, COALESCE(county_code, ''), COALESCE(township_code, '') FROM zone_unit"
+                            "SELECT id, lon, lat, COALESCE(county_code, ''), COALESCE(township_code, ''), key FROM zone_unit"
                             " WHERE kind = 'place' ORDER BY id",
                             &q, err);
     size_t np = 0;
@@ -230,6 +233,18 @@ static zn_status load_place_map(zn_store *st, const zn_zone_rules *r, run_input 
         ri->place_to[np] = -1;
         if (r->unit_kind == ZN_ZONE_UNIT_PLACE) {
             ri->place_to[np] = index_of(&ri->units, id);
+        } else if (r->unit_kind == ZN_ZONE_UNIT_BUILDING) {
+            /* a place unit is a building unit when both have the same name (a lane listed
+             * without numbers, a street number, a village group); a lane of several buildings
+             * has no building of its own */
+            char key[512];
+            const char *pk = zn_stmt_column_text(q, 5);
+            if (!strncmp(pk, "place:", 6) && snprintf(key, sizeof key, "building:%s", pk + 6) < (int)sizeof key) {
+                key_id probe = {key, 0};
+                key_id *hit = n ? bsearch(&probe, keys, n, sizeof *keys, cmp_key) : NULL;
+                if (hit)
+                    ri->place_to[np] = index_of(&ri->units, hit->id);
+            }
         } else {
             char key[96];
             double lon = zn_stmt_column_is_null(q, 1) ? NAN : zn_stmt_column_double(q, 1);
@@ -290,10 +305,12 @@ static zn_status load_events(zn_store *st, const zn_zone_rules *r, const zn_zone
     int row = 0;
     char last_text[16] = "";
     int32_t last_day = 0;
+    int building = r->unit_kind == ZN_ZONE_UNIT_BUILDING;
     if (have_cases) {
         s = zn_stmt_prepare(st,
-                            "SELECT c.date, a.unit_id FROM case_residence c LEFT JOIN zone_unit_address a"
-                            " ON a.district = c.district AND a.address = c.address ORDER BY c.date",
+                            building ? "SELECT date, NULL, district, address FROM case_residence ORDER BY date"
+                                     : "SELECT c.date, a.unit_id FROM case_residence c LEFT JOIN zone_unit_address a"
+                                       " ON a.district = c.district AND a.address = c.address ORDER BY c.date",
                             &q, err);
         while (s == ZN_OK && (s = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
             const char *date = zn_stmt_column_text(q, 0);
@@ -302,7 +319,14 @@ static zn_status load_events(zn_store *st, const zn_zone_rules *r, const zn_zone
                     break;
                 snprintf(last_text, sizeof last_text, "%s", date);
             }
-            int32_t u = zn_stmt_column_is_null(q, 1) ? -1 : map_unit(ri, zn_stmt_column_int64(q, 1));
+            int32_t u;
+            if (building) {
+                int64_t id = zn__zone_addr_unit_find(ri->addr_map, ri->naddr_map, zn_stmt_column_text(q, 2),
+                                                     zn_stmt_column_text(q, 3));
+                u = id < 0 ? -1 : index_of(&ri->units, id);
+            } else {
+                u = zn_stmt_column_is_null(q, 1) ? -1 : map_unit(ri, zn_stmt_column_int64(q, 1));
+            }
             if (u < 0) {
                 ri->unmapped++;
                 continue;
@@ -434,9 +458,13 @@ static zn_status rules_json_text(const zn_zone_rules *r, int missing, char **out
         json_array_append_new(lv, json_pack("{ssss}", "name", r->levels[i].name, "zh", r->levels[i].zh));
     for (int i = 0; i < r->ntransitions; i++) {
         const zn_zone_transition *t = &r->transitions[i];
-        json_array_append_new(tr, json_pack("{sssssisi}", "from", zn_zone_rules_level_name(r, t->from), "to",
-                                            zn_zone_rules_level_name(r, t->to), "quiet_days", t->quiet_days, "via",
-                                            (int)t->via));
+        json_t *tj = json_pack("{sssssisi}", "from", zn_zone_rules_level_name(r, t->from), "to",
+                               zn_zone_rules_level_name(r, t->to), "quiet_days", t->quiet_days, "via", (int)t->via);
+        if (tj && t->requires_test) {
+            json_object_set_new(tj, "requires", json_string("negative_test"));
+            json_object_set_new(tj, "test_window_days", json_integer(t->test_window_days));
+        }
+        json_array_append_new(tr, tj);
     }
     for (int k = 0; k < ZN_ZONE_EV_COUNT; k++)
         if (r->event_level[k] != ZN_ZONE_NONE || r->event_clock[k])
@@ -585,7 +613,13 @@ zn_status zn_zone_run(zn_store *st, const zn_zone_rules *rules, const zn_zone_ru
     int have_cases = 0;
     int64_t derived = 0;
     zn_status s = zn_store_table_exists(st, "case_residence", &have_cases, err);
-    if (s == ZN_OK && rules->unit_kind != ZN_ZONE_UNIT_PLACE) {
+    if (s == ZN_OK && rules->unit_kind == ZN_ZONE_UNIT_BUILDING) {
+        /* building units follow the listed addresses */
+        if ((s = zn_store_begin(st, err)) == ZN_OK) {
+            s = zn__zone_buildings(st, &ri.addr_map, &ri.naddr_map, &derived, err);
+            s = s == ZN_OK ? zn_store_commit(st, err) : (zn_store_rollback(st), s);
+        }
+    } else if (s == ZN_OK && rules->unit_kind != ZN_ZONE_UNIT_PLACE) {
         /* coarser units follow the place units (and the rule's grid size) */
         if ((s = zn_store_begin(st, err)) == ZN_OK) {
             s = zn__zone_derive(st, rules->unit_kind, rules->grid_m, &derived, err);

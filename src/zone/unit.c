@@ -45,7 +45,109 @@ static int ends_with(const char *s, size_t n, const char *suffix)
 
 #define LANE "\xE5\xBC\x84" /* 弄 */
 
+static zn_status clean_address(const char *address, const char *township, char *out, size_t n, int to_lane);
+
 zn_status zn_zone_address_normalize(const char *address, const char *township, char *out, size_t n)
+{
+    return clean_address(address, township, out, n, 1);
+}
+
+#define HAO "\xE5\x8F\xB7"        /* 号 */
+#define BRANCH "\xE6\x94\xAF"     /* 支 */
+#define LOU "\xE6\xA5\xBC"        /* 楼 */
+#define ZHUANG "\xE5\xB9\xA2"     /* 幢 */
+#define DONG "\xE6\xA0\x8B"       /* 栋 */
+#define ZUO "\xE5\xBA\xA7"        /* 座 */
+
+static size_t digits_at(const char *s, size_t i, size_t o)
+{
+    size_t j = i;
+    while (j < o && s[j] >= '0' && s[j] <= '9')
+        j++;
+    return j - i;
+}
+
+/* At s[i] (o bytes in all): "<digits>" + 号 / 号楼 / 幢 / 栋 / 座. Returns the number of digits and
+ * sets *end to the byte after the marker, or 0. */
+static size_t building_number_at(const char *s, size_t i, size_t o, size_t *end)
+{
+    size_t d = digits_at(s, i, o);
+    if (!d || i + d + 3 > o)
+        return 0;
+    const char *m = s + i + d;
+    if (!memcmp(m, HAO, 3)) {
+        *end = i + d + 3;
+        if (*end + 3 <= o && !memcmp(s + *end, LOU, 3))
+            *end += 3;
+        return d;
+    }
+    if (!memcmp(m, ZHUANG, 3) || !memcmp(m, DONG, 3) || !memcmp(m, ZUO, 3)) {
+        *end = i + d + 3;
+        return d;
+    }
+    return 0;
+}
+
+zn_status zn_zone_address_building(const char *address, const char *township, char *out, size_t n)
+{
+    zn_status s = clean_address(address, township, out, n, 0);
+    if (s != ZN_OK)
+        return s;
+    /* cut: where the building's name ends in the output; rest: where the text after the building
+     * starts in the input; marker: a building marker (幢, 栋, 座, 号楼) to write as 号, or 0 */
+    size_t o = strlen(out), cut = o, rest = o, marker = 0, d, end = 0;
+    /* a numbered lane: "<digits>弄" */
+    size_t lane = 0;
+    for (size_t i = 1; i + 3 <= o; i++)
+        if (!memcmp(out + i, LANE, 3) && out[i - 1] >= '0' && out[i - 1] <= '9') {
+            lane = i + 3;
+            break;
+        }
+    if (lane) {
+        size_t p = lane;
+        size_t bd = digits_at(out, p, o); /* a branch lane "<digits>支弄" */
+        if (bd && p + bd + 6 <= o && !memcmp(out + p + bd, BRANCH LANE, 6))
+            p += bd + 6;
+        if ((d = building_number_at(out, p, o, &end)) > 0) {
+            marker = p + d; /* "<lane><digits>号", whatever marker the list used */
+            cut = p + d + 3;
+            rest = end;
+        } else {
+            cut = rest = p; /* no building named: the lane (or branch lane) is the finest unit */
+        }
+    } else {
+        /* the first "<digits>号" (a street number, or a house of a village group) and one more
+         * building number right after it ("100号5号楼" = building 5 at number 100) */
+        for (size_t i = 0; i < o; i++) {
+            if (out[i] < '0' || out[i] > '9' || (i > 0 && out[i - 1] >= '0' && out[i - 1] <= '9'))
+                continue;
+            d = digits_at(out, i, o);
+            if (i + d + 3 <= o && !memcmp(out + i + d, HAO, 3)) {
+                cut = rest = i + d + 3;
+                size_t d2 = building_number_at(out, cut, o, &end);
+                if (d2 > 0) {
+                    marker = cut + d2;
+                    cut += d2 + 3;
+                    rest = end;
+                }
+                break;
+            }
+            i += d - 1;
+        }
+    }
+    /* what follows the building is dropped only when it is a room or floor ("101室", "3楼",
+     * "-2"); a named thing after it ("工地", "对面工地", "长宁支路125弄") or a range of numbers
+     * ("-121号") makes the whole address a unit of its own, as it is among the place units */
+    if (rest < o && ((!(out[rest] >= '0' && out[rest] <= '9') && out[rest] != '-') || strstr(out + rest, HAO) ||
+                     strstr(out + rest, LANE)))
+        return ZN_OK;
+    if (marker)
+        memcpy(out + marker, HAO, 3);
+    out[cut] = 0;
+    return ZN_OK;
+}
+
+static zn_status clean_address(const char *address, const char *township, char *out, size_t n, int to_lane)
 {
     if (!address || !out)
         return ZN_EINVAL;
@@ -99,7 +201,7 @@ zn_status zn_zone_address_normalize(const char *address, const char *township, c
         }
     }
     /* 3. numbered lane: "<digits>弄" followed by a digit -> cut after 弄 */
-    for (size_t i = 1; i + 3 <= o; i++) {
+    for (size_t i = 1; to_lane && i + 3 <= o; i++) {
         if (!memcmp(out + i, LANE, 3) && out[i - 1] >= '0' && out[i - 1] <= '9') {
             if (i + 3 < o && out[i + 3] >= '0' && out[i + 3] <= '9') {
                 o = i + 3;
@@ -131,7 +233,7 @@ static const char *UPSERT_SQL =
     " VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, name = excluded.name,"
     " county_code = excluded.county_code, township_code = excluded.township_code, lon = excluded.lon,"
     " lat = excluded.lat, population = COALESCE(excluded.population, zone_unit.population),"
-    " geojson = COALESCE(excluded.geojson, zone_unit.geojson), source = excluded.source";
+    " geojson = COALESCE(excluded.geojson, zone_unit.geojson), source = excluded.source RETURNING id";
 
 static void bind_text_or_null(zn_stmt *s, int i, const char *v)
 {
@@ -141,7 +243,15 @@ static void bind_text_or_null(zn_stmt *s, int i, const char *v)
         zn_stmt_bind_null(s, i);
 }
 
+/* Upsert u with the prepared UPSERT_SQL; *id (may be NULL) receives its row id. */
+static zn_status upsert_id(zn_stmt *s, const zn_zone_unit *u, const char *source, int64_t *id, zn_error *err);
+
 static zn_status upsert(zn_stmt *s, const zn_zone_unit *u, const char *source, zn_error *err)
+{
+    return upsert_id(s, u, source, NULL, err);
+}
+
+static zn_status upsert_id(zn_stmt *s, const zn_zone_unit *u, const char *source, int64_t *id, zn_error *err)
 {
     zn_stmt_reset(s);
     zn_stmt_bind_text(s, 1, zn_zone_unit_kind_name(u->kind));
@@ -162,7 +272,14 @@ static zn_status upsert(zn_stmt *s, const zn_zone_unit *u, const char *source, z
         zn_stmt_bind_null(s, 8);
     bind_text_or_null(s, 9, u->geojson);
     zn_stmt_bind_text(s, 10, source);
-    return zn_stmt_step(s, NULL, err);
+    int row = 0;
+    zn_status rc = zn_stmt_step(s, &row, err);
+    if (rc == ZN_OK && !row)
+        rc = zn_error_set(err, ZN_ESTORE, NULL, 0, "zone_unit", "upsert of '%s' returned no id", u->key);
+    if (rc == ZN_OK && id)
+        *id = zn_stmt_column_int64(s, 0);
+    zn_stmt_reset(s);
+    return rc;
 }
 
 static zn_status unit_id_of(zn_store *st, const char *key, int64_t *id, zn_error *err)
@@ -190,10 +307,8 @@ zn_status zn_zone_unit_put(zn_store *st, const zn_zone_unit *u, int64_t *id, zn_
     zn_status rc = zn_stmt_prepare(st, UPSERT_SQL, &s, err);
     if (rc != ZN_OK)
         return rc;
-    rc = upsert(s, u, "api", err);
+    rc = upsert_id(s, u, "api", id, err);
     zn_stmt_finalize(s);
-    if (rc == ZN_OK && id)
-        rc = unit_id_of(st, u->key, id, err);
     return rc;
 }
 
@@ -226,7 +341,7 @@ static void free_rows(addr_row *v, size_t n)
     free(v);
 }
 
-static zn_status load_addresses(zn_store *st, int have_place, addr_row **out, size_t *nout, zn_error *err)
+static zn_status load_addresses(zn_store *st, int have_place, int building, addr_row **out, size_t *nout, zn_error *err)
 {
     const char *sql_both =
         "SELECT district, address, MAX(lon), MAX(lat), MAX(township), MAX(county_code), MAX(township_code) FROM ("
@@ -270,7 +385,10 @@ static zn_status load_addresses(zn_store *st, int have_place, addr_row **out, si
             s = ZN_ENOMEM;
             break;
         }
-        zn_zone_address_normalize(a->address, township, a->norm, len);
+        if (building)
+            zn_zone_address_building(a->address, township, a->norm, len);
+        else
+            zn_zone_address_normalize(a->address, township, a->norm, len);
         if (!a->norm[0]) /* nothing left: keep the raw text */
             snprintf(a->norm, len, "%s", a->address);
         a->exact = !strcmp(a->norm, a->address);
@@ -323,7 +441,7 @@ static zn_status write_places(zn_store *st, addr_row *v, size_t n, int64_t *ids,
                           .lat = pick < n ? v[pick].lat : NAN,
                           .population = -1};
         int64_t id = 0;
-        if ((s = upsert(up, &u, "case_residence", err)) != ZN_OK || (s = unit_id_of(st, key.data, &id, err)) != ZN_OK)
+        if ((s = upsert_id(up, &u, "case_residence", &id, err)) != ZN_OK)
             break;
         sum->places++;
         if (pick < n)
@@ -532,7 +650,7 @@ zn_status zn_zone_units_build(zn_store *st, int32_t grid_m, zn_zone_units_summar
                             "no table case_residence: load the lists first (zhinao demo, i.e. make run)");
     addr_row *v = NULL;
     size_t n = 0;
-    if ((s = load_addresses(st, have_place, &v, &n, err)) != ZN_OK)
+    if ((s = load_addresses(st, have_place, 0, &v, &n, err)) != ZN_OK)
         return s;
     qsort(v, n, sizeof *v, cmp_addr);
     int64_t *ids = calloc(n + 1, sizeof *ids);
@@ -622,4 +740,130 @@ zn_status zn_zone_override_add(zn_store *st, const zn_zone_rules *rules, const c
     if (s == ZN_OK && id)
         *id = zn_store_last_id(st);
     return s;
+}
+
+static int cmp_addr_unit(const void *a, const void *b)
+{
+    const zn__zone_addr_unit *x = a, *y = b;
+    int c = strcmp(x->district, y->district);
+    return c ? c : strcmp(x->address, y->address);
+}
+
+void zn__zone_addr_units_free(zn__zone_addr_unit *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].district);
+        free(v[i].address);
+    }
+    free(v);
+}
+
+int64_t zn__zone_addr_unit_find(const zn__zone_addr_unit *v, size_t n, const char *district, const char *address)
+{
+    zn__zone_addr_unit probe = {(char *)district, (char *)address, 0};
+    const zn__zone_addr_unit *hit = n ? bsearch(&probe, v, n, sizeof *v, cmp_addr_unit) : NULL;
+    return hit ? hit->unit_id : -1;
+}
+
+zn_status zn__zone_buildings(zn_store *st, zn__zone_addr_unit **map, size_t *nmap, int64_t *units, zn_error *err)
+{
+    int have_cases = 0, have_place = 0;
+    *map = NULL;
+    *nmap = 0;
+    *units = 0;
+    zn_status s = zn_store_table_exists(st, "case_residence", &have_cases, err);
+    if (s == ZN_OK)
+        s = zn_store_table_exists(st, "place", &have_place, err);
+    if (s != ZN_OK || !have_cases)
+        return s;
+    addr_row *v = NULL;
+    size_t n = 0;
+    if ((s = load_addresses(st, have_place, 1, &v, &n, err)) != ZN_OK)
+        return s;
+    qsort(v, n, sizeof *v, cmp_addr);
+    zn__zone_addr_unit *m = calloc(n + 1, sizeof *m);
+    zn_stmt *up = NULL;
+    zn_buf key = {0};
+    size_t nm = 0;
+    if (!m)
+        s = zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+    if (s == ZN_OK)
+        s = zn_stmt_prepare(st, UPSERT_SQL, &up, err);
+    for (size_t i = 0; s == ZN_OK && i < n;) {
+        size_t j = i;
+        while (j < n && !strcmp(v[j].district, v[i].district) && !strcmp(v[j].norm, v[i].norm))
+            j++;
+        size_t pick = n; /* the member spelled as the building, else the first located one */
+        for (size_t k = i; k < j; k++)
+            if (v[k].exact && isfinite(v[k].lon)) {
+                pick = k;
+                break;
+            }
+        for (size_t k = i; pick == n && k < j; k++)
+            if (isfinite(v[k].lon))
+                pick = k;
+        size_t codes = pick < n ? pick : i;
+        zn_buf_reset(&key);
+        if ((s = zn_buf_printf(&key, "building:%s:%s", v[i].district, v[i].norm)) != ZN_OK)
+            break;
+        zn_zone_unit u = {.kind = ZN_ZONE_UNIT_BUILDING,
+                          .key = key.data,
+                          .name = v[i].norm,
+                          .county_code = v[codes].county,
+                          .township_code = v[codes].township_code,
+                          .lon = pick < n ? v[pick].lon : NAN,
+                          .lat = pick < n ? v[pick].lat : NAN,
+                          .population = -1};
+        int64_t id = 0;
+        if ((s = upsert_id(up, &u, "case_residence", &id, err)) != ZN_OK)
+            break;
+        (*units)++;
+        for (size_t k = i; k < j; k++) {
+            m[nm].district = v[k].district; /* moved out of v */
+            m[nm].address = v[k].address;
+            v[k].district = v[k].address = NULL;
+            m[nm++].unit_id = id;
+        }
+        i = j;
+    }
+    /* building units no address names any more (the lists or the grouping changed): dropped with
+     * their rows of earlier runs, unless an event or override was recorded on them */
+    static const char *stale[] = {
+        "CREATE TEMP TABLE IF NOT EXISTS zn_building_now (id INTEGER PRIMARY KEY)",
+        "DELETE FROM zn_building_now",
+        NULL, /* filled from m */
+        "DELETE FROM zone_period WHERE unit_id IN (SELECT id FROM zone_unit WHERE kind = 'building'"
+        " AND source = 'case_residence' AND id NOT IN (SELECT id FROM zn_building_now)"
+        " AND id NOT IN (SELECT unit_id FROM zone_event) AND id NOT IN (SELECT unit_id FROM zone_override))",
+        "DELETE FROM zone_unit WHERE kind = 'building' AND source = 'case_residence'"
+        " AND id NOT IN (SELECT id FROM zn_building_now) AND id NOT IN (SELECT unit_id FROM zone_event)"
+        " AND id NOT IN (SELECT unit_id FROM zone_override)",
+        "DROP TABLE zn_building_now",
+    };
+    for (size_t i = 0; s == ZN_OK && i < sizeof stale / sizeof stale[0]; i++) {
+        if (stale[i]) {
+            s = zn_store_exec(st, stale[i], err);
+            continue;
+        }
+        zn_stmt *ins;
+        if ((s = zn_stmt_prepare(st, "INSERT OR IGNORE INTO zn_building_now (id) VALUES (?)", &ins, err)) != ZN_OK)
+            break;
+        for (size_t k = 0; s == ZN_OK && k < nm; k++) {
+            zn_stmt_reset(ins);
+            zn_stmt_bind_int64(ins, 1, m[k].unit_id);
+            s = zn_stmt_step(ins, NULL, err);
+        }
+        zn_stmt_finalize(ins);
+    }
+    zn_buf_fini(&key);
+    zn_stmt_finalize(up);
+    free_rows(v, n);
+    if (s != ZN_OK) {
+        zn__zone_addr_units_free(m, nm);
+        return s == ZN_ENOMEM ? zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory") : s;
+    }
+    qsort(m, nm, sizeof *m, cmp_addr_unit);
+    *map = m;
+    *nmap = nm;
+    return ZN_OK;
 }

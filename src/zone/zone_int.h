@@ -28,4 +28,22 @@ zn_status zn__zone_parent_key(struct zn_grid *grid, zn_zone_unit_kind kind, doub
 /* Upsert the grid / township / county units containing the located place units. */
 zn_status zn__zone_derive(zn_store *st, zn_zone_unit_kind kind, int32_t grid_m, int64_t *count, zn_error *err);
 
+/* A listed address and the unit it maps to. */
+typedef struct zn__zone_addr_unit {
+    char *district, *address;
+    int64_t unit_id;
+} zn__zone_addr_unit;
+
+/*
+ * Upsert the building units (zn_zone_address_building; key "building:<district>:<name>") of the
+ * addresses of tables case_residence and place, with the point of the member spelled as the
+ * building, else of the first located member; *map (sorted by district, address; free with
+ * zn__zone_addr_units_free) maps every address to its building unit id. Nothing (and ZN_OK) when
+ * there is no table case_residence. Call inside a transaction.
+ */
+zn_status zn__zone_buildings(zn_store *st, zn__zone_addr_unit **map, size_t *nmap, int64_t *units, zn_error *err);
+void zn__zone_addr_units_free(zn__zone_addr_unit *v, size_t n);
+/* The unit id of (district, address) in a sorted map, or -1. */
+int64_t zn__zone_addr_unit_find(const zn__zone_addr_unit *v, size_t n, const char *district, const char *address);
+
 #endif
