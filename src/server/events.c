@@ -187,7 +187,9 @@ static void look(zn_server *srv, seen *was, int first)
     int64_t now = zn_ctx_now(srv->ctx);
     zn_ctx_set_now(db->ctx, now);
     char data[128];
-    if (db->loop) {
+    /* not at start: the first tick of a store with many overdue tasks is one long write
+     * transaction, and `zhinao serve` writes its accounts right after starting */
+    if (db->loop && !first) {
         int64_t fired = 0;
         zn_error err;
         if (zn_loop_tick(db->st, now, &fired, &err) != ZN_OK) {
