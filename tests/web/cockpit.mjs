@@ -1,8 +1,13 @@
 // Browser test of the cockpit: Debian's chromium driven by playwright-core (no browser download).
 // usage: node cockpit.mjs BASE_URL NAME PASSWORD OUTDIR WEBDIR
-// Logs in, waits for the map with its boundaries and the epidemic curve, moves the day slider and
-// checks the map points and the day change, drills down to a district, checks that a district the
-// user may not see is refused, and saves screenshots in OUTDIR.
+// env: ZN_PASSWORD_ZJ (demo-zj, the Hangzhou demo city), ZN_FIELD_USER / ZN_FIELD_PASSWORD (a
+// township command post with tasks).
+// Logs in, waits for the map with its boundaries, zones and the epidemic curve, moves the day slider
+// and checks the map points, the zones layer (legend and features against the API of the same day)
+// and the day change, drills down to a district, checks that a district the user may not see is
+// refused; as demo-zj opens the contacts panel, gives a reason and checks the transmission graph and
+// the masked contact list against the API; as the township completes a task on the field page and
+// sees the task metric change; saves screenshots in OUTDIR.
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +26,49 @@ const ctx = await chromium.launchPersistentContext(profile, {
     '--no-first-run', '--disable-sync'],
 });
 const requests = [];
+const zj = process.env.ZN_PASSWORD_ZJ, fieldUser = process.env.ZN_FIELD_USER, fieldPw = process.env.ZN_FIELD_PASSWORD;
+const RULES = 'shanghai-2022-04';
+// the zones layer of `area` on `day` has rendered
+const zonesSettled = (page, day, area, rules = RULES) => page.waitForFunction(([d, a, z]) => {
+  const r = window.znReady;
+  return r && r.zoneDay === d && r.mapArea === a && r.mapDay === d && r.zoneLegend && r.zoneMark === d && r.zoneRules === z;
+}, [day, area, rules]);
+// the zones of `area` on `day`: the legend, the features drawn, and what the API answers for that day
+const zonesSeen = (page, day, area, rules = RULES) => page.evaluate(async ([d, a, rules]) => {
+  const legend = {}, off = [];
+  document.querySelectorAll('#zone-legend .lv').forEach((el) => {
+    legend[el.dataset.level] = Number(el.dataset.count);
+    if (el.classList.contains('off')) off.push(el.dataset.level);
+  });
+  const o = echarts.getInstanceByDom(document.getElementById('map')).getOption();
+  const drawn = {};
+  o.series.filter((x) => String(x.id).startsWith('zone-pt-')).forEach((x) => { drawn[x.id.slice(8)] = x.data.length; });
+  const days = await (await fetch('/api/v1/zones/days?rules=' + rules + '&area=' + a)).json();
+  const fc = await (await fetch('/api/v1/zones?rules=' + rules + '&day=' + d + '&area=' + a)).json();
+  const api = {}, located = {};
+  fc.features.forEach((f) => {
+    const lv = f.properties.level;
+    api[lv] = (api[lv] || 0) + 1;
+    if (f.geometry) located[lv] = (located[lv] || 0) + 1;
+  });
+  const row = days.days.find((x) => x.date === d);
+  return { legend, off, drawn, features: window.znReady.zoneFeatures, apiDay: row && row.counts, api, located, apiFeatures: fc.features.length };
+}, [day, area, rules]);
+const checkZones = (z, what) => {
+  const levels = Object.keys(z.apiDay || {});
+  if (!levels.length) return fail(what + ': no zone counts from the API');
+  for (const lv of levels) {
+    if (z.legend[lv] !== z.apiDay[lv]) fail(what + ': legend ' + lv + ' ' + z.legend[lv] + ' != API days ' + z.apiDay[lv]);
+    if ((z.api[lv] || 0) !== z.apiDay[lv]) fail(what + ': /zones features ' + lv + ' ' + z.api[lv] + ' != /zones/days ' + z.apiDay[lv]);
+    // every unit of a shown level with a point or polygon is drawn (units without coordinates are
+    // counted, not drawn); a level switched off in the legend is not drawn
+    if (z.off.includes(lv)) {
+      if (z.drawn[lv] !== undefined) fail(what + ': level ' + lv + ' is off but drawn');
+    } else if ((z.drawn[lv] || 0) !== (z.located[lv] || 0)) fail(what + ': drawn ' + lv + ' ' + z.drawn[lv] + ' != API ' + z.located[lv]);
+  }
+  const shown = levels.filter((lv) => !z.off.includes(lv)).reduce((a, lv) => a + (z.api[lv] || 0), 0);
+  if (z.features !== shown) fail(what + ': ' + z.features + ' features loaded, the API has ' + shown + ' in the shown levels');
+};
 // everything of the view of `area` on `day` has rendered (window.znReady is set by web/app/cockpit.js)
 const settled = (page, day, area) => page.waitForFunction(([d, a]) => {
   const r = window.znReady;
@@ -30,8 +78,9 @@ const settled = (page, day, area) => page.waitForFunction(([d, a]) => {
 try {
   const page = ctx.pages()[0] || (await ctx.newPage());
   page.on('request', (r) => requests.push(r.url()));
-  page.on('pageerror', (e) => fail('page error: ' + e.message));
-  page.setDefaultTimeout(30000);
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) console.log('console error: ' + m.text()); });
+  page.on('pageerror', (e) => fail('page error: ' + e.message + ' ' + (e.stack || '').split('\n').slice(1, 4).join(' ')));
+  page.setDefaultTimeout(60000); // the sanitizer build serves slower
 
   // the cockpit sends a visitor without a session to the login page
   await page.goto(base + '/');
@@ -65,6 +114,17 @@ try {
   });
   if (!proj || proj.n !== proj.x || proj.dashed !== 'dashed' || proj.tail.some((v, i) => !(v >= proj.lo[i])))
     fail('curve projection series: ' + JSON.stringify(proj));
+  // the zones of the day: the legend over the map and the points drawn per level are what the API
+  // answers for 上海市 on 2022-04-10
+  await zonesSettled(page, '2022-04-10', '310000000000');
+  const z1 = await zonesSeen(page, '2022-04-10', '310000000000');
+  console.log('zones 2022-04-10:', JSON.stringify({ legend: z1.legend, features: z1.features }));
+  checkZones(z1, 'zones on 2022-04-10');
+  if (!(z1.legend.sealed > 1000)) fail('expected over 1000 sealed units in Shanghai on 2022-04-10: ' + z1.legend.sealed);
+  // a whole province opens with its floor level (防范区, every other unit) off
+  if (z1.off.join() !== 'precaution') fail('levels off in Shanghai: ' + z1.off.join());
+  const legendText = await page.textContent('#zone-legend');
+  if (!legendText.includes('封控区') || !legendText.includes('管控区') || !legendText.includes('防范区')) fail('legend ' + legendText);
   const title1 = await page.textContent('#map-title');
   if (!title1.includes('上海市')) fail('map title: ' + title1);
   await page.screenshot({ path: join(outdir, 'cockpit-1-shanghai-2022-04-10.png') });
@@ -83,7 +143,21 @@ try {
   const mark = await page.evaluate(() => echarts.getInstanceByDom(document.getElementById('curve'))
     .getOption().series[0].markLine.data.map((d) => d.xAxis));
   if (!mark.includes('2022-03-21')) fail('curve marker not on the day: ' + JSON.stringify(mark));
-  await page.screenshot({ path: join(outdir, 'cockpit-2-slider-2022-03-21.png') });
+  // the zones layer followed the slider: other counts, again those of the API for that day
+  await zonesSettled(page, '2022-03-21', '310000000000');
+  const z2 = await zonesSeen(page, '2022-03-21', '310000000000');
+  console.log('zones 2022-03-21:', JSON.stringify({ legend: z2.legend, features: z2.features }));
+  checkZones(z2, 'zones on 2022-03-21');
+  if (z2.legend.sealed === z1.legend.sealed || z2.legend.controlled === z1.legend.controlled)
+    fail('the zones did not change with the day: ' + JSON.stringify([z1.legend, z2.legend]));
+  if (!(z2.legend.sealed < z1.legend.sealed)) fail('fewer sealed units expected on 03-21 than on 04-10');
+  // the stacked zone chart covers the run and marks the day
+  const zc = await page.evaluate(() => {
+    const o = echarts.getInstanceByDom(document.getElementById('zone-chart')).getOption();
+    return { days: o.xAxis[0].data.length, stacks: o.series.length, mark: o.series[0].markLine.data.map((d) => d.xAxis) };
+  });
+  if (zc.days !== 63 || zc.stacks !== 3 || !zc.mark.includes('2022-03-21')) fail('zone chart ' + JSON.stringify(zc));
+  await page.screenshot({ path: join(outdir, 'cockpit-2-slider-2022-03-21.png'), fullPage: true });
 
   // drill down: Shanghai lists its 16 districts (through 市辖区); 浦东新区 is a row
   const districts = await page.$$eval('#children tr.click', (trs) => trs.length);
@@ -97,7 +171,30 @@ try {
   if (!crumbs.includes('上海市') || !crumbs.includes('浦东新区')) fail('breadcrumbs ' + crumbs);
   const rows = await page.$$eval('#children tr', (trs) => trs.length);
   if (rows < 10) fail('Pudong should list its townships, got ' + rows + ' rows');
+  await zonesSettled(page, '2022-03-21', '310115000000');
+  const z3 = await zonesSeen(page, '2022-03-21', '310115000000');
+  console.log('zones Pudong 2022-03-21:', JSON.stringify({ legend: z3.legend, features: z3.features }));
+  checkZones(z3, 'zones of Pudong on 2022-03-21');
+  if (z3.off.length || !(z3.legend.sealed > 0 && z3.legend.sealed < z2.legend.sealed && z3.legend.precaution > 0))
+    fail('Pudong shows all its levels, a part of Shanghai\'s: ' + JSON.stringify(z3));
   await page.screenshot({ path: join(outdir, 'cockpit-3-pudong.png') });
+  // hiding a level in the legend removes its layer
+  await page.click('#zone-legend .lv[data-level=precaution]');
+  await page.waitForFunction(() => !echarts.getInstanceByDom(document.getElementById('map')).getOption().series
+    .some((x) => x.id === 'zone-pt-precaution'));
+  await page.screenshot({ path: join(outdir, 'cockpit-4-pudong-sealed-controlled.png') });
+  // the rule-set chooser: plan 9's risk areas (高/中/低风险区) evaluated on the same lists
+  const choices = await page.$$eval('#zone-rules option', (os) => os.map((o) => o.value));
+  if (choices.join() !== 'plan-9-risk-areas,shanghai-2022-04' || (await page.inputValue('#zone-rules')) !== RULES)
+    fail('rule-set chooser: ' + choices.join() + ' showing ' + (await page.inputValue('#zone-rules')));
+  await page.selectOption('#zone-rules', 'plan-9-risk-areas');
+  await zonesSettled(page, '2022-03-21', '310115000000', 'plan-9-risk-areas');
+  const z4 = await zonesSeen(page, '2022-03-21', '310115000000', 'plan-9-risk-areas');
+  console.log('risk areas Pudong 2022-03-21:', JSON.stringify({ legend: z4.legend, features: z4.features }));
+  checkZones(z4, 'plan-9 risk areas of Pudong on 2022-03-21');
+  const legend4 = await page.textContent('#zone-legend');
+  if (!legend4.includes('高风险区') || !(z4.legend.high > 0)) fail('risk-area legend ' + legend4);
+  await page.screenshot({ path: join(outdir, 'cockpit-4b-pudong-risk-areas.png') });
 
   // a division outside the user's scope is refused by the API, whatever the page does
   const st = await page.evaluate(async () => (await fetch('/api/v1/divisions?area=330106')).status);
@@ -112,6 +209,82 @@ try {
   await page.waitForURL('**/login');
   const after = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
   if (after !== 401) fail('after logout /api/v1/me answered ' + after);
+
+  // demo-zj (浙江省) sees the traced Hangzhou demo city: contacts found vs controlled, then the
+  // transmission graph and the list, only after giving a reason
+  const login = async (n, pw) => {
+    await page.goto(base + '/login');
+    await page.fill('#name', n);
+    await page.fill('#password', pw);
+    await page.click('#login-button');
+    await page.waitForURL(base + '/');
+  };
+  await login('demo-zj', zj);
+  await page.waitForFunction(() => window.znReady.contacts && window.znReady.contacts.area === '330000000000');
+  const sum = await page.evaluate(async () => ({ ui: window.znReady.contacts, found: document.getElementById('c-found').textContent,
+    api: await (await fetch('/api/v1/contacts/summary?area=330000000000')).json() }));
+  console.log('contacts:', JSON.stringify(sum.ui));
+  if (!(sum.api.found > 0) || sum.ui.found !== sum.api.found || sum.ui.controlled !== sum.api.controlled ||
+    sum.ui.days !== sum.api.by_day.length || sum.found !== sum.api.found.toLocaleString('zh-CN'))
+    fail('contacts summary ' + JSON.stringify(sum));
+  if ((await page.evaluate(() => window.znReady.graph)) !== -1) fail('the graph loaded before a reason was given');
+  await page.click('#why-go'); // no reason: refused in the page
+  if (!(await page.textContent('#why-error')).includes('查询事由')) fail('no reason asked for');
+  await page.fill('#why', '浏览器测试：核对传播链');
+  await page.click('#why-go');
+  await page.waitForFunction(() => window.znReady.graph >= 0 && window.znReady.contactRows >= 0);
+  const per = await page.evaluate(async () => {
+    const why = encodeURIComponent('浏览器测试：核对 API');
+    const g = await (await fetch('/api/v1/contacts/graph?area=330000000000&why=' + why)).json();
+    const c = await (await fetch('/api/v1/contacts?area=330000000000&page=1&limit=50&why=' + why)).json();
+    return { r: { ...window.znReady }, nodes: g.nodes.length, edges: g.edges.length, total: c.total, rows: c.rows.length,
+      first: c.rows[0] && c.rows[0].contact, table: document.getElementById('contacts-rows').textContent,
+      page: document.getElementById('contacts-page').textContent };
+  });
+  console.log('graph and list:', JSON.stringify({ nodes: per.r.graph, edges: per.r.graphEdges, rows: per.r.contactRows, total: per.r.contactTotal }));
+  if (!(per.nodes > 0) || per.r.graph !== per.nodes || per.r.graphEdges !== per.edges) fail('graph ' + JSON.stringify(per));
+  if (!(per.total > 0) || per.r.contactTotal !== per.total || per.r.contactRows !== per.rows || !per.table.includes(per.first))
+    fail('contact list ' + JSON.stringify({ total: per.total, rows: per.rows, ui: per.r.contactRows }));
+  if (/\d{17}[\dXx]|1[3-9]\d{9}/.test(per.table)) fail('an unmasked ID number or mobile in the contact list');
+  await page.locator('#person-panel').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(outdir, 'cockpit-5-zhejiang-contacts.png'), fullPage: true });
+  if (per.total > 50) {
+    await page.click('#contacts-next');
+    await page.waitForFunction(() => window.znReady.contactPage === 2);
+  }
+  await page.click('#logout');
+  await page.waitForURL('**/login');
+
+  // the township of 廊下镇 completes a task on the field page: 签收, 反馈, 核查通过, 销号; the
+  // cockpit's closed-task count goes up by one
+  await login(fieldUser, fieldPw);
+  await page.waitForFunction(() => window.znReady.numbersArea && document.getElementById('t-closed').textContent !== '–');
+  const closed0 = Number((await page.textContent('#t-closed')).replace(/,/g, ''));
+  await page.click('#field-link');
+  await page.waitForURL('**/field');
+  await page.waitForFunction(() => window.znReady.tasks > 0);
+  const id = (await page.textContent('.task h3')).match(/^#(\d+)/)[1];
+  const card = () => page.locator('.task', { hasText: '#' + id + ' ' });
+  for (const to of ['received', 'reported', 'verified', 'closed']) {
+    if (to === 'reported') await card().locator('textarea').fill('已封控，门岗已设');
+    await card().locator('button[data-to=' + to + ']').click();
+    // the page reloads the list after a move: the card shows the new state, or leaves the open list
+    if (to === 'closed') await card().waitFor({ state: 'detached' });
+    else await card().locator('.state', { hasText: { received: '已签收', reported: '已反馈', verified: '已核查' }[to] }).waitFor();
+  }
+  const task = await page.evaluate(async (i) => (await (await fetch('/api/v1/tasks/' + i)).json()), id);
+  const moves = task.history.map((h) => h.to).join(' ');
+  console.log('task', id, task.task.state, moves);
+  if (task.task.state !== 'closed' || !moves.includes('received reported verified closed')) fail('task moves: ' + moves);
+  const rep = task.history.find((h) => h.to === 'reported');
+  if (!rep || rep.note !== '已封控，门岗已设' || rep.actor !== fieldUser) fail('the report: ' + JSON.stringify(rep));
+  await page.screenshot({ path: join(outdir, 'field-1-closed.png') });
+  await page.goto(base + '/');
+  await page.waitForFunction(() => window.znReady.numbersArea && document.getElementById('t-closed').textContent !== '–');
+  const closed1 = Number((await page.textContent('#t-closed')).replace(/,/g, ''));
+  console.log('tasks closed before and after the field page:', closed0, closed1);
+  if (closed1 !== closed0 + 1) fail('closed tasks ' + closed0 + ' -> ' + closed1);
+  await page.screenshot({ path: join(outdir, 'cockpit-6-langxia-tasks.png') });
 } finally {
   await ctx.close();
   rmSync(profile, { recursive: true, force: true });

@@ -21,13 +21,37 @@ cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null;
 trap cleanup EXIT
 mkdir -p "$OUT"
 export ZHINAO_DATA="$SRC/data"
+# the store of `make run` (scripts/run-demo), smaller: the Shanghai 2022 lists with the zones
+# replayed on them and the sealed units of 2022-04-08 as tasks, and a 2,000-resident Hangzhou demo
+# city traced (plan-9) with its close contacts as tasks
 "$ZN" demo --db "$T/z.db" > "$T/demo.out" || { cat "$T/demo.out"; exit 1; }
+# two zone runs: the national risk areas of plan 9 evaluated on the same lists first, then the
+# Shanghai replay (the latest run, shown first)
+"$ZN" zones units --db "$T/z.db" > "$T/zones.out"
+"$ZN" zones run --rules plan-9-risk-areas --from 2022-03-18 --to 2022-05-19 --db "$T/z.db" --quiet >> "$T/zones.out" \
+  || { cat "$T/zones.out"; exit 1; }
+"$ZN" zones replay shanghai-2022 --db "$T/z.db" --no-geojson >> "$T/zones.out" || { cat "$T/zones.out"; exit 1; }
+"$ZN" tasks from-zones --db "$T/z.db" --rules shanghai-2022-04 --date 2022-04-08 --issuer sh-command \
+  --issuer-unit 310000 --now 2022-04-08T09:00:00+08:00 > "$T/tasks.out"
+"$ZN" gen city --persons 2000 --out "$T/city" --quiet
+"$ZN" gen files "$T/city" | while read -r feed path; do
+  "$ZN" ingest --db "$T/z.db" --feed "$feed" "$path" > /dev/null
+done
+"$ZN" trace --db "$T/z.db" --plan plan-9 --companions --run-label demo-city > "$T/trace.out"
+"$ZN" tasks from-trace --db "$T/z.db" --issuer city-command --issuer-unit 330100 \
+  --now 2022-03-15T09:00:00+08:00 >> "$T/tasks.out"
+# a township command post of 金山区 (310116107, 廊下镇) that receives, reports, verifies and closes
+# its tasks on the field page
+echo "field page password" | "$ZN" users add langxia --role township --scope 310116107 --password-stdin \
+  --db "$T/z.db" > /dev/null
 "$ZN" serve --db "$T/z.db" --listen 127.0.0.1:0 --port-file "$T/port" --web "$SRC/web" --demo > "$T/serve.out" 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do [ -s "$T/port" ] && grep -q "demo login" "$T/serve.out" && break; sleep 0.1; done
 [ -s "$T/port" ] || { cat "$T/serve.out"; echo "FAIL: server did not start"; exit 1; }
 PORT=$(cat "$T/port")
 PW=$(sed -n 's/^demo login: name demo, password \([^ ]*\) .*/\1/p' "$T/serve.out")
-[ -n "$PW" ] || { cat "$T/serve.out"; echo "FAIL: no demo password printed"; exit 1; }
-node "$SRC/tests/web/cockpit.mjs" "http://127.0.0.1:$PORT" demo "$PW" "$OUT" "$SRC/web"
+PWZJ=$(sed -n 's/^demo login: name demo-zj, password \([^ ]*\) .*/\1/p' "$T/serve.out")
+[ -n "$PW" ] && [ -n "$PWZJ" ] || { cat "$T/serve.out"; echo "FAIL: no demo passwords printed"; exit 1; }
+ZN_PASSWORD_ZJ="$PWZJ" ZN_FIELD_USER=langxia ZN_FIELD_PASSWORD="field page password" \
+  node "$SRC/tests/web/cockpit.mjs" "http://127.0.0.1:$PORT" demo "$PW" "$OUT" "$SRC/web"
 echo "screenshots: $OUT"

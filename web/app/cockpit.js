@@ -22,9 +22,19 @@
     opt.animation = false;
     chart(id).setOption(opt, true);
   }
-  window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
+  /* a chart whose box is empty (a hidden panel, a layout in progress) keeps its size: ECharts' geo
+   * would get a singular transform from a zero-sized view */
+  function resize(c) {
+    const el = c.getDom();
+    if (el.clientWidth > 0 && el.clientHeight > 0 && (el.clientWidth !== c.getWidth() || el.clientHeight !== c.getHeight())) c.resize();
+  }
+  window.addEventListener('resize', () => Object.values(charts).forEach(resize));
+  /* the map fills its panel, whose height follows the panels beside it as they fill */
+  if (window.ResizeObserver) new ResizeObserver(() => { if (charts.map) resize(charts.map); }).observe($('map'));
 
   function day() { return state.dates[state.idx] || undefined; }
+  /* the slider's day as a markLine (every chart over days is drawn with it, so a redraw keeps it) */
+  function dayMark() { const d = day(); return d ? [{ xAxis: d, name: d }] : []; }
 
   /* ---- header, breadcrumbs ---- */
   function crumbs() {
@@ -93,9 +103,12 @@
     });
     sel.hidden = zs.runs.length < 2;
     $('zone-controls').hidden = zs.runs.length === 0;
-    /* the run that covers the slider's day, else the first */
+    /* the rule set shown so far, else the latest run (as the API's default) that covers the slider's
+     * day, else the latest */
     const d = day();
-    const r = zs.runs.find((x) => d && x.from <= d && d <= x.to) || zs.runs[0];
+    const latest = (a) => a.reduce((m, x) => (!m || x.id > m.id ? x : m), null);
+    const r = zs.runs.find((x) => x.rules === zs.rules) || latest(zs.runs.filter((x) => d && x.from <= d && d <= x.to)) ||
+      latest(zs.runs);
     zs.rules = r ? r.rules : '';
     zs.levels = r ? r.levels : [];
     sel.value = zs.rules;
@@ -245,10 +258,10 @@
     const series = zs.levels.map((lv, rank) => ({ type: 'bar', stack: 'z', name: lv.zh, barCategoryGap: '10%',
       itemStyle: { color: zoneColor(lv, rank) },
       data: zs.daysList.map((x) => (x.known ? x.counts[lv.name] || 0 : { value: x.counts[lv.name] || 0, itemStyle: { opacity: 0.45 } })) }));
-    if (series.length) series[0].markLine = { symbol: 'none', silent: true, data: [], lineStyle: { color: '#ffb547', width: 2 },
+    if (series.length) series[0].markLine = { symbol: 'none', silent: true, data: dayMark(), lineStyle: { color: '#ffb547', width: 2 },
       label: { color: '#ffb547' } };
     setOption('zone-chart', {
-      grid: { left: 52, right: 12, top: 28, bottom: 28 },
+      grid: { left: 52, right: 12, top: 40, bottom: 28 },
       tooltip: { trigger: 'axis', valueFormatter: (v) => zn.fmt(v) },
       legend: { top: 0, right: 8, textStyle: { color: '#8aa4c2' } },
       xAxis: { type: 'category', data: dates, axisLabel: { color: '#8aa4c2' } },
@@ -277,7 +290,21 @@
     }
   }
 
-  async function drawMap() {
+  /* one drawing at a time; asked again meanwhile, it draws once more with the state of then (so a
+   * fast slider or replay fetches the day it stops on, not every day it passed) */
+  let drawing = null, drawAgain = false;
+  function drawMap() {
+    if (drawing) { drawAgain = true; return drawing; }
+    drawing = (async () => {
+      do {
+        drawAgain = false;
+        try { await drawMapOnce(); } catch (e) { console.error('map: ' + e.message); }
+      } while (drawAgain);
+    })().finally(() => { drawing = null; });
+    return drawing;
+  }
+
+  async function drawMapOnce() {
     const code = state.area.code;
     const mapName = state.mapName;
     const d = day();
@@ -294,7 +321,9 @@
     const max = data.reduce((m, p) => Math.max(m, p[2]), 1);
     const series = cum
       ? [{ type: 'heatmap', coordinateSystem: 'geo', data, pointSize: 6, blurSize: 10 }]
-      : [{ id: 'cases', type: 'scatter', coordinateSystem: 'geo', data, symbolSize: (v) => 3 + Math.sqrt(v[2]) * 2, z: 3,
+      /* beyond 20,000 points one canvas pass (large mode, one size) instead of a symbol per point */
+      : [{ id: 'cases', type: 'scatter', coordinateSystem: 'geo', data, z: 3, large: data.length > 20000, largeThreshold: 20000,
+        symbolSize: data.length > 20000 ? 4 : (v) => 3 + Math.sqrt(v[2]) * 2,
         itemStyle: { color: z ? '#ffe66d' : '#ff5a4e', opacity: 0.8, borderColor: '#08182b', borderWidth: z ? 0.5 : 0 } }];
     const opt = {
       backgroundColor: 'transparent',
@@ -316,6 +345,7 @@
       ' · 有坐标 ' + zn.fmt(data.reduce((s, p) => s + p[2], 0)) + ' 处';
     zoneLegend(d, z);
     ready.zoneFeatures = z ? z.n : -1;
+    ready.zoneRules = zs.rules;
     ready.zoneDay = zoneDay || '';
     ready.map = !!mapName;
     ready.mapDay = d || '';
@@ -341,12 +371,15 @@
       return;
     }
     $('contacts-panel').hidden = false;
-    $('person-panel').hidden = state.me.permissions.indexOf('person') < 0;
+    /* the person data panel only where there is something to look at */
+    $('person-panel').hidden = state.me.permissions.indexOf('person') < 0 || !s.found;
+    $('contacts-chart').hidden = !s.found;
     $('c-found').textContent = zn.fmt(s.found);
     $('c-controlled').textContent = zn.fmt(s.controlled);
     $('c-secondary').textContent = zn.fmt(s.secondary);
     $('c-companions').textContent = zn.fmt(s.companions);
     const bd = s.by_day || [];
+    if (s.found && charts['contacts-chart']) resize(charts['contacts-chart']);
     setOption('contacts-chart', {
       grid: { left: 44, right: 12, top: 26, bottom: 24 },
       tooltip: { trigger: 'axis', valueFormatter: (v) => zn.fmt(v) },
@@ -533,7 +566,7 @@
     const pad = (a, first) => new Array(n - 1).fill('-').concat([first]).concat(a);
     const name = p ? '预测 (' + h + '天)' : '';
     const series = [{ type: 'bar', name: '新增', data: s.counts, itemStyle: { color: '#ff5a4e' },
-      markLine: { symbol: 'none', data: [], lineStyle: { color: '#ffb547', width: 2 }, label: { color: '#ffb547' } } }];
+      markLine: { symbol: 'none', data: dayMark(), lineStyle: { color: '#ffb547', width: 2 }, label: { color: '#ffb547' } } }];
     if (p) {
       series.push(
         { type: 'line', name: name + '下限', data: pad(p.lo, last), symbol: 'none', lineStyle: { opacity: 0 }, stack: 'proj',
@@ -589,7 +622,7 @@
       yAxis: { type: 'value', min: 0, axisLabel: { color: '#8aa4c2' }, splitLine: { lineStyle: { color: '#1f4470' } } },
       series: [
         { type: 'line', name: 'Rt', data: r.windows.map((w) => w.mean), symbol: 'none', lineStyle: { color: '#3fb5ff' },
-          markLine: { symbol: 'none', silent: true, data: [{ yAxis: 1 }], lineStyle: { color: '#37d399', type: 'dashed' },
+          markLine: { symbol: 'none', silent: true, data: [{ yAxis: 1 }].concat(day() ? [{ xAxis: day() }] : []), lineStyle: { color: '#37d399', type: 'dashed' },
             label: { color: '#8aa4c2' } } },
         { type: 'line', name: '下限', data: r.windows.map((w) => w.lo), symbol: 'none', lineStyle: { opacity: 0 }, stack: 'ci' },
         { type: 'line', name: '区间', data: r.windows.map((w) => w.hi - w.lo), symbol: 'none', lineStyle: { opacity: 0 },
@@ -671,6 +704,20 @@
     const refresh = () => Promise.all([numbers(), curve()]).then(markDay, () => {});
     ['cases.changed', 'hub.lineage', 'tasks.changed', 'tasks.overdue', 'task.escalated']
       .forEach((n) => es.addEventListener(n, refresh));
+    /* a new zone evaluation or override: the runs, counts and cached day maps are stale */
+    es.addEventListener('zones.changed', async () => {
+      zs.cache.clear();
+      zs.daysKey = '';
+      try {
+        await zoneRuns();
+        await zoneDays();
+      } catch (e) { /* keep what is drawn */ }
+      zoneChart();
+      markDay();
+      drawMap();
+    });
+    es.addEventListener('contacts.changed', () => contactsSummary());
+    es.addEventListener('alerts.new', () => alerts());
   }
 
   async function start() {
