@@ -12,6 +12,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "zhinao/div.h"
 #include "zhinao/geo.h"
 #include "zhinao/store.h"
 #include "zhinao/zone.h"
@@ -459,6 +460,80 @@ static void test_building_run(void **state)
     zn_ctx_free(ctx);
 }
 
+/* A unit registry (compounds never listed) in the floor: one Shanghai compound joins the
+ * precaution zone of the small city; a Hangzhou compound is a unit of the store but not of a
+ * run --within 310000; rows filtered, without a point or at sea are counted, not written. */
+static void test_registry_floor(void **state)
+{
+    (void)state;
+    zn_ctx *ctx;
+    zn_store *st = open_store(&ctx);
+    zn_error err;
+    fill_small(st);
+    assert_int_equal(zn_zone_units_build(st, 0, NULL, &err), ZN_OK);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/registry.csv", zn_test_tmpdir());
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("kind,name,lng,lat,people\n"
+          "compound,张江汤臣豪园,121.6000,31.2000,2400\n"      /* 浦东新区 */
+          "compound,友谊新村,120.1393,30.2701,\n"              /* 杭州 西湖区 */
+          "plate,北山,120.1546,30.2759,\n"                      /* filtered out */
+          "compound,海上,123.5000,30.0000,\n"                  /* at sea */
+          "compound,无点小区,,,\n"
+          "compound,张江汤臣豪园,121.6000,31.2000,2500\n",   /* the same unit again */
+          f);
+    fclose(f);
+    zn_div_registry *reg;
+    assert_int_equal(zn_div_registry_new(ctx, zn_test_src("data/divisions"), &reg, &err), ZN_OK);
+    zn_zone_registry_spec spec = {.path = path, .source = "registry:test", .name_col = "name", .lon_col = "lng",
+                                  .lat_col = "lat", .crs = ZN_CRS_WGS84, .filter_col = "kind",
+                                  .filter_value = "compound", .population_col = "people"};
+    zn_zone_registry_summary sum;
+    assert_int_equal(zn_zone_registry_import(st, reg, &spec, &sum, &err), ZN_ESTATE); /* no outlines yet */
+    assert_int_equal(zn_div_boundaries_load(reg, zn_test_src("data/boundaries"), &err), ZN_OK);
+    assert_int_equal(zn_zone_registry_import(st, reg, &spec, &sum, &err), ZN_OK);
+    assert_int_equal(sum.rows, 6);
+    assert_int_equal(sum.matching, 5);
+    assert_int_equal(sum.no_point, 1);
+    assert_int_equal(sum.outside, 1);
+    assert_int_equal(sum.units, 3);
+    assert_int_equal(q64(st, "SELECT COUNT(*) FROM zone_unit WHERE source = 'registry:test'"), 2);
+    assert_int_equal(q64(st, "SELECT population FROM zone_unit WHERE key = 'place:浦东新区:张江汤臣豪园'"), 2500);
+    assert_int_equal(q64(st, "SELECT COUNT(*) FROM zone_unit WHERE key = 'place:西湖区:友谊新村'"
+                             " AND county_code = '330106000000'"),
+                     1);
+    spec.lat_col = "latitude";
+    assert_int_equal(zn_zone_registry_import(st, reg, &spec, &sum, &err), ZN_EPARSE);
+    assert_string_equal(err.field, "latitude");
+    zn_div_registry_free(reg);
+
+    zn_zone_rules r;
+    assert_int_equal(zn_zone_rules_find(zn_test_src("data/rules"), "shanghai-2022-04", &r, &err), ZN_OK);
+    zn_zone_run_opts o = {.from = D("2022-04-01"), .to = D("2022-04-05"), .missing = -1, .within = "310000"};
+    zn_zone_run_summary rs;
+    assert_int_equal(zn_zone_run(st, &r, &o, &rs, NULL, &err), ZN_OK);
+    /* 5 listed units + the registry's Shanghai compound; on 04-05 four listed units are sealed */
+    assert_int_equal(rs.units, 6);
+    assert_int_equal(q64(st, "SELECT d.units FROM zone_day d JOIN zone_run r ON r.id = d.run_id"
+                             " WHERE d.date = '2022-04-05' AND d.level = 'precaution'"),
+                     2);
+    assert_int_equal(q64(st, "SELECT d.population FROM zone_day d JOIN zone_run r ON r.id = d.run_id"
+                             " WHERE d.date = '2022-04-05' AND d.level = 'precaution'"),
+                     2500);
+    /* without --within the Hangzhou compound would be Shanghai's 防范区 too */
+    o.within = NULL;
+    assert_int_equal(zn_zone_run(st, &r, &o, &rs, NULL, &err), ZN_OK);
+    assert_int_equal(rs.units, 7);
+    o.within = "3301";
+    assert_int_equal(zn_zone_run(st, &r, &o, &rs, NULL, &err), ZN_OK);
+    assert_int_equal(rs.units, 1);
+    o.within = "abc";
+    assert_int_equal(zn_zone_run(st, &r, &o, &rs, NULL, &err), ZN_EINVAL);
+    zn_store_close(st);
+    zn_ctx_free(ctx);
+}
+
 static void test_geojson(void **state)
 {
     (void)state;
@@ -634,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_negative_round_stored),
         cmocka_unit_test(test_building_keys),
         cmocka_unit_test(test_building_run),
+        cmocka_unit_test(test_registry_floor),
         cmocka_unit_test(test_geojson),
         cmocka_unit_test(test_replay_slice),
     };

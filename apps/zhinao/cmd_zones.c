@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "zhinao/div.h"
 #include "zhinao/zone.h"
 
 static void usage(FILE *f)
@@ -21,8 +22,12 @@ static void usage(FILE *f)
             "usage: zhinao zones <subcommand> [options]            (every subcommand takes --db PATH)\n\n"
             "  rules                              list the rule sets (data/rules) with their sources\n"
             "  units [--grid-m 800]               build the areal units from the case-residence lists\n"
-            "  run --rules NAME --from DATE --to DATE [--missing pause|quiet] [--quiet]\n"
+            "  run --rules NAME --from DATE --to DATE [--missing pause|quiet] [--within CODE] [--quiet]\n"
             "                                     evaluate day by day, store the history, print daily counts\n"
+            "                                     (--within 310000: only the units of that division)\n"
+            "  registry hangzhou-compounds        add the 3,319 located Hangzhou compounds (data/hangzhou-compounds)\n"
+            "                                     as place units, so that the floor of a run --within 330100 holds\n"
+            "                                     compounds never listed\n"
             "  days --rules NAME                  the stored daily counts\n"
             "  show --rules NAME --date DATE [--level L] [--limit N]\n"
             "                                     the stored map of one day: unit, level, entered, due\n"
@@ -48,7 +53,7 @@ static void usage(FILE *f)
 
 typedef struct opts {
     const char *db, *rules, *from, *to, *date, *level, *unit, *reason, *operator_name, *out, *kind, *source, *plan,
-        *role, *missing;
+        *role, *missing, *within;
     const char *exposures[64];
     int nexposures;
     int limit, grid_m, isolated, no_geojson, list_units, quiet, quad_segs, all_levels;
@@ -94,6 +99,8 @@ static int parse_opts(int argc, char **argv, int first, opts *o)
             dst = &o->role;
         else if (!strcmp(a, "--missing"))
             dst = &o->missing;
+        else if (!strcmp(a, "--within"))
+            dst = &o->within;
         else if (!strcmp(a, "--isolated"))
             o->isolated = 1;
         else if (!strcmp(a, "--no-geojson"))
@@ -355,9 +362,10 @@ static int print_days(zn_store *st, const char *rules)
     return 0;
 }
 
-static int do_run(zn_store *st, const zn_zone_rules *r, int32_t from, int32_t to, int missing, int print_table)
+static int do_run(zn_store *st, const zn_zone_rules *r, int32_t from, int32_t to, int missing, const char *within,
+                  int print_table)
 {
-    zn_zone_run_opts ro = {.from = from, .to = to, .missing = missing};
+    zn_zone_run_opts ro = {.from = from, .to = to, .missing = missing, .within = within};
     zn_zone_run_summary sum;
     zn_error err;
     if (zn_zone_run(st, r, &ro, &sum, NULL, &err) != ZN_OK) {
@@ -470,7 +478,8 @@ static int cmd_replay(zn_ctx *ctx, zn_store *st, const opts *o)
     int32_t from, to;
     zn_zone_day_parse("2022-03-18", &from, NULL);
     zn_zone_day_parse("2022-05-19", &to, NULL);
-    if (build_units(st, o->grid_m, 1) != 0 || do_run(st, &r, from, to, missing, 1) != 0)
+    /* only Shanghai's units: a registry of another city in the same store is not Shanghai's 防范区 */
+    if (build_units(st, o->grid_m, 1) != 0 || do_run(st, &r, from, to, missing, "310000", 1) != 0)
         return 1;
     double t1 = now_s();
     if (!o->no_geojson) {
@@ -485,6 +494,50 @@ static int cmd_replay(zn_ctx *ctx, zn_store *st, const opts *o)
            "--date 2022-04-15\n",
            now_s() - t0, r.name, r.name);
     return 0;
+}
+
+/* ---- registry ---- */
+
+static int cmd_registry(zn_ctx *ctx, zn_store *st, const opts *o)
+{
+    if (!o->positional || strcmp(o->positional, "hangzhou-compounds")) {
+        fprintf(stderr, "zhinao zones: registry knows one data set: hangzhou-compounds\n");
+        return 2;
+    }
+    char dir[1024], path[1200];
+    zn_error err;
+    zn_div_registry *reg;
+    double t0 = now_s();
+    snprintf(dir, sizeof dir, "%s/divisions", zn_cli_data_dir());
+    if (zn_div_registry_new(ctx, dir, &reg, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    snprintf(dir, sizeof dir, "%s/boundaries", zn_cli_data_dir());
+    snprintf(path, sizeof path, "%s/hangzhou-compounds/hz_compounds_fangcom_2019.csv.gz", zn_cli_data_dir());
+    /* columns and coordinates as data/hangzhou-compounds/PROVENANCE.md describes them */
+    zn_zone_registry_spec spec = {.path = path,
+                                  .source = "registry:hangzhou-compounds",
+                                  .name_col = "name",
+                                  .lon_col = "lng_bd09",
+                                  .lat_col = "lat_bd09",
+                                  .crs = ZN_CRS_BD09,
+                                  .filter_col = "level",
+                                  .filter_value = "compound",
+                                  .within = "3301"};
+    zn_zone_registry_summary sum;
+    int rc = 0;
+    if (zn_div_boundaries_load(reg, dir, &err) != ZN_OK ||
+        zn_zone_registry_import(st, reg, &spec, &sum, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        rc = 1;
+    } else
+        printf("registry hangzhou-compounds: %lld rows, %lld compounds, %lld without a point, %lld outside 杭州市; "
+               "%lld place units written (%.2fs). Run a rule set with --within 330100.\n",
+               (long long)sum.rows, (long long)sum.matching, (long long)sum.no_point, (long long)sum.outside,
+               (long long)sum.units, now_s() - t0);
+    zn_div_registry_free(reg);
+    return rc;
 }
 
 /* ---- measures ---- */
@@ -557,7 +610,8 @@ int zn_cmd_zones(int argc, char **argv)
         return cmd_rules();
     if (!strcmp(sub, "measures"))
         return cmd_measures(&o);
-    static const char *subs[] = {"units", "run", "days", "show", "history", "export", "override", "event", "replay"};
+    static const char *subs[] = {"units", "run",   "days",   "show",    "history",
+                                 "export", "override", "event", "replay", "registry"};
     int known = 0;
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         known |= !strcmp(sub, subs[i]);
@@ -597,7 +651,7 @@ int zn_cmd_zones(int argc, char **argv)
             if (uncovered > 0)
                 rc = build_units(st, o.grid_m, 1);
             if (rc == 0)
-                rc = do_run(st, &r, d1, d2, missing, !o.quiet);
+                rc = do_run(st, &r, d1, d2, missing, o.within, !o.quiet);
         }
     } else if (!strcmp(sub, "days")) {
         rc = need(o.rules, "--rules") ? 2 : print_days(st, o.rules);
@@ -669,6 +723,8 @@ int zn_cmd_zones(int argc, char **argv)
             printf("event recorded: %s %s on %s\n", o.kind, o.unit, o.date);
     } else if (!strcmp(sub, "replay")) {
         rc = cmd_replay(ctx, st, &o);
+    } else if (!strcmp(sub, "registry")) {
+        rc = cmd_registry(ctx, st, &o);
     }
     zn_cli_close(ctx, st);
     return rc;

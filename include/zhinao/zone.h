@@ -45,6 +45,7 @@
 #include <stdio.h>
 
 #include "zhinao/core.h"
+#include "zhinao/geo.h"
 #include "zhinao/store.h"
 
 #ifdef __cplusplus
@@ -360,6 +361,43 @@ typedef struct zn_zone_units_summary {
  */
 zn_status zn_zone_units_build(zn_store *st, int32_t grid_m, zn_zone_units_summary *out, zn_error *err);
 
+/* A unit registry from a CSV file (gzip or plain, with a header row): every row that passes the
+ * filter and has a point becomes a place unit "place:<county name>:<name>" of the county whose
+ * outline covers its point (zn_div_locate, newest edition), with the point converted to WGS-84.
+ * Such units are what a floor of scope "registry" holds besides the listed ones: compounds no
+ * case was ever listed in. */
+typedef struct zn_zone_registry_spec {
+    const char *path;           /* the CSV file */
+    const char *source;         /* zone_unit.source, e.g. "registry:hangzhou-compounds"; required */
+    const char *name_col;       /* column of the unit name */
+    const char *lon_col, *lat_col; /* columns of the point, degrees in `crs` */
+    zn_crs crs;
+    const char *filter_col;     /* NULL: every row; else only rows whose filter_col == filter_value */
+    const char *filter_value;
+    const char *population_col; /* NULL: population unknown */
+    const char *within;         /* NULL/"": any county; else a code prefix ("3301"): other rows skipped */
+} zn_zone_registry_spec;
+
+typedef struct zn_zone_registry_summary {
+    int64_t rows;     /* data rows read */
+    int64_t matching; /* rows passing the filter */
+    int64_t no_point; /* ... without a usable name or point */
+    int64_t outside;  /* ... outside every county outline or outside `within` */
+    int64_t units;    /* rows written (a name repeated in one county is one unit) */
+} zn_zone_registry_summary;
+
+/*
+ * Import a unit registry (see zn_zone_registry_spec) in one transaction; idempotent (upsert by
+ * key). `div` must have boundaries loaded (zn_div_boundaries_load). data/hangzhou-compounds is
+ * read with name_col "name", lon_col "lng_bd09", lat_col "lat_bd09", crs ZN_CRS_BD09, filter
+ * level = compound (its PROVENANCE.md). Errors: ZN_EINVAL (NULL), ZN_ESTATE (no boundaries),
+ * ZN_EIO (cannot read; err->file), ZN_EPARSE (a named column missing from the header: err->field;
+ * bad CSV: err->line), ZN_ESTORE, ZN_ENOMEM.
+ */
+struct zn_div_registry; /* div.h */
+zn_status zn_zone_registry_import(zn_store *st, struct zn_div_registry *div, const zn_zone_registry_spec *spec,
+                                  zn_zone_registry_summary *out, zn_error *err);
+
 /* Record an event for the unit with `unit_key` on `day` (source: free text, e.g. "flow
  * investigation 2022-04-03"). Errors: ZN_ENOTFOUND (no such unit), ZN_EINVAL, ZN_ESTORE. */
 zn_status zn_zone_event_add(zn_store *st, const char *unit_key, int32_t day, zn_zone_event_kind kind, int isolated,
@@ -379,6 +417,10 @@ zn_status zn_zone_override_add(zn_store *st, const zn_zone_rules *rules, const c
 typedef struct zn_zone_run_opts {
     int32_t from, to; /* inclusive */
     int missing;      /* zn_zone_missing or -1 for the rule set's default */
+    const char *within; /* NULL/"": every unit of the rule's kind; else a division code (2, 4, 6 or
+                           12 digits, trailing zeros ignored: "310000" = Shanghai): only units whose
+                           county_code starts with it (so a registry of another city in the same
+                           store is not in this run's floor) */
 } zn_zone_run_opts;
 
 typedef struct zn_zone_run_summary {
@@ -400,7 +442,9 @@ typedef struct zn_zone_run_summary {
  * included), zone_period (the history, one row per zn_zone_period) and zone_day (per day and
  * level: units, population, known). Unknown days are the days from the first to the last date
  * of case_residence that have no row, and the days outside that span (none when the table is
- * absent). If `keep` is not NULL the in-memory result is handed over too (zn_zone_result_fini).
+ * absent). opts->within restricts the units (and so the floor of scope "registry") to one
+ * division; zone_run.rules_json records it. Building-level rule sets (re)build the building units
+ * first. If `keep` is not NULL the in-memory result is handed over too (zn_zone_result_fini).
  * Errors: ZN_ENOTFOUND (no units of the rule's kind: zn_zone_units_build first), ZN_EINVAL,
  * ZN_ESTORE, ZN_ENOMEM.
  */

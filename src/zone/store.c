@@ -104,16 +104,33 @@ static void run_input_fini(run_input *ri)
     zn__zone_addr_units_free(ri->addr_map, ri->naddr_map);
 }
 
-static zn_status load_units(zn_store *st, const zn_zone_rules *r, run_input *ri, zn_error *err)
+/* The significant prefix of a division code: "310000" -> "31", "330106000000" -> "330106". */
+static void code_prefix(const char *code, char out[13])
+{
+    size_t n = 0;
+    while (code && n < 12 && code[n] >= '0' && code[n] <= '9')
+        n++;
+    while (n > 0 && code[n - 1] == '0')
+        n--;
+    if (n > 0 && n < 12 && n % 2) /* 330110 -> 33011 -> 330110 */
+        n++;
+    if (n > 0 && n < 2)
+        n = 2;
+    memcpy(out, code, n);
+    out[n] = 0;
+}
+
+static zn_status load_units(zn_store *st, const zn_zone_rules *r, const char *within, run_input *ri, zn_error *err)
 {
     zn_stmt *q;
     zn_status s = zn_stmt_prepare(st,
                                   "SELECT id, COALESCE(county_code, ''), population FROM zone_unit WHERE kind = ?"
-                                  " ORDER BY id",
+                                  " AND (?2 = '' OR COALESCE(county_code, '') LIKE ?2 || '%') ORDER BY id",
                                   &q, err);
     if (s != ZN_OK)
         return s;
     zn_stmt_bind_text(q, 1, zn_zone_unit_kind_name(r->unit_kind));
+    zn_stmt_bind_text(q, 2, within);
     size_t cap = 1024, n = 0, ncodes = 0;
     char(*codes)[13] = malloc(256 * sizeof *codes);
     size_t capcodes = 256;
@@ -168,7 +185,8 @@ static zn_status load_units(zn_store *st, const zn_zone_rules *r, run_input *ri,
 }
 
 /* Map every place unit to the run's unit containing it. */
-static zn_status load_place_map(zn_store *st, const zn_zone_rules *r, run_input *ri, zn_error *err)
+static zn_status load_place_map(zn_store *st, const zn_zone_rules *r, const char *within, run_input *ri,
+                                zn_error *err)
 {
     zn_ctx *ctx = zn_store_ctx(st);
     zn_grid *grid = NULL;
@@ -180,9 +198,13 @@ static zn_status load_place_map(zn_store *st, const zn_zone_rules *r, run_input 
         s = zn_grid_new(ctx, r->grid_m, &grid, err);
     /* keys of the run's units */
     if (s == ZN_OK && r->unit_kind != ZN_ZONE_UNIT_PLACE) {
-        s = zn_stmt_prepare(st, "SELECT key, id FROM zone_unit WHERE kind = ?", &q, err);
+        s = zn_stmt_prepare(st,
+                            "SELECT key, id FROM zone_unit WHERE kind = ?"
+                            " AND (?2 = '' OR COALESCE(county_code, '') LIKE ?2 || '%')",
+                            &q, err);
         if (s == ZN_OK) {
             zn_stmt_bind_text(q, 1, zn_zone_unit_kind_name(r->unit_kind));
+            zn_stmt_bind_text(q, 2, within);
             keys = malloc(ri->units.n * sizeof *keys + 1);
             size_t k = 0;
             int row = 0;
@@ -443,7 +465,7 @@ static zn_status levels_json(const zn_zone_rules *r, char **out, zn_error *err)
     return *out ? ZN_OK : nomem(err);
 }
 
-static zn_status rules_json_text(const zn_zone_rules *r, int missing, char **out, zn_error *err)
+static zn_status rules_json_text(const zn_zone_rules *r, int missing, const char *within, char **out, zn_error *err)
 {
     json_t *o = json_object();
     json_t *lv = json_array(), *tr = json_array(), *ev = json_object();
@@ -482,6 +504,7 @@ static zn_status rules_json_text(const zn_zone_rules *r, int missing, char **out
     json_object_set_new(o, "transitions", tr);
     json_object_set_new(o, "isolated_cases", json_boolean(r->isolated_cases));
     json_object_set_new(o, "missing", json_string(missing == ZN_ZONE_MISSING_QUIET ? "quiet" : "pause"));
+    json_object_set_new(o, "within", json_string(within ? within : ""));
     *out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return *out ? ZN_OK : nomem(err);
@@ -522,7 +545,7 @@ static zn_status write_run(zn_store *st, const zn_zone_rules *r, const zn_zone_r
     zn_stmt *ins = NULL;
     zn_status s = levels_json(r, &lv, err);
     if (s == ZN_OK)
-        s = rules_json_text(r, res->missing, &rj, err);
+        s = rules_json_text(r, res->missing, o->within, &rj, err);
     if (s == ZN_OK)
         s = delete_runs(st, r->name, err);
     if (s == ZN_OK)
@@ -626,14 +649,20 @@ zn_status zn_zone_run(zn_store *st, const zn_zone_rules *rules, const zn_zone_ru
             s = s == ZN_OK ? zn_store_commit(st, err) : (zn_store_rollback(st), s);
         }
     }
+    char within[13] = "";
+    if (opts->within && *opts->within) {
+        code_prefix(opts->within, within);
+        if (!within[0])
+            s = s != ZN_OK ? s : zn_error_set(err, ZN_EINVAL, NULL, 0, "within", "'%s' is not a division code", opts->within);
+    }
     if (s == ZN_OK)
-        s = load_units(st, rules, &ri, err);
+        s = load_units(st, rules, within, &ri, err);
     if (s == ZN_OK && ri.units.n == 0)
         s = zn_error_set(err, ZN_ENOTFOUND, NULL, 0, NULL,
                          "no %s units in the store (zhinao zones units builds them from the lists)",
                          zn_zone_unit_kind_name(rules->unit_kind));
     if (s == ZN_OK)
-        s = load_place_map(st, rules, &ri, err);
+        s = load_place_map(st, rules, within, &ri, err);
     if (s == ZN_OK)
         s = load_events(st, rules, opts, &ri, have_cases, err);
     if (s == ZN_OK)

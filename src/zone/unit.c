@@ -867,3 +867,13 @@ zn_status zn__zone_buildings(zn_store *st, zn__zone_addr_unit **map, size_t *nma
     *nmap = nm;
     return ZN_OK;
 }
+
+zn_status zn__zone_upsert_prepare(zn_store *st, zn_stmt **out, zn_error *err)
+{
+    return zn_stmt_prepare(st, UPSERT_SQL, out, err);
+}
+
+zn_status zn__zone_upsert(zn_stmt *s, const zn_zone_unit *u, const char *source, zn_error *err)
+{
+    return upsert_id(s, u, source, NULL, err);
+}

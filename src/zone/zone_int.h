@@ -28,6 +28,10 @@ zn_status zn__zone_parent_key(struct zn_grid *grid, zn_zone_unit_kind kind, doub
 /* Upsert the grid / township / county units containing the located place units. */
 zn_status zn__zone_derive(zn_store *st, zn_zone_unit_kind kind, int32_t grid_m, int64_t *count, zn_error *err);
 
+/* The zone_unit upsert (by key) as a prepared statement, and one upsert with it. */
+zn_status zn__zone_upsert_prepare(zn_store *st, zn_stmt **out, zn_error *err);
+zn_status zn__zone_upsert(zn_stmt *s, const zn_zone_unit *u, const char *source, zn_error *err);
+
 /* A listed address and the unit it maps to. */
 typedef struct zn__zone_addr_unit {
     char *district, *address;
