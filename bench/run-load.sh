@@ -72,6 +72,8 @@ run() { # label, wrk args...
   wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DUR}s" --latency -s "$HERE/load/tasks.lua" "$URL" -- "$@" >"$W/wrk.out" 2>&1
   c1=$(cpu_of)
   cat "$W/wrk.out" >&2
+  grep -q 'exhausted: 0$' "$W/wrk.out" ||
+    echo "run-load: warning: the report tasks ran out (health checks were sent instead): give more REPORT_TASKS" >&2
   local s st cores
   s=$(grep '^summary:' "$W/wrk.out")
   st=$(grep '^statuses:' "$W/wrk.out" | sed 's/^statuses: //')
