@@ -18,6 +18,7 @@
  * t0 = 2022-04-01T00:00Z (08:00 in China).
  */
 #include "zn_test.h"
+#include "zn_http.h"
 
 #include "zhinao/div.h"
 #include "zhinao/hub.h"
@@ -238,105 +239,27 @@ static void build_store(void)
 
 /* ------------------------------------------------------------ HTTP client ---- */
 
-typedef struct resp {
-    int status;
-    char *raw, *body;
-    json_t *json;
-} resp;
+typedef zn_http_resp resp;
 
-static void resp_free(resp *r)
-{
-    free(r->raw);
-    json_decref(r->json);
-    memset(r, 0, sizeof *r);
-}
-
+/* One request with a JSON body (or none). */
 static void req(resp *r, const char *method, const char *path, const char *token, const char *body)
 {
-    char head[4096];
-    int n = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method, path);
-    if (token)
-        n += snprintf(head + n, sizeof head - (size_t)n, "Authorization: Bearer %s\r\n", token);
-    if (body)
-        n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
-                      strlen(body));
-    n += snprintf(head + n, sizeof head - (size_t)n, "\r\n");
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)F.port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    send(fd, head, (size_t)n, MSG_NOSIGNAL);
-    if (body)
-        send(fd, body, strlen(body), MSG_NOSIGNAL);
-    size_t cap = 65536, len = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, 10000) <= 0)
-            break;
-        if (len + 4096 > cap)
-            buf = realloc(buf, cap *= 2);
-        ssize_t k = recv(fd, buf + len, cap - len - 1, 0);
-        if (k <= 0)
-            break;
-        len += (size_t)k;
-    }
-    buf[len] = 0;
-    close(fd);
-    memset(r, 0, sizeof *r);
-    r->raw = buf;
-    if (sscanf(buf, "HTTP/1.%*d %d", &r->status) != 1)
-        r->status = -1;
-    char *sep = strstr(buf, "\r\n\r\n");
-    r->body = sep ? sep + 4 : buf + len;
-    json_error_t je;
-    r->json = json_loads(r->body, 0, &je);
-}
-
-static void get(resp *r, const char *path, const char *token)
-{
-    req(r, "GET", path, token, NULL);
+    zn_http_req(r, method, path, token, NULL, body);
 }
 
 /* GET that must answer 200 with JSON */
 static void get_ok(resp *r, const char *path, const char *token)
 {
-    get(r, path, token);
+    zn_http_get(r, path, token);
     if (r->status != 200 || !r->json)
         fprintf(stderr, "GET %s: %s\n", path, r->raw);
     assert_int_equal(r->status, 200);
     assert_non_null(r->json);
 }
 
-static const char *jstr(json_t *j, const char *key)
-{
-    json_t *v = json_object_get(j, key);
-    return json_is_string(v) ? json_string_value(v) : "";
-}
-
-static json_int_t jint(json_t *j, const char *key)
-{
-    return json_integer_value(json_object_get(j, key));
-}
-
-static void assert_error(resp *r, int status, const char *code)
-{
-    if (r->status != status || !r->json || strcmp(jstr(r->json, "code"), code))
-        fprintf(stderr, "expected %d %s, got: %s\n", status, code, r->raw);
-    assert_int_equal(r->status, status);
-    assert_string_equal(jstr(r->json, "code"), code);
-    assert_true(strlen(jstr(r->json, "message")) > 0);
-}
-
 static void login(const char *name, char tok[65])
 {
-    char body[256];
-    snprintf(body, sizeof body, "{\"name\":\"%s\",\"password\":\"correct horse battery\"}", name);
-    resp r;
-    req(&r, "POST", "/api/v1/login", NULL, body);
-    assert_int_equal(r.status, 200);
-    snprintf(tok, 65, "%s", jstr(r.json, "token"));
-    resp_free(&r);
+    zn_http_login(name, "correct horse battery", tok);
 }
 
 /* read_person rows of `user` whose object starts with `prefix` */
@@ -375,6 +298,7 @@ static int setup(void **state)
     zn_error err;
     check(zn_server_start(F.ctx, &opt, &F.srv, &err), &err, "start");
     F.port = zn_server_port(F.srv);
+    zn_http_use_port(F.port);
     login("admin", F.tok_admin);
     login("pudong", F.tok_pd);
     login("huangpu", F.tok_hp);
@@ -412,16 +336,16 @@ static void test_zone_runs_and_days(void **state)
     json_t *rows = json_object_get(r.json, "rows");
     assert_int_equal(json_array_size(rows), 1);
     json_t *run = json_array_get(rows, 0);
-    assert_string_equal(jstr(run, "rules"), "test-rules");
-    assert_string_equal(jstr(run, "from"), "2022-04-01");
-    assert_string_equal(jstr(run, "to"), "2022-04-05");
-    assert_string_equal(jstr(run, "unit_kind"), "place");
-    assert_int_equal(jint(run, "units"), 4);
+    assert_string_equal(zn_jstr(run, "rules"), "test-rules");
+    assert_string_equal(zn_jstr(run, "from"), "2022-04-01");
+    assert_string_equal(zn_jstr(run, "to"), "2022-04-05");
+    assert_string_equal(zn_jstr(run, "unit_kind"), "place");
+    assert_int_equal(zn_jint(run, "units"), 4);
     json_t *lv = json_object_get(run, "levels");
     assert_int_equal(json_array_size(lv), 3);
-    assert_string_equal(jstr(json_array_get(lv, 0), "name"), "sealed");
-    assert_string_equal(jstr(json_array_get(lv, 0), "zh"), "封控区");
-    resp_free(&r);
+    assert_string_equal(zn_jstr(json_array_get(lv, 0), "name"), "sealed");
+    assert_string_equal(zn_jstr(json_array_get(lv, 0), "zh"), "封控区");
+    zn_http_free(&r);
 
     /* the whole run (country, and Shanghai which holds every unit): table zone_day */
     static const int whole[5][3] = {{1, 1, 1}, {2, 1, 1}, {2, 0, 1}, {1, 1, 1}, {1, 1, 1}};
@@ -445,32 +369,32 @@ static void test_zone_runs_and_days(void **state)
             json_t *day = json_array_get(days, (size_t)d);
             char date[16];
             snprintf(date, sizeof date, "2022-04-0%d", d + 1);
-            assert_string_equal(jstr(day, "date"), date);
+            assert_string_equal(zn_jstr(day, "date"), date);
             assert_int_equal(json_is_true(json_object_get(day, "known")), d != 2); /* 04-03 had no list */
             json_t *c = json_object_get(day, "counts");
-            assert_int_equal(jint(c, "sealed"), cases[k].c[d][0]);
-            assert_int_equal(jint(c, "controlled"), cases[k].c[d][1]);
-            assert_int_equal(jint(c, "precaution"), cases[k].c[d][2]);
+            assert_int_equal(zn_jint(c, "sealed"), cases[k].c[d][0]);
+            assert_int_equal(zn_jint(c, "controlled"), cases[k].c[d][1]);
+            assert_int_equal(zn_jint(c, "precaution"), cases[k].c[d][2]);
             if (cases[k].c == hp)
-                assert_int_equal(jint(day, "none"), hp_none[d]);
+                assert_int_equal(zn_jint(day, "none"), hp_none[d]);
         }
-        resp_free(&r);
+        zn_http_free(&r);
     }
     /* populations: sealed on 04-02 = units 甲 (100) + 丙 (50); Pudong's controlled on 04-04 = 甲 */
     get_ok(&r, "/api/v1/zones/days?from=2022-04-02&to=2022-04-02", F.tok_admin);
     assert_int_equal(json_array_size(json_object_get(r.json, "days")), 1);
-    assert_int_equal(jint(json_object_get(json_array_get(json_object_get(r.json, "days"), 0), "population"), "sealed"),
+    assert_int_equal(zn_jint(json_object_get(json_array_get(json_object_get(r.json, "days"), 0), "population"), "sealed"),
                      150);
-    resp_free(&r);
+    zn_http_free(&r);
     get_ok(&r, "/api/v1/zones/days?from=2022-04-04", F.tok_pd);
     assert_int_equal(json_array_size(json_object_get(r.json, "days")), 2);
     json_t *p = json_object_get(json_array_get(json_object_get(r.json, "days"), 0), "population");
-    assert_int_equal(jint(p, "controlled"), 100);
-    assert_int_equal(jint(p, "precaution"), 0); /* 乙's population is unknown */
-    resp_free(&r);
-    get(&r, "/api/v1/zones/days?rules=no-such-rules", F.tok_admin);
-    assert_error(&r, 404, "not_found");
-    resp_free(&r);
+    assert_int_equal(zn_jint(p, "controlled"), 100);
+    assert_int_equal(zn_jint(p, "precaution"), 0); /* 乙's population is unknown */
+    zn_http_free(&r);
+    zn_http_get(&r, "/api/v1/zones/days?rules=no-such-rules", F.tok_admin);
+    zn_http_assert_error(&r, 404, "not_found");
+    zn_http_free(&r);
 }
 
 static void test_zones_geojson(void **state)
@@ -479,8 +403,8 @@ static void test_zones_geojson(void **state)
     resp r;
     get_ok(&r, "/api/v1/zones?rules=test-rules&day=2022-04-02", F.tok_sh);
     assert_non_null(strstr(r.raw, "application/geo+json"));
-    assert_string_equal(jstr(r.json, "type"), "FeatureCollection");
-    assert_string_equal(jstr(r.json, "day"), "2022-04-02");
+    assert_string_equal(zn_jstr(r.json, "type"), "FeatureCollection");
+    assert_string_equal(zn_jstr(r.json, "day"), "2022-04-02");
     json_t *f = json_object_get(r.json, "features");
     assert_int_equal(json_array_size(f), 4);
     /* level order, then key: sealed 甲, 丙; controlled 丁; precaution 乙 */
@@ -488,55 +412,55 @@ static void test_zones_geojson(void **state)
     static const char *levels[] = {"sealed", "sealed", "controlled", "precaution"};
     for (size_t i = 0; i < 4; i++) {
         json_t *pr = json_object_get(json_array_get(f, i), "properties");
-        assert_string_equal(jstr(pr, "unit"), keys[i]);
-        assert_string_equal(jstr(pr, "level"), levels[i]);
+        assert_string_equal(zn_jstr(pr, "unit"), keys[i]);
+        assert_string_equal(zn_jstr(pr, "level"), levels[i]);
     }
     json_t *p0 = json_object_get(json_array_get(f, 0), "properties");
-    assert_string_equal(jstr(p0, "level_zh"), "封控区");
-    assert_int_equal(jint(p0, "rank"), 0);
-    assert_string_equal(jstr(p0, "entered"), "2022-04-01");
-    assert_string_equal(jstr(p0, "due"), "2022-04-04");
-    assert_string_equal(jstr(p0, "cause"), "event");
-    assert_string_equal(jstr(p0, "county"), "310115000000");
+    assert_string_equal(zn_jstr(p0, "level_zh"), "封控区");
+    assert_int_equal(zn_jint(p0, "rank"), 0);
+    assert_string_equal(zn_jstr(p0, "entered"), "2022-04-01");
+    assert_string_equal(zn_jstr(p0, "due"), "2022-04-04");
+    assert_string_equal(zn_jstr(p0, "cause"), "event");
+    assert_string_equal(zn_jstr(p0, "county"), "310115000000");
     json_t *g0 = json_object_get(json_array_get(f, 0), "geometry");
-    assert_string_equal(jstr(g0, "type"), "Point");
+    assert_string_equal(zn_jstr(g0, "type"), "Point");
     assert_true(json_real_value(json_array_get(json_object_get(g0, "coordinates"), 0)) == 121.6);
     assert_true(json_real_value(json_array_get(json_object_get(g0, "coordinates"), 1)) == 31.2);
     /* a name with a quote survives as JSON; a unit without coordinates has a null geometry */
-    assert_string_equal(jstr(json_object_get(json_array_get(f, 1), "properties"), "name"), "丙\"引号");
+    assert_string_equal(zn_jstr(json_object_get(json_array_get(f, 1), "properties"), "name"), "丙\"引号");
     assert_true(json_is_null(json_object_get(json_array_get(f, 2), "geometry")));
-    assert_string_equal(jstr(json_object_get(json_array_get(f, 3), "geometry"), "type"), "Polygon");
+    assert_string_equal(zn_jstr(json_object_get(json_array_get(f, 3), "geometry"), "type"), "Polygon");
     assert_true(json_is_null(json_object_get(json_object_get(json_array_get(f, 3), "properties"), "due")));
     json_t *c = json_object_get(r.json, "counts");
-    assert_int_equal(jint(c, "sealed"), 2);
-    assert_int_equal(jint(c, "controlled"), 1);
-    assert_int_equal(jint(c, "precaution"), 1);
-    resp_free(&r);
+    assert_int_equal(zn_jint(c, "sealed"), 2);
+    assert_int_equal(zn_jint(c, "controlled"), 1);
+    assert_int_equal(zn_jint(c, "precaution"), 1);
+    zn_http_free(&r);
 
     /* Pudong sees its two units; a level filter; Huangpu on 04-03 has only 丙 (丁 is in no zone) */
     get_ok(&r, "/api/v1/zones?day=2022-04-02", F.tok_pd);
     assert_int_equal(json_array_size(json_object_get(r.json, "features")), 2);
     assert_null(strstr(r.body, "黄浦区"));
-    resp_free(&r);
+    zn_http_free(&r);
     get_ok(&r, "/api/v1/zones?day=2022-04-02&level=sealed", F.tok_admin);
     assert_int_equal(json_array_size(json_object_get(r.json, "features")), 2);
-    assert_int_equal(jint(json_object_get(r.json, "counts"), "controlled"), 0);
-    resp_free(&r);
+    assert_int_equal(zn_jint(json_object_get(r.json, "counts"), "controlled"), 0);
+    zn_http_free(&r);
     get_ok(&r, "/api/v1/zones?day=2022-04-03&area=310101", F.tok_hp);
     assert_int_equal(json_array_size(json_object_get(r.json, "features")), 1);
-    assert_string_equal(jstr(json_object_get(json_array_get(json_object_get(r.json, "features"), 0), "properties"),
+    assert_string_equal(zn_jstr(json_object_get(json_array_get(json_object_get(r.json, "features"), 0), "properties"),
                              "unit"),
                         "place:黄浦区:丙");
-    resp_free(&r);
-    get(&r, "/api/v1/zones?day=2022-04-09", F.tok_admin); /* outside the run */
-    assert_error(&r, 404, "not_found");
-    resp_free(&r);
-    get(&r, "/api/v1/zones", F.tok_admin);
-    assert_error(&r, 400, "bad_request");
-    resp_free(&r);
-    get(&r, "/api/v1/zones?day=2022-04-02&level=red", F.tok_admin);
-    assert_error(&r, 400, "bad_request");
-    resp_free(&r);
+    zn_http_free(&r);
+    zn_http_get(&r, "/api/v1/zones?day=2022-04-09", F.tok_admin); /* outside the run */
+    zn_http_assert_error(&r, 404, "not_found");
+    zn_http_free(&r);
+    zn_http_get(&r, "/api/v1/zones", F.tok_admin);
+    zn_http_assert_error(&r, 400, "bad_request");
+    zn_http_free(&r);
+    zn_http_get(&r, "/api/v1/zones?day=2022-04-02&level=red", F.tok_admin);
+    zn_http_assert_error(&r, 400, "bad_request");
+    zn_http_free(&r);
 }
 
 /* ------------------------------------------------------------ contacts ---- */
@@ -548,87 +472,87 @@ static void test_contacts_list(void **state)
     int64_t before = audits("pudong", "close_contact#");
     /* Pudong's contacts: rows 2 (B), 5 and 6 (E), 7 (B via I), 8 (K) of run 2 */
     get_ok(&r, "/api/v1/contacts?why=tracing%20review&limit=2", F.tok_pd);
-    assert_int_equal(jint(json_object_get(r.json, "run"), "id"), 2);
-    assert_string_equal(jstr(json_object_get(r.json, "run"), "plan"), "plan-9");
-    assert_string_equal(jstr(json_object_get(r.json, "run"), "label"), "second");
-    assert_int_equal(jint(r.json, "total"), 5);
-    assert_int_equal(jint(r.json, "next_offset"), 2);
+    assert_int_equal(zn_jint(json_object_get(r.json, "run"), "id"), 2);
+    assert_string_equal(zn_jstr(json_object_get(r.json, "run"), "plan"), "plan-9");
+    assert_string_equal(zn_jstr(json_object_get(r.json, "run"), "label"), "second");
+    assert_int_equal(zn_jint(r.json, "total"), 5);
+    assert_int_equal(zn_jint(r.json, "next_offset"), 2);
     json_t *rows = json_object_get(r.json, "rows");
     assert_int_equal(json_array_size(rows), 2);
     json_t *r0 = json_array_get(rows, 0), *r1 = json_array_get(rows, 1);
-    assert_string_equal(jstr(r0, "index_case"), masked_id(F.A));
-    assert_string_equal(jstr(r0, "contact"), masked_id(F.B));
-    assert_string_equal(jstr(r0, "class"), "venue");
-    assert_string_equal(jstr(r0, "place"), "V1");
-    assert_int_equal(jint(r0, "first_exposure"), T0 + 3600);
-    assert_int_equal(jint(r0, "last_exposure"), T0 + 7200);
-    assert_int_equal(jint(r0, "overlap_seconds"), 3600);
+    assert_string_equal(zn_jstr(r0, "index_case"), masked_id(F.A));
+    assert_string_equal(zn_jstr(r0, "contact"), masked_id(F.B));
+    assert_string_equal(zn_jstr(r0, "class"), "venue");
+    assert_string_equal(zn_jstr(r0, "place"), "V1");
+    assert_int_equal(zn_jint(r0, "first_exposure"), T0 + 3600);
+    assert_int_equal(zn_jint(r0, "last_exposure"), T0 + 7200);
+    assert_int_equal(zn_jint(r0, "overlap_seconds"), 3600);
     assert_true(json_is_true(json_object_get(r0, "controlled"))); /* B's task is verified */
-    assert_string_equal(jstr(r0, "area"), "310115125000");
-    assert_string_equal(jstr(r0, "ref"), "cc-2");
-    assert_string_equal(jstr(r1, "contact"), masked_id(F.E));
+    assert_string_equal(zn_jstr(r0, "area"), "310115125000");
+    assert_string_equal(zn_jstr(r0, "ref"), "cc-2");
+    assert_string_equal(zn_jstr(r1, "contact"), masked_id(F.E));
     assert_true(json_is_false(json_object_get(r1, "controlled")));
     assert_null(strstr(r.body, F.B));
     assert_null(strstr(r.body, F.A));
-    resp_free(&r);
+    zn_http_free(&r);
     assert_int_equal(audits("pudong", "close_contact#") - before, 2);
     assert_int_equal(audits("pudong", "close_contact#2"), 1);
 
     get_ok(&r, "/api/v1/contacts?why=tracing%20review&limit=2&offset=2", F.tok_pd);
     rows = json_object_get(r.json, "rows");
     assert_int_equal(json_array_size(rows), 2);
-    assert_string_equal(jstr(json_array_get(rows, 0), "class"), "household");
-    assert_string_equal(jstr(json_array_get(rows, 1), "class"), "cotravel");
-    assert_string_equal(jstr(json_array_get(rows, 1), "index_case"), masked_id(F.I));
-    assert_int_equal(jint(r.json, "next_offset"), 4);
-    resp_free(&r);
+    assert_string_equal(zn_jstr(json_array_get(rows, 0), "class"), "household");
+    assert_string_equal(zn_jstr(json_array_get(rows, 1), "class"), "cotravel");
+    assert_string_equal(zn_jstr(json_array_get(rows, 1), "index_case"), masked_id(F.I));
+    assert_int_equal(zn_jint(r.json, "next_offset"), 4);
+    zn_http_free(&r);
     get_ok(&r, "/api/v1/contacts?why=tracing%20review&limit=2&offset=4", F.tok_pd);
     rows = json_object_get(r.json, "rows");
     assert_int_equal(json_array_size(rows), 1);
-    assert_string_equal(jstr(json_array_get(rows, 0), "contact"), "139****0002"); /* K, known by mobile */
+    assert_string_equal(zn_jstr(json_array_get(rows, 0), "contact"), "139****0002"); /* K, known by mobile */
     assert_true(json_is_null(json_object_get(r.json, "next_offset")));
-    resp_free(&r);
+    zn_http_free(&r);
     assert_int_equal(audits("pudong", "close_contact#") - before, 5);
 
     /* roles: the grid worker sees phones, not ID numbers; the epidemiologist sees both */
     get_ok(&r, "/api/v1/contacts?why=call%20them&limit=10", F.tok_grid);
-    assert_int_equal(jint(r.json, "total"), 5);
-    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "rows"), 4), "contact"), "13900000002");
-    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "rows"), 0), "contact"), masked_id(F.B));
-    resp_free(&r);
+    assert_int_equal(zn_jint(r.json, "total"), 5);
+    assert_string_equal(zn_jstr(json_array_get(json_object_get(r.json, "rows"), 4), "contact"), "13900000002");
+    assert_string_equal(zn_jstr(json_array_get(json_object_get(r.json, "rows"), 0), "contact"), masked_id(F.B));
+    zn_http_free(&r);
     get_ok(&r, "/api/v1/contacts?why=investigation&limit=10&area=310115", F.tok_epi);
-    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "rows"), 0), "contact"), F.B);
+    assert_string_equal(zn_jstr(json_array_get(json_object_get(r.json, "rows"), 0), "contact"), F.B);
     assert_true(json_is_false(json_object_get(json_object_get(r.json, "masked"), "resident_id")));
-    resp_free(&r);
+    zn_http_free(&r);
 
     /* Huangpu sees C only; D (no known residence) only the country; run 1 on request */
     get_ok(&r, "/api/v1/contacts?why=review", F.tok_hp);
-    assert_int_equal(jint(r.json, "total"), 1);
-    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "rows"), 0), "contact"), masked_id(F.C));
-    resp_free(&r);
+    assert_int_equal(zn_jint(r.json, "total"), 1);
+    assert_string_equal(zn_jstr(json_array_get(json_object_get(r.json, "rows"), 0), "contact"), masked_id(F.C));
+    zn_http_free(&r);
     get_ok(&r, "/api/v1/contacts?why=review", F.tok_sh);
-    assert_int_equal(jint(r.json, "total"), 6);
-    resp_free(&r);
+    assert_int_equal(zn_jint(r.json, "total"), 6);
+    zn_http_free(&r);
     get_ok(&r, "/api/v1/contacts?why=review", F.tok_epi0); /* the country */
-    assert_int_equal(jint(r.json, "total"), 7);
-    resp_free(&r);
+    assert_int_equal(zn_jint(r.json, "total"), 7);
+    zn_http_free(&r);
     get_ok(&r, "/api/v1/contacts?why=review&run=1", F.tok_hp);
-    assert_int_equal(jint(r.json, "total"), 1);
-    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "rows"), 0), "place"), "V0");
-    assert_string_equal(jstr(json_object_get(r.json, "run"), "label"), "first");
-    resp_free(&r);
-    get(&r, "/api/v1/contacts?why=review&run=9", F.tok_epi0);
-    assert_error(&r, 404, "not_found");
-    resp_free(&r);
-    get(&r, "/api/v1/contacts", F.tok_pd);
-    assert_error(&r, 400, "why_required");
-    resp_free(&r);
-    get(&r, "/api/v1/contacts?why=x", F.tok_audit); /* no person permission */
-    assert_error(&r, 403, "forbidden");
-    resp_free(&r);
-    get(&r, "/api/v1/contacts?why=x", F.tok_admin);
-    assert_error(&r, 403, "forbidden");
-    resp_free(&r);
+    assert_int_equal(zn_jint(r.json, "total"), 1);
+    assert_string_equal(zn_jstr(json_array_get(json_object_get(r.json, "rows"), 0), "place"), "V0");
+    assert_string_equal(zn_jstr(json_object_get(r.json, "run"), "label"), "first");
+    zn_http_free(&r);
+    zn_http_get(&r, "/api/v1/contacts?why=review&run=9", F.tok_epi0);
+    zn_http_assert_error(&r, 404, "not_found");
+    zn_http_free(&r);
+    zn_http_get(&r, "/api/v1/contacts", F.tok_pd);
+    zn_http_assert_error(&r, 400, "why_required");
+    zn_http_free(&r);
+    zn_http_get(&r, "/api/v1/contacts?why=x", F.tok_audit); /* no person permission */
+    zn_http_assert_error(&r, 403, "forbidden");
+    zn_http_free(&r);
+    zn_http_get(&r, "/api/v1/contacts?why=x", F.tok_admin);
+    zn_http_assert_error(&r, 403, "forbidden");
+    zn_http_free(&r);
 }
 
 static void test_contacts_summary(void **state)
@@ -637,46 +561,46 @@ static void test_contacts_summary(void **state)
     resp r;
     int64_t before = audits("pudong", "");
     get_ok(&r, "/api/v1/contacts/summary", F.tok_pd);
-    assert_int_equal(jint(r.json, "found"), 3); /* B, E, K */
-    assert_int_equal(jint(r.json, "controlled"), 1);
-    assert_int_equal(jint(r.json, "secondary"), 1); /* F */
-    assert_int_equal(jint(r.json, "companions"), 0);
+    assert_int_equal(zn_jint(r.json, "found"), 3); /* B, E, K */
+    assert_int_equal(zn_jint(r.json, "controlled"), 1);
+    assert_int_equal(zn_jint(r.json, "secondary"), 1); /* F */
+    assert_int_equal(zn_jint(r.json, "companions"), 0);
     json_t *by = json_object_get(r.json, "by_day");
     assert_int_equal(json_array_size(by), 2);
     /* tasks issued 04-02 09:00 (K has none: the area's first task); B verified 04-03 10:00 */
-    assert_string_equal(jstr(json_array_get(by, 0), "date"), "2022-04-02");
-    assert_int_equal(jint(json_array_get(by, 0), "found"), 3);
-    assert_int_equal(jint(json_array_get(by, 0), "controlled"), 0);
-    assert_string_equal(jstr(json_array_get(by, 1), "date"), "2022-04-03");
-    assert_int_equal(jint(json_array_get(by, 1), "found"), 0);
-    assert_int_equal(jint(json_array_get(by, 1), "controlled"), 1);
+    assert_string_equal(zn_jstr(json_array_get(by, 0), "date"), "2022-04-02");
+    assert_int_equal(zn_jint(json_array_get(by, 0), "found"), 3);
+    assert_int_equal(zn_jint(json_array_get(by, 0), "controlled"), 0);
+    assert_string_equal(zn_jstr(json_array_get(by, 1), "date"), "2022-04-03");
+    assert_int_equal(zn_jint(json_array_get(by, 1), "found"), 0);
+    assert_int_equal(zn_jint(json_array_get(by, 1), "controlled"), 1);
     assert_null(strstr(r.body, masked_id(F.B))); /* no person data */
-    resp_free(&r);
+    zn_http_free(&r);
     assert_int_equal(audits("pudong", ""), before);
     get_ok(&r, "/api/v1/contacts/summary", F.tok_admin);
-    assert_int_equal(jint(r.json, "found"), 5);
-    assert_int_equal(jint(r.json, "controlled"), 1);
-    assert_int_equal(jint(r.json, "secondary"), 2);
-    assert_int_equal(jint(r.json, "companions"), 1);
-    assert_int_equal(jint(json_array_get(json_object_get(r.json, "by_day"), 0), "found"), 5);
-    resp_free(&r);
+    assert_int_equal(zn_jint(r.json, "found"), 5);
+    assert_int_equal(zn_jint(r.json, "controlled"), 1);
+    assert_int_equal(zn_jint(r.json, "secondary"), 2);
+    assert_int_equal(zn_jint(r.json, "companions"), 1);
+    assert_int_equal(zn_jint(json_array_get(json_object_get(r.json, "by_day"), 0), "found"), 5);
+    zn_http_free(&r);
     get_ok(&r, "/api/v1/contacts/summary?area=31", F.tok_sh);
-    assert_int_equal(jint(r.json, "found"), 4); /* D has no known residence */
-    resp_free(&r);
+    assert_int_equal(zn_jint(r.json, "found"), 4); /* D has no known residence */
+    zn_http_free(&r);
     get_ok(&r, "/api/v1/contacts/summary?run=1", F.tok_hp);
-    assert_int_equal(jint(r.json, "found"), 1);
-    assert_int_equal(jint(r.json, "controlled"), 0); /* the tasks belong to run 2 */
+    assert_int_equal(zn_jint(r.json, "found"), 1);
+    assert_int_equal(zn_jint(r.json, "controlled"), 0); /* the tasks belong to run 2 */
     by = json_object_get(r.json, "by_day"); /* no task at all: the run's day */
     assert_int_equal(json_array_size(by), 1);
-    assert_string_equal(jstr(json_array_get(by, 0), "date"), "2022-03-31");
-    resp_free(&r);
+    assert_string_equal(zn_jstr(json_array_get(by, 0), "date"), "2022-03-31");
+    zn_http_free(&r);
 }
 
 static json_t *node_by_id(json_t *nodes, const char *id)
 {
     size_t i;
     json_t *n;
-    json_array_foreach(nodes, i, n) if (!strcmp(jstr(n, "id"), id)) return n;
+    json_array_foreach(nodes, i, n) if (!strcmp(zn_jstr(n, "id"), id)) return n;
     return NULL;
 }
 
@@ -693,26 +617,26 @@ static void test_contacts_graph(void **state)
     json_t *a = node_by_id(nodes, masked_id(F.A)), *b = node_by_id(nodes, masked_id(F.B));
     assert_non_null(a);
     assert_non_null(b);
-    assert_string_equal(jstr(a, "kind"), "index");
-    assert_string_equal(jstr(a, "area"), "310115125000");
-    assert_string_equal(jstr(b, "kind"), "close");
-    assert_string_equal(jstr(node_by_id(nodes, masked_id(F.F)), "kind"), "secondary");
-    assert_string_equal(jstr(node_by_id(nodes, "139****0002"), "kind"), "close");
+    assert_string_equal(zn_jstr(a, "kind"), "index");
+    assert_string_equal(zn_jstr(a, "area"), "310115125000");
+    assert_string_equal(zn_jstr(b, "kind"), "close");
+    assert_string_equal(zn_jstr(node_by_id(nodes, masked_id(F.F)), "kind"), "secondary");
+    assert_string_equal(zn_jstr(node_by_id(nodes, "139****0002"), "kind"), "close");
     /* C, D (close) and I (index) are outside Pudong: placeholders without identity */
-    assert_string_equal(jstr(node_by_id(nodes, "outside-1"), "kind"), "close");
-    assert_string_equal(jstr(node_by_id(nodes, "outside-3"), "kind"), "index");
+    assert_string_equal(zn_jstr(node_by_id(nodes, "outside-1"), "kind"), "close");
+    assert_string_equal(zn_jstr(node_by_id(nodes, "outside-3"), "kind"), "index");
     assert_true(json_is_null(json_object_get(node_by_id(nodes, "outside-2"), "area")));
     assert_null(strstr(r.body, masked_id(F.C)));
     assert_null(strstr(r.body, masked_id(F.I)));
     /* chain by chain: A -> B, then B's secondary contact F, then A's other contacts in stored order */
     json_t *e1 = json_array_get(edges, 1), *e6 = json_array_get(edges, 6);
-    assert_string_equal(jstr(e1, "source"), masked_id(F.B));
-    assert_string_equal(jstr(e1, "target"), masked_id(F.F));
-    assert_string_equal(jstr(e1, "class"), "secondary_venue");
-    assert_string_equal(jstr(e6, "source"), "outside-3");
-    assert_string_equal(jstr(e6, "target"), masked_id(F.B));
-    assert_string_equal(jstr(e6, "class"), "cotravel");
-    resp_free(&r);
+    assert_string_equal(zn_jstr(e1, "source"), masked_id(F.B));
+    assert_string_equal(zn_jstr(e1, "target"), masked_id(F.F));
+    assert_string_equal(zn_jstr(e1, "class"), "secondary_venue");
+    assert_string_equal(zn_jstr(e6, "source"), "outside-3");
+    assert_string_equal(zn_jstr(e6, "target"), masked_id(F.B));
+    assert_string_equal(zn_jstr(e6, "class"), "cotravel");
+    zn_http_free(&r);
     /* one audit row per person shown: A, B, E, K, F */
     assert_int_equal(audits("shanghai", "") - before, 5);
     assert_int_equal(audits("shanghai", "close_contact#2/index_case"), 1);
@@ -723,7 +647,7 @@ static void test_contacts_graph(void **state)
     assert_int_equal(json_array_size(json_object_get(r.json, "edges")), 2);
     assert_non_null(node_by_id(json_object_get(r.json, "nodes"), masked_id(F.F)));
     assert_true(json_is_true(json_object_get(r.json, "truncated")));
-    resp_free(&r);
+    zn_http_free(&r);
     assert_int_equal(audits("shanghai", "") - before, 8);
 
     /* the country sees everyone of run 2: 9 persons (A, B, C, D, E, I, K; F, G), 9 edges */
@@ -731,10 +655,10 @@ static void test_contacts_graph(void **state)
     assert_int_equal(json_array_size(json_object_get(r.json, "nodes")), 9);
     assert_int_equal(json_array_size(json_object_get(r.json, "edges")), 9);
     assert_null(strstr(r.body, "outside-"));
-    resp_free(&r);
-    get(&r, "/api/v1/contacts/graph", F.tok_sh);
-    assert_error(&r, 400, "why_required");
-    resp_free(&r);
+    zn_http_free(&r);
+    zn_http_get(&r, "/api/v1/contacts/graph", F.tok_sh);
+    zn_http_assert_error(&r, 400, "why_required");
+    zn_http_free(&r);
 }
 
 /* ------------------------------------------------------------ measures ---- */
@@ -749,72 +673,72 @@ static void test_person_measures(void **state)
      * centralized quarantine 04-03 .. 04-09, home health monitoring 04-10 .. 04-12, free 04-13 */
     snprintf(path, sizeof path, "/api/v1/persons/%s/measures?plan=plan-9&why=follow%%20up&date=2022-04-05", F.B);
     get_ok(&r, path, F.tok_pd);
-    assert_string_equal(jstr(r.json, "person"), masked_id(F.B));
-    assert_string_equal(jstr(r.json, "plan"), "plan-9");
-    assert_string_equal(jstr(r.json, "role"), "close_contact");
-    assert_string_equal(jstr(r.json, "measure"), "centralized_quarantine");
-    assert_string_equal(jstr(r.json, "reference"), "2022-04-02");
-    assert_string_equal(jstr(r.json, "start"), "2022-04-03");
-    assert_string_equal(jstr(r.json, "end"), "2022-04-12");
-    assert_string_equal(jstr(r.json, "release"), "2022-04-13");
-    assert_int_equal(jint(r.json, "exposures"), 2);
+    assert_string_equal(zn_jstr(r.json, "person"), masked_id(F.B));
+    assert_string_equal(zn_jstr(r.json, "plan"), "plan-9");
+    assert_string_equal(zn_jstr(r.json, "role"), "close_contact");
+    assert_string_equal(zn_jstr(r.json, "measure"), "centralized_quarantine");
+    assert_string_equal(zn_jstr(r.json, "reference"), "2022-04-02");
+    assert_string_equal(zn_jstr(r.json, "start"), "2022-04-03");
+    assert_string_equal(zn_jstr(r.json, "end"), "2022-04-12");
+    assert_string_equal(zn_jstr(r.json, "release"), "2022-04-13");
+    assert_int_equal(zn_jint(r.json, "exposures"), 2);
     static const char *tests[] = {"2022-04-03", "2022-04-04", "2022-04-05", "2022-04-07", "2022-04-09", "2022-04-12"};
     json_t *t = json_object_get(r.json, "tests");
     assert_int_equal(json_array_size(t), 6);
     for (size_t i = 0; i < 6; i++)
         assert_string_equal(json_string_value(json_array_get(t, i)), tests[i]);
-    assert_string_equal(jstr(r.json, "code_today"), "red");
+    assert_string_equal(zn_jstr(r.json, "code_today"), "red");
     assert_int_equal(json_array_size(json_object_get(r.json, "phases")), 2);
     assert_null(strstr(r.body, F.B));
-    resp_free(&r);
+    zn_http_free(&r);
     assert_int_equal(audits("pudong", "close_contact#7") - before, 1); /* B's last row */
     get_ok(&r, "/api/v1/persons/cc-2/measures?why=follow%20up&date=2022-04-11", F.tok_pd); /* B by row reference */
-    assert_string_equal(jstr(r.json, "person"), masked_id(F.B));
-    assert_string_equal(jstr(r.json, "code_today"), "yellow");
-    resp_free(&r);
+    assert_string_equal(zn_jstr(r.json, "person"), masked_id(F.B));
+    assert_string_equal(zn_jstr(r.json, "code_today"), "yellow");
+    zn_http_free(&r);
     get_ok(&r, "/api/v1/persons/cc-2/measures?why=follow%20up&date=2022-04-13", F.tok_pd);
-    assert_string_equal(jstr(r.json, "code_today"), "green");
-    resp_free(&r);
+    assert_string_equal(zn_jstr(r.json, "code_today"), "green");
+    zn_http_free(&r);
     /* the 20 measures (5 + 3): centralized 04-03 .. 04-07, home quarantine 04-08 .. 04-10 */
     get_ok(&r, "/api/v1/persons/cc-2/measures?why=follow%20up&plan=plan-20measures", F.tok_pd);
-    assert_string_equal(jstr(r.json, "plan"), "20-measures");
-    assert_string_equal(jstr(r.json, "end"), "2022-04-10");
-    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "phases"), 1), "kind"), "home_quarantine");
-    assert_string_equal(jstr(json_array_get(json_object_get(r.json, "phases"), 1), "start"), "2022-04-08");
+    assert_string_equal(zn_jstr(r.json, "plan"), "20-measures");
+    assert_string_equal(zn_jstr(r.json, "end"), "2022-04-10");
+    assert_string_equal(zn_jstr(json_array_get(json_object_get(r.json, "phases"), 1), "kind"), "home_quarantine");
+    assert_string_equal(zn_jstr(json_array_get(json_object_get(r.json, "phases"), 1), "start"), "2022-04-08");
     assert_int_equal(json_array_size(json_object_get(r.json, "tests")), 6);
-    resp_free(&r);
+    zn_http_free(&r);
     /* F: secondary contact, first exposure 04-03 */
     snprintf(path, sizeof path, "/api/v1/persons/%s/measures?why=follow%%20up", F.F);
     get_ok(&r, path, F.tok_pd);
-    assert_string_equal(jstr(r.json, "role"), "secondary_contact");
-    assert_string_equal(jstr(r.json, "reference"), "2022-04-03");
-    resp_free(&r);
+    assert_string_equal(zn_jstr(r.json, "role"), "secondary_contact");
+    assert_string_equal(zn_jstr(r.json, "reference"), "2022-04-03");
+    zn_http_free(&r);
     /* K by mobile: the grid worker may see it */
     get_ok(&r, "/api/v1/persons/13900000002/measures?why=call", F.tok_grid);
-    assert_string_equal(jstr(r.json, "person"), "13900000002");
-    assert_string_equal(jstr(r.json, "role"), "close_contact");
-    resp_free(&r);
+    assert_string_equal(zn_jstr(r.json, "person"), "13900000002");
+    assert_string_equal(zn_jstr(r.json, "role"), "close_contact");
+    zn_http_free(&r);
     /* A is an index case of Pudong, not a contact: 404; D (no known residence): only the country */
     snprintf(path, sizeof path, "/api/v1/persons/%s/measures?why=follow%%20up", F.A);
-    get(&r, path, F.tok_pd);
-    assert_error(&r, 404, "not_found");
-    resp_free(&r);
+    zn_http_get(&r, path, F.tok_pd);
+    zn_http_assert_error(&r, 404, "not_found");
+    zn_http_free(&r);
     snprintf(path, sizeof path, "/api/v1/persons/%s/measures?why=follow%%20up", F.D);
-    get(&r, path, F.tok_sh);
-    assert_error(&r, 403, "forbidden");
-    resp_free(&r);
+    zn_http_get(&r, path, F.tok_sh);
+    zn_http_assert_error(&r, 403, "forbidden");
+    zn_http_free(&r);
     get_ok(&r, path, F.tok_epi0);
-    assert_string_equal(jstr(r.json, "role"), "close_contact");
-    assert_string_equal(jstr(r.json, "person"), F.D); /* the epidemiologist sees ID numbers */
-    resp_free(&r);
+    assert_string_equal(zn_jstr(r.json, "role"), "close_contact");
+    assert_string_equal(zn_jstr(r.json, "person"), F.D); /* the epidemiologist sees ID numbers */
+    zn_http_free(&r);
     snprintf(path, sizeof path, "/api/v1/persons/%s/measures?why=follow%%20up&plan=no-such-plan", F.B);
-    get(&r, path, F.tok_pd);
-    assert_error(&r, 404, "not_found");
-    resp_free(&r);
+    zn_http_get(&r, path, F.tok_pd);
+    zn_http_assert_error(&r, 404, "not_found");
+    zn_http_free(&r);
     snprintf(path, sizeof path, "/api/v1/persons/%s/measures", F.B);
-    get(&r, path, F.tok_pd);
-    assert_error(&r, 400, "why_required");
-    resp_free(&r);
+    zn_http_get(&r, path, F.tok_pd);
+    zn_http_assert_error(&r, 400, "why_required");
+    zn_http_free(&r);
 }
 
 /* ------------------------------------------------------------ security ---- */
@@ -869,11 +793,11 @@ static void test_scope_every_route(void **state)
     };
     resp r;
     for (int i = 0; paths[i]; i++) {
-        get(&r, paths[i], F.tok_pd);
+        zn_http_get(&r, paths[i], F.tok_pd);
         if (r.status != 403)
             fprintf(stderr, "%s -> %s\n", paths[i], r.raw);
-        assert_error(&r, 403, "forbidden");
-        resp_free(&r);
+        zn_http_assert_error(&r, 403, "forbidden");
+        zn_http_free(&r);
     }
     static const struct {
         const char *path, *body;
@@ -886,12 +810,12 @@ static void test_scope_every_route(void **state)
         req(&r, "POST", posts[i].path, F.tok_pd, posts[i].body);
         if (r.status != 403)
             fprintf(stderr, "POST %s -> %s\n", posts[i].path, r.raw);
-        assert_error(&r, 403, "forbidden");
-        resp_free(&r);
+        zn_http_assert_error(&r, 403, "forbidden");
+        zn_http_free(&r);
     }
     req(&r, "POST", mv, F.tok_pd, "{\"to\":\"cancelled\"}");
-    assert_error(&r, 403, "forbidden");
-    resp_free(&r);
+    zn_http_assert_error(&r, 403, "forbidden");
+    zn_http_free(&r);
     /* and no audit row was written for any of them */
     assert_int_equal(audits("pudong", "close_contact#3"), 0);
 }
@@ -935,27 +859,27 @@ static void test_hostile_parameters(void **state)
     };
     resp r;
     for (int i = 0; paths[i]; i++) {
-        get(&r, paths[i], F.tok_epi0);
+        zn_http_get(&r, paths[i], F.tok_epi0);
         if (r.status < 400 || r.status >= 500 || !r.json)
             fprintf(stderr, "%s -> %s\n", paths[i], r.raw);
         assert_true(r.status >= 400 && r.status < 500);
         assert_non_null(r.json);
-        assert_true(strlen(jstr(r.json, "code")) > 0);
+        assert_true(strlen(zn_jstr(r.json, "code")) > 0);
         assert_null(strstr(r.body, "root:"));
-        resp_free(&r);
+        zn_http_free(&r);
     }
     /* the tables are still there */
     get_ok(&r, "/api/v1/zones/runs", F.tok_admin);
     assert_int_equal(json_array_size(json_object_get(r.json, "rows")), 1);
-    resp_free(&r);
+    zn_http_free(&r);
     /* no session: 401 on every new route */
     static const char *anon[] = {"/api/v1/zones/runs", "/api/v1/zones/days", "/api/v1/zones?day=2022-04-02",
                                  "/api/v1/contacts?why=xx", "/api/v1/contacts/summary", "/api/v1/contacts/graph?why=xx",
                                  "/api/v1/persons/13900000002/measures?why=xx", NULL};
     for (int i = 0; anon[i]; i++) {
-        get(&r, anon[i], NULL);
-        assert_error(&r, 401, "unauthorized");
-        resp_free(&r);
+        zn_http_get(&r, anon[i], NULL);
+        zn_http_assert_error(&r, 401, "unauthorized");
+        zn_http_free(&r);
     }
 }
 

@@ -1,0 +1,45 @@
+/*
+ * A small HTTP/1.1 client for the server tests (test_server*.c): one request per connection to
+ * 127.0.0.1:<port>, the whole answer read until the server closes, the body parsed as JSON when it
+ * is JSON. Test-only: failures are cmocka assertions, not status codes.
+ */
+#ifndef ZN_HTTP_H
+#define ZN_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct zn_http_resp {
+    int status;   /* -1 when no status line came */
+    char *raw;    /* the whole answer, NUL-terminated (owned) */
+    char *body;   /* points into raw, after the blank line */
+    json_t *json; /* the body as JSON, NULL when it is not (owned) */
+} zn_http_resp;
+
+/* The port of the server under test (127.0.0.1). */
+void zn_http_use_port(unsigned port);
+/* A connected socket (asserts). */
+int zn_http_dial(void);
+/* Send all of p; stops quietly when the server closes early (e.g. after a 413). */
+void zn_http_send_all(int fd, const char *p, size_t n);
+/* Read until the peer closes or timeout_ms pass without data; malloc'd, NUL-terminated. */
+char *zn_http_read_all(int fd, int timeout_ms, size_t *len);
+/* Fill r from a raw answer (takes raw). */
+void zn_http_parse(zn_http_resp *r, char *raw);
+/* Value of header `name` (case-insensitive) or NULL; static buffer. */
+const char *zn_http_header(const zn_http_resp *r, const char *name);
+/* One request: token NULL = no Authorization; a body is sent with Content-Type ctype
+ * (NULL = application/json). r is the caller's, freed with zn_http_free. */
+void zn_http_req(zn_http_resp *r, const char *method, const char *path, const char *token, const char *ctype,
+                 const char *body);
+void zn_http_get(zn_http_resp *r, const char *path, const char *token);
+void zn_http_free(zn_http_resp *r);
+/* Member `key` of j as a string ("" when absent or not a string) / an integer (0). */
+const char *zn_jstr(json_t *j, const char *key);
+json_int_t zn_jint(json_t *j, const char *key);
+/* The answer is a JSON error object {"code", "message"} with this status and code. */
+void zn_http_assert_error(zn_http_resp *r, int status, const char *code);
+/* POST /api/v1/login; asserts 200 and copies the 64-hex bearer token into tok. */
+void zn_http_login(const char *name, const char *password, char tok[65]);
+
+#endif
