@@ -221,6 +221,54 @@ static void test_agrees_with_plans(void **state)
         skip();
 }
 
+/* Every role of every edition, with its total days from the source tables (Table 2: close
+ * contacts 14+7 / 7+3 / 5+3 / 5, secondary contacts 7, inbound travellers as close contacts;
+ * Table 4: 封控区 residents 14+7, from high/medium-risk areas 7; Table 6: 橙码 3 days), so that a
+ * role added to a file without a number checked here fails. release = reference + 1 + days. */
+static void test_every_role(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *plan, *role;
+        int determined, nphases, days;
+    } T[] = {
+        {"plan-8", "close_contact", 1, 2, 21},           {"plan-8", "secondary_contact", 1, 1, 7},
+        {"plan-8", "inbound_traveller", 1, 2, 21},       {"plan-8", "sealed_zone_resident", 1, 2, 21},
+        {"plan-8", "precaution_zone_resident", 1, 1, 3}, {"plan-9", "close_contact", 1, 2, 10},
+        {"plan-9", "secondary_contact", 1, 1, 7},        {"plan-9", "inbound_traveller", 1, 2, 10},
+        {"plan-9", "high_risk_area_outflow", 1, 1, 7},   {"plan-9", "medium_risk_area_outflow", 1, 1, 7},
+        {"20-measures", "close_contact", 1, 2, 8},       {"20-measures", "secondary_contact", 0, 0, 0},
+        {"20-measures", "inbound_traveller", 1, 2, 8},   {"20-measures", "high_risk_area_outflow", 1, 1, 7},
+        {"new-10", "close_contact", 1, 1, 5},            {"new-10", "secondary_contact", 0, 0, 0},
+        {"plan-10", "close_contact", 0, 0, 0},           {"plan-10", "secondary_contact", 0, 0, 0},
+        {"plan-10", "inbound_traveller", 0, 0, 0},
+    };
+    const char *plans[] = {"plan-8", "plan-9", "20-measures", "new-10", "plan-10"};
+    for (size_t k = 0; k < sizeof plans / sizeof plans[0]; k++) {
+        zn_measure_plan p = plan(plans[k]);
+        int listed = 0;
+        for (size_t i = 0; i < sizeof T / sizeof T[0]; i++) {
+            if (strcmp(T[i].plan, plans[k]))
+                continue;
+            listed++;
+            zn_measure m = compute(&p, T[i].role, "2022-06-01");
+            if (m.determined != T[i].determined || m.nphases != T[i].nphases ||
+                m.release != D("2022-06-01") + 1 + T[i].days)
+                fail_msg("%s %s: determined %d, %d phases, release +%d", T[i].plan, T[i].role, m.determined,
+                         m.nphases, m.release - D("2022-06-01"));
+            int sum = 0;
+            for (int j = 0; j < m.nphases; j++) {
+                sum += m.phases[j].end - m.phases[j].start + 1;
+                for (int t = 0; t < m.phases[j].ntests; t++)
+                    assert_true(m.phases[j].tests[t] >= m.phases[j].start && m.phases[j].tests[t] <= m.phases[j].end);
+            }
+            assert_int_equal(sum, T[i].days);
+        }
+        if (listed != p.nroles)
+            fail_msg("%s: %d roles in the file, %d checked here", plans[k], p.nroles, listed);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_20_new10_plan10),
         cmocka_unit_test(test_recompute_and_errors),
         cmocka_unit_test(test_agrees_with_plans),
+        cmocka_unit_test(test_every_role),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
