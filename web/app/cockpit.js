@@ -391,8 +391,8 @@
         { type: 'bar', name: '已管控', data: bd.map((x) => x.controlled), itemStyle: { color: '#37d399' } },
       ],
     });
-    $('contacts-note').textContent = s.found ? '按末次暴露日统计；管控率 ' +
-      Math.round((100 * s.controlled) / s.found) + '%（已转为隔离转运任务并办结或在办）。' : '本辖区暂无溯源得到的密接。';
+    $('contacts-note').textContent = s.found ? '按隔离转运任务下达日统计发现、按任务核查或销号日统计管控；管控率 ' +
+      Math.round((100 * s.controlled) / s.found) + '%（任务已核查或销号）。' : '本辖区暂无溯源得到的密接。';
     ready.contacts = { area: state.area.code, found: s.found, controlled: s.controlled, days: bd.length };
   }
 
@@ -461,7 +461,7 @@
     const n = { index: 0, close: 0, secondary: 0 };
     g.nodes.forEach((x) => { n[x.kind] = (n[x.kind] || 0) + 1; });
     $('graph-note').textContent = '指示病例 ' + zn.fmt(n.index) + '，密接 ' + zn.fmt(n.close) + '，次密接 ' + zn.fmt(n.secondary) +
-      '，关系 ' + zn.fmt(g.edges.length) + (g.truncated ? '（已截断，仅显示前一部分）' : '') + '。编号已脱敏。';
+      '，关系 ' + zn.fmt(g.edges.length) + (g.truncated ? '（已截断，仅显示前一部分）' : '') + (g.masked && !g.masked.resident_id ? '。身份证号未脱敏（流调角色）。' : '。编号已脱敏。');
     ready.graph = g.nodes.length;
     ready.graphEdges = g.edges.length;
   }
