@@ -402,7 +402,7 @@ typedef struct zn_trace_store_options {
 
 /* What a stored run found (rows as stored). */
 typedef struct zn_trace_store_summary {
-    int64_t run_id;
+    int64_t run_id;             /* 0: nothing stored (an incremental run with no new case report) */
     int64_t index_cases;        /* case reports used as index cases */
     int64_t cases_skipped;      /* case reports without a person, or with an empty window */
     int64_t close_venue, close_household, close_cotravel; /* close_contact rows per class */
@@ -419,7 +419,9 @@ typedef struct zn_trace_store_summary {
  * Persons are resident ID numbers as stored, or mobile numbers where a feed has nothing else.
  *  - index cases: every feed_case_report row with a person (the first report per person);
  *    with opt->incremental, only those whose person is no index case of an earlier run under
- *    the same plan (trace_index_case): their close, secondary contacts and companions only;
+ *    the same plan (trace_index_case): their close, secondary contacts and companions only (when
+ *    there is none, nothing is stored and summary->run_id is 0, so the latest run stays the last
+ *    one that traced something);
  *    earlier index cases still never count as secondary contacts;
  *    window [onset - plan->lookback_days, report_time], onset = onset_date at local midnight
  *    (zn_ctx_tz_offset), or diagnosis_time when there is no onset date (asymptomatic: the feed

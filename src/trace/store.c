@@ -666,6 +666,8 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
         (o.incremental && (rc = ts_mark_earlier(&s, &sum.cases_earlier, err)) != ZN_OK))
         goto done;
     sum.index_cases = (int64_t)s.ncases - sum.cases_earlier;
+    if (o.incremental && sum.index_cases == 0) /* nothing new: no empty run that would hide the last */
+        goto done;
     sum.venue_stays = (int64_t)s.nv;
     sum.grid_stays = (int64_t)s.ng;
     sum.households = (int64_t)s.homes.n;

@@ -53,8 +53,11 @@
       t.steps.join('；') : '';
   }
 
+  const PAGE = 50;
+  let offset = 0;
+
   async function loadInstructions() {
-    const r = await zn.get('/instructions', { limit: 100 });
+    const r = await zn.get('/instructions', { limit: PAGE, offset });
     const body = $('instructions').tBodies[0];
     body.textContent = '';
     r.rows.forEach((i) => {
@@ -68,6 +71,10 @@
       body.appendChild(tr);
     });
     $('empty').hidden = r.rows.length > 0;
+    $('pages').hidden = r.total <= PAGE;
+    $('page-info').textContent = r.total ? (offset + 1) + '–' + (offset + r.rows.length) + ' / ' + r.total : '';
+    $('prev').disabled = offset === 0;
+    $('next').disabled = offset + r.rows.length >= r.total;
     window.znReady.instructions = r.total;
   }
 
@@ -119,6 +126,7 @@
             (moved ? '（其中 ' + moved + ' 项转外地协查）' : '') + '。';
           window.znReady.issued = r.instruction_id;
           targets.length = 0;
+          offset = 0;
           $('reason').value = '';
           $('title').value = '';
           drawTargets();
@@ -129,6 +137,8 @@
         }
       });
     }
+    $('prev').addEventListener('click', () => { offset = Math.max(0, offset - PAGE); loadInstructions(); });
+    $('next').addEventListener('click', () => { offset += PAGE; loadInstructions(); });
     await loadInstructions();
   }
   start().catch((e) => { if (e.message !== 'unauthorized') $('result').textContent = '加载失败：' + e.message; });
