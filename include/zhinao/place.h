@@ -37,7 +37,7 @@ typedef struct zn_place_link_summary {
  *   place(district, address, complete_address, lon_gcj02, lat_gcj02, lon, lat, township,
  *         county_code, township_code, source)            -- lon/lat WGS-84 degrees
  *   case_residence(date, district, address, county_code, township, township_code,
- *         lon_gcj02, lat_gcj02, lon, lat, matched)        -- one row per listed residence
+ *         lon_gcj02, lat_gcj02, lon, lat, matched, source) -- one row per listed residence
  * Division codes (12-digit NBS) come from the store's `division` table of `edition` (2021 is
  * contemporaneous with the 2022 wave): the district by name under province prefix `province`
  * ("31" for Shanghai), the township by name under its district. Both tables are replaced in one
@@ -47,6 +47,21 @@ typedef struct zn_place_link_summary {
  */
 zn_status zn_place_link_case_residence(zn_store *st, int edition, const char *province,
                                        zn_place_link_summary *out, zn_error *err);
+
+/*
+ * Add the stored case reports (feed case_report: the demo city's, or a health commission's) to
+ * table case_residence, the cases the server maps and counts, as rows with source 'case_report':
+ * date = the local day (zn_ctx_tz_offset of the store's context) of report_time; district = the
+ * name of the county-level division of residence_division (newest edition that has it); address
+ * = residence_address (or the case id); county_code / township_code / township from
+ * residence_division; lon/lat WGS-84 degrees as stored by the hub and GCJ-02 by zn_crs_convert;
+ * matched = 1 when the report has coordinates. The rows of an earlier call are replaced (one
+ * transaction), the listed residences (source 'case_residence_list') are kept; a later
+ * zn_place_link_case_residence rebuilds the table without them.
+ * rows / located (may be NULL): rows added / of them with coordinates.
+ * Errors: ZN_ENOTFOUND when feed_case_report is absent, ZN_ESTORE.
+ */
+zn_status zn_place_add_case_reports(zn_store *st, int64_t *rows, int64_t *located, zn_error *err);
 
 /* Callback for zn_place_unmatched_by_district: district name, unmatched rows, total rows. */
 typedef void (*zn_place_district_fn)(void *user, const char *district, int64_t unmatched, int64_t rows);

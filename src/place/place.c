@@ -20,7 +20,8 @@ static const char *PLACE_DDL =
     "  date TEXT NOT NULL, district TEXT NOT NULL, address TEXT NOT NULL,\n"
     "  county_code TEXT, township TEXT, township_code TEXT,\n"
     "  lon_gcj02 REAL, lat_gcj02 REAL, lon REAL, lat REAL,\n"
-    "  matched INTEGER NOT NULL);\n"
+    "  matched INTEGER NOT NULL,\n"
+    "  source TEXT NOT NULL DEFAULT 'case_residence_list');\n"
     "CREATE INDEX case_residence_date ON case_residence(date);\n"
     "CREATE INDEX case_residence_place ON case_residence(district, address);\n";
 
@@ -176,4 +177,103 @@ zn_status zn_place_unmatched_by_district(zn_store *st, zn_place_district_fn fn, 
         fn(user, zn_stmt_column_text(q, 0), zn_stmt_column_int64(q, 1), zn_stmt_column_int64(q, 2));
     zn_stmt_finalize(q);
     return s;
+}
+
+/* Add the column `source` to a case_residence table built before it existed. */
+static zn_status ensure_source(zn_store *st, zn_error *err)
+{
+    int64_t n = 0;
+    zn_status s = zn_store_query_int64(st, "SELECT COUNT(*) FROM pragma_table_info('case_residence') WHERE name = 'source'",
+                                       &n, err);
+    if (s == ZN_OK && n == 0)
+        s = zn_store_exec(st, "ALTER TABLE case_residence ADD COLUMN source TEXT NOT NULL DEFAULT 'case_residence_list'",
+                          err);
+    return s;
+}
+
+zn_status zn_place_add_case_reports(zn_store *st, int64_t *rows, int64_t *located, zn_error *err)
+{
+    int have = 0, have_cr = 0;
+    zn_status s = zn_store_table_exists(st, "feed_case_report", &have, err);
+    if (s == ZN_OK)
+        s = zn_store_table_exists(st, "case_residence", &have_cr, err);
+    if (s != ZN_OK)
+        return s;
+    if (!have)
+        return zn_error_set(err, ZN_ENOTFOUND, NULL, 0, NULL,
+                            "feed case_report has not been ingested (zhinao ingest --feed case_report)");
+    if ((s = zn_store_begin(st, err)) != ZN_OK)
+        return s;
+    if (!have_cr)
+        s = zn_store_exec(st, PLACE_DDL, err);
+    if (s == ZN_OK)
+        s = ensure_source(st, err);
+    if (s == ZN_OK)
+        s = zn_store_exec(st, "DELETE FROM case_residence WHERE source = 'case_report'", err);
+    /* the local day of the report; names from the newest edition that has the code */
+    zn_stmt *q = NULL, *ins = NULL;
+    if (s == ZN_OK)
+        s = zn_stmt_prepare(
+            st,
+            "SELECT date(r.report_time + ?1, 'unixepoch'),"
+            " COALESCE((SELECT d.name FROM division d WHERE d.code = substr(r.residence_division, 1, 6) || '000000'"
+            "  ORDER BY d.edition DESC LIMIT 1), ''),"
+            " COALESCE(r.residence_address, r.case_id),"
+            " CASE WHEN length(r.residence_division) = 12 THEN substr(r.residence_division, 1, 6) || '000000' END,"
+            " (SELECT d.name FROM division d WHERE d.code = substr(r.residence_division, 1, 9) || '000'"
+            "  ORDER BY d.edition DESC LIMIT 1),"
+            " CASE WHEN length(r.residence_division) = 12 AND substr(r.residence_division, 7, 3) <> '000'"
+            "  THEN substr(r.residence_division, 1, 9) || '000' END,"
+            " r.lon, r.lat"
+            " FROM feed_case_report r WHERE r.report_time IS NOT NULL ORDER BY r._id",
+            &q, err);
+    if (s == ZN_OK)
+        s = zn_stmt_prepare(st,
+                            "INSERT INTO case_residence (date, district, address, county_code, township, township_code,"
+                            " lon_gcj02, lat_gcj02, lon, lat, matched, source) VALUES (?,?,?,?,?,?,?,?,?,?,?,"
+                            " 'case_report')",
+                            &ins, err);
+    if (s == ZN_OK)
+        zn_stmt_bind_int64(q, 1, zn_ctx_tz_offset(zn_store_ctx(st)));
+    int row = 0;
+    int64_t n = 0, nloc = 0;
+    while (s == ZN_OK && (s = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
+        for (int c = 0; c < 6; c++) {
+            if (zn_stmt_column_is_null(q, c))
+                zn_stmt_bind_null(ins, c + 1);
+            else
+                zn_stmt_bind_text(ins, c + 1, zn_stmt_column_text(q, c));
+        }
+        int loc = !zn_stmt_column_is_null(q, 6) && !zn_stmt_column_is_null(q, 7);
+        if (loc) {
+            double lon = zn_stmt_column_double(q, 6), lat = zn_stmt_column_double(q, 7), glon, glat;
+            zn_crs_convert(ZN_CRS_WGS84, ZN_CRS_GCJ02, lon, lat, &glon, &glat);
+            zn_stmt_bind_double(ins, 7, glon);
+            zn_stmt_bind_double(ins, 8, glat);
+            zn_stmt_bind_double(ins, 9, lon);
+            zn_stmt_bind_double(ins, 10, lat);
+        } else {
+            for (int c = 7; c <= 10; c++)
+                zn_stmt_bind_null(ins, c);
+        }
+        zn_stmt_bind_int64(ins, 11, loc);
+        int done = 0;
+        s = zn_stmt_step(ins, &done, err);
+        zn_stmt_reset(ins);
+        n++;
+        nloc += loc;
+    }
+    zn_stmt_finalize(q);
+    zn_stmt_finalize(ins);
+    if (s != ZN_OK) {
+        zn_store_rollback(st);
+        return s;
+    }
+    if ((s = zn_store_commit(st, err)) != ZN_OK)
+        return s;
+    if (rows)
+        *rows = n;
+    if (located)
+        *located = nloc;
+    return ZN_OK;
 }

@@ -345,7 +345,7 @@ static int h_cases_daily(zn__call *c)
     json_t *v;
     json_array_foreach(n, i, v) total += json_integer_value(v);
     return zn__ok(c, json_pack("{s:s, s:o, s:o, s:I, s:s}", "area", code, "dates", d, "counts", n, "total",
-                               (json_int_t)total, "what", "case residences listed per day (上海发布)"));
+                               (json_int_t)total, "what", "cases per day: residences listed (上海发布) and case reports (source case_report)"));
 }
 
 static int h_cases_points(zn__call *c)

@@ -15,6 +15,10 @@ grep -q '^== Rt by Shanghai district' "$T/out" || fail "Rt step"
 [ "$(sqlite3 "$T/z.db" 'SELECT COUNT(*) FROM alert')" -gt 0 ] || fail "no alerts stored"
 [ "$(sqlite3 "$T/z.db" 'SELECT COUNT(*) FROM alert WHERE task_id IS NULL')" = 0 ] || fail "alert without a task"
 grep -q 'metrics at the end of the day' "$T/out" || fail "tasks simulate"
+# the demo city's case reports are on the map: rows in Hangzhou with coordinates
+n_hz=$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM case_residence WHERE source = 'case_report' AND county_code LIKE '3301%' AND matched = 1")
+n_rep=$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM feed_case_report WHERE lon IS NOT NULL")
+[ "$n_hz" -gt 0 ] && [ "$n_hz" = "$n_rep" ] || fail "case reports on the map: $n_hz of $n_rep"
 # contacts and sealed units became tasks too, every template of the epidemic wiring is present
 for t in epi.quarantine_transfer epi.verify_signal; do
   [ "$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM loop_task WHERE template_id = '$t'")" -gt 0 ] || fail "no $t tasks"
