@@ -261,7 +261,8 @@ static int cmd_rules(void)
             for (int t = 0; t < r.ntransitions; t++)
                 if (r.transitions[t].from == l) {
                     len = strlen(lv);
-                    snprintf(lv + len, sizeof lv - len, "%s%d", first ? "(" : "/", r.transitions[t].quiet_days);
+                    snprintf(lv + len, sizeof lv - len, "%s%d%s", first ? "(" : "/", r.transitions[t].quiet_days,
+                             r.transitions[t].requires_test ? "+test" : "");
                     first = 0;
                 }
             if (!first) {

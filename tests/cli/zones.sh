@@ -17,6 +17,7 @@ for r in shanghai-2022-04 shanghai-2022-05 three-zones-2021 plan-9-risk-areas 20
   grep -q "^$r " "$T/rules" || fail "rule set $r not listed"
 done
 grep -q 'sealed(7) > controlled(7) > precaution' "$T/rules" || fail "shanghai-2022-04 levels"
+grep -q 'sealed(14+test) > controlled(14+test) > precaution' "$T/rules" || fail "three-zones-2021: lifting needs a test round"
 "$ZN" zones measures --plan plan-9 --role close_contact --exposure 2022-07-01 > "$T/m"
 cat "$T/m"
 grep -Eq 'centralized_quarantine +2022-07-02 \.\. 2022-07-08 \(7 days\), code red, tests: 2022-07-02, 2022-07-03, 2022-07-04, 2022-07-06, 2022-07-08' "$T/m" || fail "plan-9 close contact"
