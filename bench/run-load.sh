@@ -4,7 +4,7 @@
 #   report: POST /api/v1/tasks/{id}/move {"to":"reported"} (the field page's 反馈 button)
 # each for DURATION seconds. Targets: >= 10,000 requests/s on 2 cores, p99 < 20 ms, no errors.
 # usage: bench/run-load.sh [BUILD_DIR] [DURATION] [REPORT_TASKS]   (default build, 60, 1000000)
-# env: THREADS (server workers, default = cores), WRK_THREADS (default 1), CONNS (default 64),
+# env: THREADS (server workers, default 4 as `zhinao serve`), WRK_THREADS (default 1), CONNS (default 64),
 #      BG_TASKS (background tasks, default 200000), KEEP=1 (keep the temp folder)
 # Everything is made in a temp folder (bench_serve_setup: 33,000 grids, REPORT_TASKS received
 # tasks in one township for the report run, BG_TASKS background tasks over the province); the
@@ -17,7 +17,7 @@ BUILD=${1:-build}
 DUR=${2:-60}
 NREP=${3:-1000000}
 CORES=$(nproc 2>/dev/null || echo 2)
-THREADS=${THREADS:-$CORES}
+THREADS=${THREADS:-4}
 WRK_THREADS=${WRK_THREADS:-1}
 CONNS=${CONNS:-64}
 BG=${BG_TASKS:-200000}
