@@ -25,7 +25,7 @@ static void usage(FILE *f)
             "  run --rules NAME --from DATE --to DATE [--missing pause|quiet] [--within CODE] [--quiet]\n"
             "                                     evaluate day by day, store the history, print daily counts\n"
             "                                     (--within 310000: only the units of that division)\n"
-            "  registry hangzhou-compounds        add the 3,319 located Hangzhou compounds (data/hangzhou-compounds)\n"
+            "  registry hangzhou-compounds        add the located Hangzhou compounds as units (3,183; data/hangzhou-compounds)\n"
             "                                     as place units, so that the floor of a run --within 330100 holds\n"
             "                                     compounds never listed\n"
             "  days --rules NAME                  the stored daily counts\n"
@@ -534,7 +534,7 @@ static int cmd_registry(zn_ctx *ctx, zn_store *st, const opts *o)
         rc = 1;
     } else
         printf("registry hangzhou-compounds: %lld rows, %lld compounds, %lld without a point, %lld outside 杭州市; "
-               "%lld place units written (%.2fs). Run a rule set with --within 330100.\n",
+               "%lld rows written (a name repeated in one county is one unit) (%.2fs). Run a rule set with --within 330100.\n",
                (long long)sum.rows, (long long)sum.matching, (long long)sum.no_point, (long long)sum.outside,
                (long long)sum.units, now_s() - t0);
     zn_div_registry_free(reg);
