@@ -162,8 +162,11 @@ int zn__h_instruction_add(zn__call *c)
     zn_loop_instruction in = {.issuer = c->who.user.name, .issuer_unit = issuer_unit, .reason = reason,
                               .links = links, .nlinks = nl};
     int64_t iid = 0;
+    /* loop writes queue on the server's write mutex (as task moves do), not in SQLite's busy handler */
+    pthread_mutex_lock(&c->srv->pool.write_mu);
     zn_status s = zn_loop_instruct(c->db->loop, &in, &iid, &err);
     if (s != ZN_OK) {
+        pthread_mutex_unlock(&c->srv->pool.write_mu);
         zn__fail_status(c, s, &err);
         goto done;
     }
@@ -177,6 +180,7 @@ int zn__h_instruction_add(zn__call *c)
         int64_t id = 0, tr = 0;
         s = zn_loop_issue(c->db->loop, &sp, &act, &id, &tr, &err);
         if (s != ZN_OK) { /* say what was issued before the failure */
+            pthread_mutex_unlock(&c->srv->pool.write_mu);
             char buf[512];
             zn_log(c->srv->ctx, ZN_LOG_WARN, "serve: instruction %lld, target %zu: %s", (long long)iid, i,
                    zn_error_format(&err, buf, sizeof buf));
@@ -189,6 +193,7 @@ int zn__h_instruction_add(zn__call *c)
                                                tg[i].route.assignee_kind, "assignee", tg[i].route.assignee,
                                                "division", tg[i].route.division_code));
     }
+    pthread_mutex_unlock(&c->srv->pool.write_mu);
     c->status = 201;
     ok = zn__ok(c, json_pack("{s:I, s:s, s:s, s:o}", "instruction_id", (json_int_t)iid, "issuer", c->who.user.name,
                              "issuer_unit", issuer_unit, "tasks", tasks));

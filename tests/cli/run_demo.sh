@@ -19,6 +19,14 @@ grep -q 'metrics at the end of the day' "$T/out" || fail "tasks simulate"
 n_hz=$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM case_residence WHERE source = 'case_report' AND county_code LIKE '3301%' AND matched = 1")
 n_rep=$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM feed_case_report WHERE lon IS NOT NULL")
 [ "$n_hz" -gt 0 ] && [ "$n_hz" = "$n_rep" ] || fail "case reports on the map: $n_hz of $n_rep"
+# and its risk areas: a stored plan-9-risk-areas run of Hangzhou units only, next to the Shanghai replay
+[ "$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM zone_run WHERE rules IN ('shanghai-2022-04', 'plan-9-risk-areas')")" = 2 ] \
+  || fail "zone runs"
+n_out=$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM zone_period p JOIN zone_run r ON r.id = p.run_id JOIN zone_unit u ON u.id = p.unit_id
+  WHERE r.rules = 'plan-9-risk-areas' AND u.county_code NOT LIKE '3301%'")
+n_high=$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM zone_period p JOIN zone_run r ON r.id = p.run_id
+  WHERE r.rules = 'plan-9-risk-areas' AND p.level = 'high'")
+[ "$n_out" = 0 ] && [ "$n_high" -gt 0 ] || fail "Hangzhou risk areas: $n_out units outside, $n_high high periods"
 # contacts and sealed units became tasks too, every template of the epidemic wiring is present
 for t in epi.quarantine_transfer epi.verify_signal; do
   [ "$(sqlite3 "$T/z.db" "SELECT COUNT(*) FROM loop_task WHERE template_id = '$t'")" -gt 0 ] || fail "no $t tasks"
