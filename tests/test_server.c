@@ -995,6 +995,33 @@ static void test_instructions(void **state)
     assert_int_equal(instructions_total(F.tok_hp), 1);
     assert_int_equal(instructions_total(F.tok_zj), 0);
     assert_int_equal(instructions_total(F.tok_sh), 2);
+    /* a title that JSON must escape comes back unchanged from the task list (its fast path writes
+     * the rows itself) and from the task */
+    static const char *const title = "封控 \"张东路\" 2281弄\\B栋\n\t第2轮 \u00e9\u2028";
+    json_t *body = json_pack("{s:s, s:s, s:s, s:[{s:s}]}", "template", "epi.seal_unit", "reason", "escaping",
+                             "title", title, "targets", "division", "310115125000");
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    zn_http_req(&r, "POST", "/api/v1/instructions", F.tok_pd, NULL, text);
+    free(text);
+    assert_int_equal(r.status, 201);
+    json_int_t tid2 = zn_jint(json_array_get(json_object_get(r.json, "tasks"), 0), "id");
+    zn_http_free(&r);
+    zn_http_get(&r, "/api/v1/tasks?open=1&limit=200", F.tok_pd);
+    assert_int_equal(r.status, 200);
+    assert_non_null(r.json);
+    json_t *items = json_object_get(r.json, "items"), *found = NULL;
+    for (size_t i = 0; i < json_array_size(items); i++)
+        if (zn_jint(json_array_get(items, i), "id") == tid2)
+            found = json_array_get(items, i);
+    assert_non_null(found);
+    assert_string_equal(zn_jstr(found, "title"), title);
+    zn_http_free(&r);
+    snprintf(path, sizeof path, "/api/v1/tasks/%lld", (long long)tid2);
+    zn_http_get(&r, path, F.tok_pd);
+    assert_string_equal(zn_jstr(json_object_get(r.json, "task"), "title"), title);
+    zn_http_free(&r);
+
     zn_http_get(&r, "/api/v1/instructions?area=310101", F.tok_pd);
     zn_http_assert_error(&r, 403, "forbidden");
     zn_http_free(&r);
