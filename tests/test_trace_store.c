@@ -406,6 +406,45 @@ static void test_incremental(void **state)
     close_city(&e);
 }
 
+/* General contacts (一般接触者; plan-9 determines them, the 20 measures do not): A and I share
+ * V4 for 300 s (below the 600 s of a close contact), H sat 4 rows from A (the close rule is +-3);
+ * B, C, D, E, G, K, S are close or secondary contacts and so never general. */
+static void test_general_contacts(void **state)
+{
+    (void)state;
+    env e;
+    open_city(&e, "general.db");
+    zn_catalogue *cat;
+    zn_error err;
+    assert_int_equal(zn_catalogue_load(zn_test_src("data/feeds/catalogue.json"), &cat, &err), ZN_OK);
+    ingest(&e, cat, "venue_scan",
+           "venue_code,resident_id,scan_time,direction\n"
+           "V4," A ",2022-03-04 09:00:00,in\nV4," A ",2022-03-04 09:30:00,out\n"
+           "V4," I ",2022-03-04 09:25:00,in\n");
+    zn_catalogue_free(cat);
+    zn_trace_plan p;
+    plan("plan-9", &p);
+    zn_trace_store_summary sum;
+    assert_int_equal(zn_trace_store_run(e.st, &p, NULL, &sum, &err), ZN_OK);
+    assert_int_equal(sum.general, 2);
+    assert_string_equal(rows(e.st, "SELECT index_case, contact, exposure_class, place, first_exposure, "
+                                   "last_exposure, overlap_seconds FROM general_contact WHERE run_id = 1 "
+                                   "ORDER BY contact"),
+                        A "|" H "|cotravel|flight ZH1 2022-03-03|1646290800|1646290800|0\n"
+                        A "|" I "|venue|V4|1646357100|1646357400|300\n");
+    assert_string_equal(rows(e.st, "SELECT general_contacts FROM trace_run WHERE id = 1"), "2\n");
+    /* every other person A met is a close or secondary contact: none of them is general */
+    assert_string_equal(rows(e.st, "SELECT COUNT(*) FROM general_contact g WHERE EXISTS (SELECT 1 FROM close_contact c"
+                                   " WHERE c.contact = g.contact) OR EXISTS (SELECT 1 FROM secondary_contact c"
+                                   " WHERE c.contact = g.contact)"),
+                        "0\n");
+    plan("plan-20measures", &p);
+    assert_int_equal(zn_trace_store_run(e.st, &p, NULL, &sum, &err), ZN_OK);
+    assert_int_equal(sum.general, 0);
+    assert_string_equal(rows(e.st, "SELECT COUNT(*) FROM general_contact WHERE run_id = 2"), "0\n");
+    close_city(&e);
+}
+
 /* An empty store (no feed tables): a run with nothing in it. */
 static void test_empty_store(void **state)
 {
@@ -433,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_plan8_and_others),
         cmocka_unit_test(test_duplicate_scans),
         cmocka_unit_test(test_incremental),
+        cmocka_unit_test(test_general_contacts),
         cmocka_unit_test(test_empty_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

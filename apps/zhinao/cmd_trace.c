@@ -152,12 +152,12 @@ static int trace_db(int argc, char **argv)
                "\"close_venue\": %lld, \"close_household\": %lld, \"close_cotravel\": %lld, "
                "\"close_distinct\": %lld, \"secondary\": %lld, \"companions\": %lld, "
                "\"venue_stays\": %lld, \"grid_stays\": %lld, \"households\": %lld, \"seats\": %lld, "
-               "\"cases_earlier\": %lld}\n",
+               "\"cases_earlier\": %lld, \"general\": %lld}\n",
                (long long)sum.run_id, pl.name, (long long)sum.index_cases, (long long)sum.cases_skipped,
                (long long)sum.close_venue, (long long)sum.close_household, (long long)sum.close_cotravel,
                (long long)sum.close_distinct, (long long)sum.secondary, (long long)sum.companions,
                (long long)sum.venue_stays, (long long)sum.grid_stays, (long long)sum.households,
-               (long long)sum.seats, (long long)sum.cases_earlier);
+               (long long)sum.seats, (long long)sum.cases_earlier, (long long)sum.general);
     } else {
         if (opt.incremental)
             printf("incremental: %lld case reports already traced by earlier %s runs left out\n",
@@ -166,13 +166,13 @@ static int trace_db(int argc, char **argv)
             printf("no new case report to trace: nothing stored\n");
         else
             printf("trace run %lld (%s): index cases %lld (%lld skipped); close contacts: venue %lld, household %lld, "
-                   "cotravel %lld (%lld distinct); secondary %lld; companions %lld\n"
+                   "cotravel %lld (%lld distinct); secondary %lld; companions %lld; general %lld\n"
                    "exposures: venue stays %lld, grid stays %lld, households %lld, seats %lld\n",
                    (long long)sum.run_id, pl.name, (long long)sum.index_cases, (long long)sum.cases_skipped,
                    (long long)sum.close_venue, (long long)sum.close_household, (long long)sum.close_cotravel,
                    (long long)sum.close_distinct, (long long)sum.secondary, (long long)sum.companions,
-                   (long long)sum.venue_stays, (long long)sum.grid_stays, (long long)sum.households,
-                   (long long)sum.seats);
+                   (long long)sum.general, (long long)sum.venue_stays, (long long)sum.grid_stays,
+                   (long long)sum.households, (long long)sum.seats);
     }
     zn_cli_close(ctx, st);
     return rc;

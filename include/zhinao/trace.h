@@ -411,6 +411,7 @@ typedef struct zn_trace_store_summary {
     int64_t companions;         /* companion rows */
     int64_t venue_stays, grid_stays, households, seats; /* exposures built from the feeds */
     int64_t cases_earlier;      /* incremental: reports left out as traced by an earlier run */
+    int64_t general;            /* general_contact rows (plans that determine general contacts) */
 } zn_trace_store_summary;
 
 /*
@@ -436,6 +437,11 @@ typedef struct zn_trace_store_summary {
  *  - secondary (when the plan traces them): venue and household contacts of every close contact c
  *    in [fe(c), W(c)] (least first exposure, latest window end of its index cases), neither an
  *    index case nor a close contact; each once, least first exposure, then smallest contact.
+ *  - general contacts (plan->trace_general; 一般接触者: 8th and 9th editions), table
+ *    general_contact (migration 7): venue co-presence with any overlap (D = 1 s) and co-travel in
+ *    the same aircraft or bus (any row) or train carriage, of persons who are neither index cases,
+ *    close nor secondary contacts; venue rows with first/last exposure and overlap, co-travel
+ *    rows with the departure time and overlap 0.
  *  - companions (plan->trace_companion or opt->companions): zn_trace_companions on
  *    feed_telecom_grid_stay (person = mobile; the case's mobile from the report or the registry);
  *    contact = resident ID when the registry has one person with that mobile, else the mobile.

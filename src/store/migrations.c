@@ -338,6 +338,19 @@ const zn__migration zn__migrations[] = {
      "  overlap_seconds INTEGER NOT NULL\n"
      ");\n"
      "CREATE INDEX companion_run ON companion(run_id, index_case, contact);\n"},
+    {7, "trace: general contacts (一般接触者) of a run",
+     "CREATE TABLE general_contact (\n"
+     "  run_id INTEGER NOT NULL REFERENCES trace_run(id),\n"
+     "  index_case TEXT NOT NULL,\n"
+     "  contact TEXT NOT NULL,\n"
+     "  exposure_class TEXT NOT NULL,    -- venue | cotravel\n"
+     "  place TEXT NOT NULL,\n"
+     "  first_exposure INTEGER NOT NULL,\n"
+     "  last_exposure INTEGER NOT NULL,\n"
+     "  overlap_seconds INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX general_contact_run ON general_contact(run_id, index_case, contact);\n"
+     "ALTER TABLE trace_run ADD COLUMN general_contacts INTEGER NOT NULL DEFAULT 0;\n"},
 };
 
 const int zn__migration_count = (int)(sizeof zn__migrations / sizeof zn__migrations[0]);

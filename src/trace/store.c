@@ -111,6 +111,22 @@ static const char *ts_name(const zn__ts_dict *d, int64_t id)
         (arr)[(n)++] = (val);                                                              \
     } while (0)
 
+/* TS_PUSH that sets rc (ZN_ENOMEM, message in err) instead of jumping when out of memory. */
+#define TS_PUSH_OR(arr, n, cap, val, rc, err)                                              \
+    do {                                                                                   \
+        if ((n) == (cap)) {                                                                \
+            size_t nc_ = (cap) ? (cap) * 2 : 256;                                          \
+            void *p_ = realloc((arr), nc_ * sizeof *(arr));                                \
+            if (!p_) {                                                                     \
+                (rc) = zn_error_set((err), ZN_ENOMEM, NULL, 0, NULL, "out of memory");     \
+                break;                                                                     \
+            }                                                                              \
+            (arr) = p_;                                                                    \
+            (cap) = nc_;                                                                   \
+        }                                                                                  \
+        (arr)[(n)++] = (val);                                                              \
+    } while (0)
+
 /* Local date "YYYY-MM-DD" at local midnight -> unix seconds; -1 when malformed. */
 static int64_t ts_local_midnight(const char *s, int32_t tz)
 {
@@ -646,11 +662,11 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
     ts_state s = {.st = st, .plan = plan};
     zn_trace_index *vix = NULL, *gix = NULL;
     zn_trace_case *kc = NULL, *sc = NULL;
-    zn_trace_result res = {0}, sres = {0};
+    zn_trace_result res = {0}, sres = {0}, gres = {0};
     zn_trace_pair *hh = NULL, *ct = NULL, *shh = NULL;
     size_t nhh = 0, nct = 0, nshh = 0;
-    ts_close *cl = NULL;
-    size_t ncl = 0, ccl = 0;
+    ts_close *cl = NULL, *gl = NULL;
+    size_t ncl = 0, ccl = 0, ngl = 0, cgl = 0;
     int64_t *excluded = NULL, *contacts = NULL, *rank = NULL;
     zn_stmt *q = NULL;
     json_t *params = NULL;
@@ -817,6 +833,60 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
     }
     sum.secondary = (int64_t)nsec;
 
+    /* general contacts (一般接触者, where the plan determines them): the same venue at the same time
+     * or the same vehicle as an index case without meeting the close-contact rule, and neither an
+     * index case, a close nor a secondary contact. Venue: any overlap (D = 1 s); co-travel: the
+     * whole aircraft / bus, the same carriage of a train (the kernel's unit). */
+    if (plan->trace_general && plan->trace_close && nk) {
+        int64_t *seen = malloc((nex + nsec + 1) * sizeof *seen);
+        if (!seen) {
+            free(sec);
+            goto nomem;
+        }
+        memcpy(seen, excluded, nex * sizeof *seen);
+        size_t nseen = nex;
+        for (size_t k = 0; k < nsec; k++)
+            seen[nseen++] = sec[k].contact;
+        qsort(seen, nseen, sizeof *seen, cmp_i64);
+        zn_trace_plan whole = *plan;
+        whole.aircraft_rows = 100000;
+        whole.ventilated_bus_rows = 100000;
+        zn_trace_pair *gct = NULL;
+        size_t ngct = 0;
+        rc = zn_trace_run(vix, kc, nk, 1, o.threads, &gres, err);
+        if (rc == ZN_OK)
+            rc = zn_trace_cotravel(&whole, s.seats, s.ns, kc, nk, &gct, &ngct, err);
+        for (size_t k = 0; rc == ZN_OK && k < gres.nclose; k++) {
+            if (ts_has(seen, nseen, gres.close[k].contact_id))
+                continue;
+            const ts_case *c = ts_case_of(&s, gres.close[k].index_id);
+            ts_detail d;
+            if (ts_pair_detail(s.vstays, s.nv, c->person, gres.close[k].contact_id, c->t_from, c->t_to, 1, &ivs,
+                               &d) == (size_t)-1) {
+                rc = zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+                break;
+            }
+            TS_PUSH_OR(gl, ngl, cgl,
+                       ((ts_close){c->person, gres.close[k].contact_id, 0, d.place, d.first, d.last, d.overlap}), rc,
+                       err);
+        }
+        for (size_t k = 0; rc == ZN_OK && k < ngct; k++) {
+            if (ts_has(seen, nseen, gct[k].contact_id))
+                continue;
+            TS_PUSH_OR(gl, ngl, cgl,
+                       ((ts_close){gct[k].index_id, gct[k].contact_id, 2, gct[k].via, gct[k].exposure,
+                                   gct[k].exposure, 0}),
+                       rc, err);
+        }
+        free(gct);
+        free(seen);
+        if (rc != ZN_OK) {
+            free(sec);
+            goto done;
+        }
+    }
+    sum.general = (int64_t)ngl;
+
     /* store */
     params = ts_params(plan, o.venue_dwell_s, o.venue_pair_max_s, comp, o.refine);
     if (params && o.incremental)
@@ -898,6 +968,24 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
         rc = ts_insert(q, err);
     }
     free(sec);
+    zn_stmt_finalize(q);
+    q = NULL;
+    if (rc == ZN_OK && ngl)
+        rc = zn_stmt_prepare(st, "INSERT INTO general_contact(run_id, index_case, contact, exposure_class, place, "
+                                 "first_exposure, last_exposure, overlap_seconds) VALUES (?,?,?,?,?,?,?,?)",
+                             &q, err);
+    for (size_t k = 0; rc == ZN_OK && k < ngl; k++) {
+        const zn__ts_dict *pd = gl[k].cls == 0 ? &s.venues : &s.trips;
+        zn_stmt_bind_int64(q, 1, run);
+        zn_stmt_bind_text(q, 2, ts_name(&s.persons, gl[k].index_id));
+        zn_stmt_bind_text(q, 3, ts_name(&s.persons, gl[k].contact_id));
+        zn_stmt_bind_text(q, 4, TS_CLASS[gl[k].cls]);
+        zn_stmt_bind_text(q, 5, ts_name(pd, gl[k].place));
+        zn_stmt_bind_int64(q, 6, gl[k].first);
+        zn_stmt_bind_int64(q, 7, gl[k].last);
+        zn_stmt_bind_int64(q, 8, gl[k].overlap);
+        rc = ts_insert(q, err);
+    }
     zn_stmt_finalize(q);
     q = NULL;
 
@@ -995,7 +1083,8 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
     }
     if (rc == ZN_OK) {
         rc = zn_stmt_prepare(st, "UPDATE trace_run SET finished_at = ?, index_cases = ?, close_contacts = ?, "
-                                 "close_distinct = ?, secondary_contacts = ?, companions = ? WHERE id = ?",
+                                 "close_distinct = ?, secondary_contacts = ?, companions = ?, general_contacts = ? "
+                                 "WHERE id = ?",
                              &q, err);
         if (rc == ZN_OK) {
             zn_stmt_bind_int64(q, 1, zn_ctx_now(zn_store_ctx(st)));
@@ -1004,7 +1093,8 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
             zn_stmt_bind_int64(q, 4, sum.close_distinct);
             zn_stmt_bind_int64(q, 5, sum.secondary);
             zn_stmt_bind_int64(q, 6, sum.companions);
-            zn_stmt_bind_int64(q, 7, run);
+            zn_stmt_bind_int64(q, 7, sum.general);
+            zn_stmt_bind_int64(q, 8, run);
             rc = ts_insert(q, err);
         }
         zn_stmt_finalize(q);
@@ -1030,6 +1120,8 @@ done:
     free(contacts);
     free(rank);
     free(cl);
+    free(gl);
+    zn_trace_result_fini(&gres);
     free(hh);
     free(ct);
     free(shh);
