@@ -58,50 +58,22 @@ typedef struct fixture {
 
 static fixture F;
 
-static void make_id(const char *first17, char out[19])
-{
-    memcpy(out, first17, 17);
-    out[17] = zn_resident_id_check_char(first17);
-    out[18] = 0;
-}
-
-static void check(zn_status s, const zn_error *err, const char *what)
-{
-    if (s != ZN_OK) {
-        char b[1024];
-        fprintf(stderr, "fixture %s: %s\n", what, zn_error_format(err, b, sizeof b));
-        abort();
-    }
-}
-
-static void ingest(zn_store *st, zn_catalogue *cat, const char *feed, const char *name, const char *text)
-{
-    zn_error err;
-    zn_ingest_summary sum;
-    const char *path = zn_test_write_file(name, text, strlen(text));
-    check(zn_hub_ingest(st, cat, feed, path, NULL, &sum, &err), &err, feed);
-    if (sum.quarantined) {
-        fprintf(stderr, "fixture %s: %lld rows quarantined\n", feed, (long long)sum.quarantined);
-        abort();
-    }
-}
-
 static void build_store(const char *db)
 {
     zn_error err;
     zn_store *st;
-    check(zn_store_open(F.ctx, db, &st, &err), &err, "open");
+    zn_fx_check(zn_store_open(F.ctx, db, &st, &err), &err, "open");
     zn_div_registry *reg;
-    check(zn_div_registry_new(F.ctx, zn_test_src("data/divisions"), &reg, &err), &err, "divisions");
-    check(zn_div_registry_save(reg, st, NULL, &err), &err, "divisions save");
+    zn_fx_check(zn_div_registry_new(F.ctx, zn_test_src("data/divisions"), &reg, &err), &err, "divisions");
+    zn_fx_check(zn_div_registry_save(reg, st, NULL, &err), &err, "divisions save");
     zn_div_registry_free(reg);
     zn_catalogue *cat;
-    check(zn_catalogue_load(zn_test_src("data/feeds/catalogue.json"), &cat, &err), &err, "catalogue");
-    ingest(st, cat, "address_geocode", "geo.csv", GEOCODE);
-    ingest(st, cat, "case_residence_list", "res.csv", RESIDENCES);
-    make_id("31011519900101123", F.id_pd);
-    make_id("31010119851231234", F.id_hp);
-    make_id("33010619790615345", F.id_hz);
+    zn_fx_check(zn_catalogue_load(zn_test_src("data/feeds/catalogue.json"), &cat, &err), &err, "catalogue");
+    zn_fx_ingest(st, cat, "address_geocode", "geo.csv", GEOCODE);
+    zn_fx_ingest(st, cat, "case_residence_list", "res.csv", RESIDENCES);
+    zn_fx_make_id("31011519900101123", F.id_pd);
+    zn_fx_make_id("31010119851231234", F.id_hp);
+    zn_fx_make_id("33010619790615345", F.id_hz);
     char reports[2048];
     snprintf(reports, sizeof reports,
              "case_id,resident_id,name,mobile,classification,diagnosis_time,report_time,residence_division\n"
@@ -109,24 +81,24 @@ static void build_store(const char *db)
              "C-HP1,%s,李四,13987654321,asymptomatic,2022-04-02 09:00,2022-04-02 11:00,310101013000\n"
              "C-HZ1,%s,王五,15011112222,confirmed,2022-04-03 08:00,2022-04-03 09:30,330106000000\n",
              F.id_pd, F.id_hp, F.id_hz);
-    ingest(st, cat, "case_report", "reports.csv", reports);
+    zn_fx_ingest(st, cat, "case_report", "reports.csv", reports);
     zn_catalogue_free(cat);
-    check(zn_place_link_case_residence(st, 2021, "31", NULL, &err), &err, "link");
+    zn_fx_check(zn_place_link_case_residence(st, 2021, "31", NULL, &err), &err, "link");
 
     /* one task in Pudong (张江镇) and one in Huangpu (外滩街道) */
     zn_loop *lp;
-    check(zn_loop_open(st, zn_test_src("data"), &lp, &err), &err, "loop");
+    zn_fx_check(zn_loop_open(st, zn_test_src("data"), &lp, &err), &err, "loop");
     zn_loop_instruction in = {.issuer = "sh-command", .issuer_unit = "31", .reason = "cases C-PD1, C-HP1"};
     int64_t instr;
-    check(zn_loop_instruct(lp, &in, &instr, &err), &err, "instruct");
+    zn_fx_check(zn_loop_instruct(lp, &in, &instr, &err), &err, "instruct");
     zn_loop_act act = {.actor = "dispatcher"};
     zn_loop_task_spec a = {.instruction_id = instr, .template_id = "epi.seal_unit", .subject_ref = "C-PD1",
                            .assignee_kind = "division", .assignee = "310115125000", .division_code = "310115125000"};
-    check(zn_loop_issue(lp, &a, &act, &F.task_pd, NULL, &err), &err, "issue pd");
+    zn_fx_check(zn_loop_issue(lp, &a, &act, &F.task_pd, NULL, &err), &err, "issue pd");
     zn_loop_task_spec b = a;
     b.subject_ref = "C-HP1";
     b.assignee = b.division_code = "310101013000";
-    check(zn_loop_issue(lp, &b, &act, &F.task_hp, NULL, &err), &err, "issue hp");
+    zn_fx_check(zn_loop_issue(lp, &b, &act, &F.task_hp, NULL, &err), &err, "issue hp");
     zn_loop_free(lp);
 
     static const struct {
@@ -141,7 +113,7 @@ static void build_store(const char *db)
         {"locked", ZN_ROLE_COUNTY, "310101"},
     };
     for (size_t i = 0; i < sizeof U / sizeof U[0]; i++)
-        check(zn_user_add(st, U[i].name, NULL, "correct horse battery", U[i].role, U[i].scope, "test", NULL, &err),
+        zn_fx_check(zn_user_add(st, U[i].name, NULL, "correct horse battery", U[i].role, U[i].scope, "test", NULL, &err),
               &err, U[i].name);
     zn_store_close(st);
 }
@@ -172,7 +144,7 @@ static int setup(void **state)
     opt.data_dir = dd;
     opt.web_dir = wd;
     zn_error err;
-    check(zn_server_start(F.ctx, &opt, &F.srv, &err), &err, "start");
+    zn_fx_check(zn_server_start(F.ctx, &opt, &F.srv, &err), &err, "start");
     F.port = zn_server_port(F.srv);
     zn_http_use_port(F.port);
     if (F.port == 0)
@@ -591,10 +563,10 @@ static void test_cases_and_stats(void **state)
         zn_rt_result res = {0};
         zn_projection pr = {0};
         zn_error err;
-        check(zn_rt_estimate_parametric(x, 13, 3.5, 2.4, &cfg, &res, &err), &err, "rt"); /* server defaults */
+        zn_fx_check(zn_rt_estimate_parametric(x, 13, 3.5, 2.4, &cfg, &res, &err), &err, "rt"); /* server defaults */
         const zn_rt_row *last = &res.rows[res.n_rows - 1];
         assert_int_equal(last->t_end, 13);
-        check(zn_rt_project(x, 13, res.si, res.n_si, last->shape, last->scale, 14, 1000, 0.95, 1, &pr, &err), &err,
+        zn_fx_check(zn_rt_project(x, 13, res.si, res.n_si, last->shape, last->scale, 14, 1000, 0.95, 1, &pr, &err), &err,
               "project");
         assert_double_near(json_real_value(json_object_get(json_object_get(pj, "r"), "mean")), last->mean, 1e-12);
         static const char *const cols[] = {"expected", "mean", "lo", "median", "hi"};
@@ -1046,8 +1018,8 @@ static void test_events_epidemic(void **state)
     snprintf(db, sizeof db, "%s/server.db", zn_test_tmpdir());
     zn_store *st;
     zn_error err;
-    check(zn_store_open(F.ctx, db, &st, &err), &err, "open");
-    check(zn_store_exec(st,
+    zn_fx_check(zn_store_open(F.ctx, db, &st, &err), &err, "open");
+    zn_fx_check(zn_store_exec(st,
                         "INSERT INTO zone_run (rules, title, from_date, to_date, unit_kind, missing, buffer_m, levels,"
                         " rules_json, units, events, created_at) VALUES ('shanghai-2022-04', 't', '2022-04-01',"
                         " '2022-04-02', 'place', 'pause', 100, '[]', '{}', 0, 0, 1);"

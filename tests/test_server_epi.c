@@ -53,61 +53,33 @@ typedef struct fixture {
 
 static fixture F;
 
-static void make_id(const char *first17, char out[19])
-{
-    memcpy(out, first17, 17);
-    out[17] = zn_resident_id_check_char(first17);
-    out[18] = 0;
-}
-
-static void check(zn_status s, const zn_error *err, const char *what)
-{
-    if (s != ZN_OK) {
-        char b[1024];
-        fprintf(stderr, "fixture %s: %s\n", what, zn_error_format(err, b, sizeof b));
-        abort();
-    }
-}
-
-static void ingest(zn_store *st, zn_catalogue *cat, const char *feed, const char *name, const char *text)
-{
-    zn_error err;
-    zn_ingest_summary sum;
-    const char *path = zn_test_write_file(name, text, strlen(text));
-    check(zn_hub_ingest(st, cat, feed, path, NULL, &sum, &err), &err, feed);
-    if (sum.quarantined) {
-        fprintf(stderr, "fixture %s: %lld rows quarantined\n", feed, (long long)sum.quarantined);
-        abort();
-    }
-}
-
 static void exec(zn_store *st, const char *sql)
 {
     zn_error err;
-    check(zn_store_exec(st, sql, &err), &err, sql);
+    zn_fx_check(zn_store_exec(st, sql, &err), &err, sql);
 }
 
 static void build_store(void)
 {
     zn_error err;
     zn_store *st;
-    check(zn_store_open(F.ctx, F.db, &st, &err), &err, "open");
+    zn_fx_check(zn_store_open(F.ctx, F.db, &st, &err), &err, "open");
     zn_div_registry *reg;
-    check(zn_div_registry_new(F.ctx, zn_test_src("data/divisions"), &reg, &err), &err, "divisions");
-    check(zn_div_registry_save(reg, st, NULL, &err), &err, "divisions save");
+    zn_fx_check(zn_div_registry_new(F.ctx, zn_test_src("data/divisions"), &reg, &err), &err, "divisions");
+    zn_fx_check(zn_div_registry_save(reg, st, NULL, &err), &err, "divisions save");
     zn_div_registry_free(reg);
     zn_catalogue *cat;
-    check(zn_catalogue_load(zn_test_src("data/feeds/catalogue.json"), &cat, &err), &err, "catalogue");
-    make_id("31011519800101001", F.A);
-    make_id("31010119800101002", F.I);
-    make_id("31011519900202003", F.B);
-    make_id("31010119900303004", F.C);
-    make_id("11010519900404005", F.D);
-    make_id("31011519900505006", F.E);
-    make_id("31011519900606007", F.F);
-    make_id("31010119900707008", F.G);
-    make_id("31010119900808009", F.H);
-    make_id("31011519900909010", F.Kid);
+    zn_fx_check(zn_catalogue_load(zn_test_src("data/feeds/catalogue.json"), &cat, &err), &err, "catalogue");
+    zn_fx_make_id("31011519800101001", F.A);
+    zn_fx_make_id("31010119800101002", F.I);
+    zn_fx_make_id("31011519900202003", F.B);
+    zn_fx_make_id("31010119900303004", F.C);
+    zn_fx_make_id("11010519900404005", F.D);
+    zn_fx_make_id("31011519900505006", F.E);
+    zn_fx_make_id("31011519900606007", F.F);
+    zn_fx_make_id("31010119900707008", F.G);
+    zn_fx_make_id("31010119900808009", F.H);
+    zn_fx_make_id("31011519900909010", F.Kid);
     char text[4096];
     snprintf(text, sizeof text,
              "resident_id,name,sex,mobile,residence_type,residence_division,residence_address\n"
@@ -119,13 +91,13 @@ static void build_store(void)
              "%s,辛,female,,registered,310101013000,外滩路5号\n"
              "%s,癸,male,13900000002,registered,310115125000,张江路9号\n",
              F.B, F.C, F.E, F.F, F.G, F.H, F.Kid);
-    ingest(st, cat, "population_registry", "registry.csv", text);
+    zn_fx_ingest(st, cat, "population_registry", "registry.csv", text);
     snprintf(text, sizeof text,
              "case_id,resident_id,name,mobile,classification,diagnosis_time,report_time,residence_division\n"
              "C-A,%s,甲,13700000011,confirmed,2022-04-01 10:00,2022-04-01 12:00,310115125000\n"
              "C-I,%s,壬,13700000012,asymptomatic,2022-04-02 09:00,2022-04-02 11:00,310101013000\n",
              F.A, F.I);
-    ingest(st, cat, "case_report", "reports.csv", text);
+    zn_fx_ingest(st, cat, "case_report", "reports.csv", text);
     zn_catalogue_free(cat);
 
     /* two tracing runs: run 1 (older, one row), run 2 (the latest) */
@@ -154,10 +126,10 @@ static void build_store(void)
     /* the real wiring: tasks for B, C, E (D and K are not in the registry by ID: unrouted), issued
      * 2022-04-02 09:00 China time; B's is verified 2022-04-03 10:00 */
     zn_loop *lp;
-    check(zn_loop_open(st, zn_test_src("data"), &lp, &err), &err, "loop");
+    zn_fx_check(zn_loop_open(st, zn_test_src("data"), &lp, &err), &err, "loop");
     zn_ctx_set_now(F.ctx, T0 + 86400 + 3600);
     zn_loop_wiring_result wr;
-    check(zn_loop_from_trace(lp, 2, "sh-command", "310000", &wr, &err), &err, "from trace");
+    zn_fx_check(zn_loop_from_trace(lp, 2, "sh-command", "310000", &wr, &err), &err, "from trace");
     if (wr.tasks != 3 || wr.unrouted != 2) {
         fprintf(stderr, "fixture: wiring made %lld tasks, %lld unrouted\n", (long long)wr.tasks, (long long)wr.unrouted);
         abort();
@@ -165,7 +137,7 @@ static void build_store(void)
     zn_loop_filter lf = {.limit = 100};
     zn_loop_task *tasks = NULL;
     size_t nt = 0;
-    check(zn_loop_list(lp, &lf, &tasks, &nt, &err), &err, "list");
+    zn_fx_check(zn_loop_list(lp, &lf, &tasks, &nt, &err), &err, "list");
     for (size_t i = 0; i < nt; i++) {
         if (!strcmp(tasks[i].subject_ref, F.B))
             F.task_b = tasks[i].id;
@@ -175,9 +147,9 @@ static void build_store(void)
     free(tasks);
     zn_loop_act act = {.actor = "worker"};
     zn_ctx_set_now(F.ctx, T0 + 2 * 86400 + 7200);
-    check(zn_loop_move(lp, F.task_b, ZN_TASK_RECEIVED, &act, &err), &err, "receive");
-    check(zn_loop_move(lp, F.task_b, ZN_TASK_REPORTED, &act, &err), &err, "report");
-    check(zn_loop_move(lp, F.task_b, ZN_TASK_VERIFIED, &act, &err), &err, "verify");
+    zn_fx_check(zn_loop_move(lp, F.task_b, ZN_TASK_RECEIVED, &act, &err), &err, "receive");
+    zn_fx_check(zn_loop_move(lp, F.task_b, ZN_TASK_REPORTED, &act, &err), &err, "report");
+    zn_fx_check(zn_loop_move(lp, F.task_b, ZN_TASK_VERIFIED, &act, &err), &err, "verify");
     zn_loop_free(lp);
     zn_ctx_set_now(F.ctx, 0);
 
@@ -191,7 +163,7 @@ static void build_store(void)
     };
     int64_t uid[4];
     for (int i = 0; i < 4; i++)
-        check(zn_zone_unit_put(st, &u[i], &uid[i], &err), &err, "unit");
+        zn_fx_check(zn_zone_unit_put(st, &u[i], &uid[i], &err), &err, "unit");
     exec(st, "INSERT INTO zone_run (id, rules, title, from_date, to_date, unit_kind, missing, buffer_m, levels,"
              " rules_json, units, events, created_at) VALUES (7, 'test-rules', '测试', '2022-04-01', '2022-04-05',"
              " 'place', 'pause', 100, '[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]',"
@@ -232,7 +204,7 @@ static void build_store(void)
         {"auditor", ZN_ROLE_AUDITOR, "0"},     {"epi0", ZN_ROLE_EPIDEMIOLOGIST, "0"},
     };
     for (size_t i = 0; i < sizeof U / sizeof U[0]; i++)
-        check(zn_user_add(st, U[i].name, NULL, "correct horse battery", U[i].role, U[i].scope, "test", NULL, &err),
+        zn_fx_check(zn_user_add(st, U[i].name, NULL, "correct horse battery", U[i].role, U[i].scope, "test", NULL, &err),
               &err, U[i].name);
     zn_store_close(st);
 }
@@ -296,7 +268,7 @@ static int setup(void **state)
     zn_server_options opt = {.db_path = F.db, .listen = "127.0.0.1:0", .data_dir = dd, .threads = 2,
                              .timeout = 5, .event_interval = 1};
     zn_error err;
-    check(zn_server_start(F.ctx, &opt, &F.srv, &err), &err, "start");
+    zn_fx_check(zn_server_start(F.ctx, &opt, &F.srv, &err), &err, "start");
     F.port = zn_server_port(F.srv);
     zn_http_use_port(F.port);
     login("admin", F.tok_admin);

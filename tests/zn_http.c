@@ -3,6 +3,10 @@
 
 #include "zn_test.h"
 
+#include "zhinao/hub.h"
+#include "zhinao/ident.h"
+#include "zhinao/store.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -162,4 +166,32 @@ void zn_http_login(const char *name, const char *password, char tok[65])
     snprintf(tok, 65, "%s", zn_jstr(r.json, "token"));
     assert_int_equal(strlen(tok), 64);
     zn_http_free(&r);
+}
+
+void zn_fx_make_id(const char *first17, char out[19])
+{
+    memcpy(out, first17, 17);
+    out[17] = zn_resident_id_check_char(first17);
+    out[18] = 0;
+}
+
+void zn_fx_check(zn_status s, const zn_error *err, const char *what)
+{
+    if (s != ZN_OK) {
+        char b[1024];
+        fprintf(stderr, "fixture %s: %s\n", what, zn_error_format(err, b, sizeof b));
+        abort();
+    }
+}
+
+void zn_fx_ingest(struct zn_store *st, struct zn_catalogue *cat, const char *feed, const char *name, const char *text)
+{
+    zn_error err;
+    zn_ingest_summary sum;
+    const char *path = zn_test_write_file(name, text, strlen(text));
+    zn_fx_check(zn_hub_ingest(st, cat, feed, path, NULL, &sum, &err), &err, feed);
+    if (sum.quarantined) {
+        fprintf(stderr, "fixture %s: %lld rows quarantined\n", feed, (long long)sum.quarantined);
+        abort();
+    }
 }

@@ -7,6 +7,8 @@
 #define ZN_HTTP_H
 
 #include <jansson.h>
+
+#include "zhinao/core.h"
 #include <stddef.h>
 
 typedef struct zn_http_resp {
@@ -41,5 +43,16 @@ json_int_t zn_jint(json_t *j, const char *key);
 void zn_http_assert_error(zn_http_resp *r, int status, const char *code);
 /* POST /api/v1/login; asserts 200 and copies the 64-hex bearer token into tok. */
 void zn_http_login(const char *name, const char *password, char tok[65]);
+
+/* ---- building the stores the server tests serve (abort() on failure: fixtures, not tests) ---- */
+
+struct zn_store;
+struct zn_catalogue;
+/* A valid resident ID number: the 17 given digits and their GB 11643-1999 check character. */
+void zn_fx_make_id(const char *first17, char out[19]);
+/* Abort with the formatted error unless s is ZN_OK. */
+void zn_fx_check(zn_status s, const zn_error *err, const char *what);
+/* Ingest `text` as file `name` (temp dir) into feed `feed`; aborts when a row is quarantined. */
+void zn_fx_ingest(struct zn_store *st, struct zn_catalogue *cat, const char *feed, const char *name, const char *text);
 
 #endif
