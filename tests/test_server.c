@@ -994,6 +994,23 @@ static void test_instructions(void **state)
     assert_string_equal(zn_jstr(json_object_get(r.json, "task"), "title"), title);
     zn_http_free(&r);
 
+    /* closing the new task shows in the metrics at once (the same second included) */
+    zn_http_get(&r, "/api/v1/metrics?area=310115", F.tok_pd);
+    json_int_t closed0 = zn_jint(json_object_get(r.json, "tasks"), "closed");
+    zn_http_free(&r);
+    static const char *const moves[][2] = {{"received", "g"}, {"reported", "g"}, {"verified", "p"}, {"closed", "p"}};
+    snprintf(path, sizeof path, "/api/v1/tasks/%lld/move", (long long)tid);
+    for (size_t i = 0; i < 4; i++) {
+        char mv[64];
+        snprintf(mv, sizeof mv, "{\"to\":\"%s\"}", moves[i][0]);
+        zn_http_req(&r, "POST", path, moves[i][1][0] == 'g' ? F.tok_grid : F.tok_pd, NULL, mv);
+        assert_int_equal(r.status, 200);
+        zn_http_free(&r);
+    }
+    zn_http_get(&r, "/api/v1/metrics?area=310115", F.tok_pd);
+    assert_int_equal(zn_jint(json_object_get(r.json, "tasks"), "closed"), closed0 + 1);
+    zn_http_free(&r);
+
     zn_http_get(&r, "/api/v1/instructions?area=310101", F.tok_pd);
     zn_http_assert_error(&r, 403, "forbidden");
     zn_http_free(&r);

@@ -565,7 +565,8 @@ static int h_metrics(zn__call *c)
         json_object_set_new(json_object_get(j, "cases"), "last_7_days", json_integer(week));
     }
     if (c->db->loop) {
-        zn_loop_metrics_query q = {.from = 0, .to = c->now, .division_prefix = prefix, .group_level = 0};
+        /* [from, to) in seconds: + 1 so that a task closed in this very second counts */
+        zn_loop_metrics_query q = {.from = 0, .to = c->now + 1, .division_prefix = prefix, .group_level = 0};
         zn_loop_metrics_row *rows = NULL;
         size_t nr = 0;
         if (zn_loop_metrics(c->db->st, &q, &rows, &nr, &err) == ZN_OK && nr > 0) {
@@ -1371,7 +1372,8 @@ static int h_task_metrics(zn__call *c)
     int level = lv ? atoi(lv) : 0;
     if (level < 0 || level > 6)
         return zn__fail(c, 400, "bad_request", "level is 0 (none) .. 5 (village) or 6 (grid)");
-    zn_loop_metrics_query q = {.from = 0, .to = c->now, .division_prefix = prefix, .group_level = level};
+    /* [from, to) in seconds: + 1 so that a task closed in this very second counts */
+    zn_loop_metrics_query q = {.from = 0, .to = c->now + 1, .division_prefix = prefix, .group_level = level};
     zn_loop_metrics_row *rows = NULL;
     size_t n = 0;
     zn_error err;
