@@ -1345,9 +1345,7 @@ static int h_task_move(zn__call *c, const char *id_arg)
             zn_loop_act act = {.actor = c->who.user.name, .note = str_field(b, "note"),
                                .evidence = str_field(b, "evidence")};
             zn_error err;
-            pthread_mutex_lock(&c->srv->pool.write_mu);
-            zn_status s = zn_loop_move(c->db->loop, strtoll(id_arg, NULL, 10), st, &act, &err);
-            pthread_mutex_unlock(&c->srv->pool.write_mu);
+            zn_status s = zn__task_move(c, strtoll(id_arg, NULL, 10), st, &act, &err);
             if (s != ZN_OK)
                 ok = zn__fail_status(c, s, &err);
             else if ((ok = task_answer(c, id_arg, &ans)) != 0)

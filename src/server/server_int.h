@@ -83,6 +83,12 @@ typedef struct zn__pool {
      * queue on a mutex instead of sleeping in SQLite's busy handler (1, 2, 5 ... ms) for the one
      * write lock of the database. */
     pthread_mutex_t write_mu;
+    /* Group commit of task moves (commit.c): the moves waiting for the next transaction. */
+    pthread_cond_t move_cv;
+    struct zn__move_req *move_head, **move_tail;
+    int move_leader;        /* 1 while a worker runs a batch */
+    int64_t move_batches;   /* transactions committed, and the moves in them (for /health) */
+    int64_t move_count;
 } zn__pool;
 
 zn_status zn__pool_init(zn__pool *p, size_t n, const char *db_path, const char *data_dir, zn_ctx *parent,
@@ -193,6 +199,15 @@ int zn__area(zn__call *c, const char *name, char code[13], char prefix[13]);
 
 /* API entry (api.c): fills c->status/json (or handles SSE itself and returns 2). */
 int zn__api_dispatch(zn__call *c);
+
+/*
+ * Move task `task_id` to `to` on behalf of the request (commit.c): the same as zn_loop_move on the
+ * request's store, but moves that arrive together share one transaction (group commit), each in
+ * its own savepoint, so a refused move (ZN_ESTATE, ZN_ENOTFOUND ...) rolls back alone. Returns once
+ * the transaction holding this move has committed (or failed: then every move in it fails with
+ * the commit's error). act's strings must stay valid until it returns (they do: the caller waits).
+ */
+zn_status zn__task_move(zn__call *c, int64_t task_id, zn_task_state to, const zn_loop_act *act, zn_error *err);
 
 /* The command side of the loop (api_loop.c): GET /templates, POST /instructions (201 with the
  * tasks issued; every target routed and checked against the scope first), GET /instructions. */
