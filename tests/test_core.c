@@ -135,6 +135,37 @@ static void test_store(void **state)
     assert_int_equal(row, 0);
     zn_stmt_finalize(q);
 
+    /* savepoints: three units in one transaction, the middle one fails inside a nested begin
+     * (its rollback would doom the outer); rolling back to its mark keeps the other two */
+    assert_int_equal(zn_store_savepoint(st, &err), ZN_ESTATE); /* outside a transaction */
+    assert_int_equal(zn_store_exec(st, "CREATE TABLE sp (k INTEGER PRIMARY KEY)", &err), ZN_OK);
+    assert_int_equal(zn_store_begin(st, &err), ZN_OK);
+    for (int k = 1; k <= 3; k++) {
+        assert_int_equal(zn_store_savepoint(st, &err), ZN_OK);
+        assert_int_equal(zn_store_begin(st, &err), ZN_OK);
+        char sql[64];
+        snprintf(sql, sizeof sql, "INSERT INTO sp VALUES (%d)", k);
+        assert_int_equal(zn_store_exec(st, sql, &err), ZN_OK);
+        if (k == 2) {
+            assert_int_equal(zn_store_rollback(st), ZN_OK);
+            /* keeping a unit whose inner scope rolled back is refused and undoes it */
+            assert_int_equal(zn_store_savepoint_end(st, 1, &err), ZN_ESTATE);
+        } else {
+            assert_int_equal(zn_store_commit(st, &err), ZN_OK);
+            assert_int_equal(zn_store_savepoint_end(st, 1, &err), ZN_OK);
+        }
+    }
+    /* a fourth unit undone by the caller */
+    assert_int_equal(zn_store_savepoint(st, &err), ZN_OK);
+    assert_int_equal(zn_store_exec(st, "INSERT INTO sp VALUES (4)", &err), ZN_OK);
+    assert_int_equal(zn_store_savepoint_end(st, 0, &err), ZN_OK);
+    assert_int_equal(zn_store_savepoint_end(st, 0, &err), ZN_ESTATE); /* no mark left */
+    assert_int_equal(zn_store_commit(st, &err), ZN_OK);
+    assert_int_equal(zn_store_query_int64(st, "SELECT COUNT(*) FROM sp", &n, &err), ZN_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(zn_store_query_int64(st, "SELECT SUM(k * k) FROM sp", &n, &err), ZN_OK);
+    assert_int_equal(n, 1 + 9); /* rows 1 and 3 */
+
     int exists = 0;
     zn_store_table_exists(st, "quarantine", &exists, &err);
     assert_int_equal(exists, 1);

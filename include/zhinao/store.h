@@ -56,6 +56,20 @@ zn_status zn_store_begin(zn_store *st, zn_error *err);
 zn_status zn_store_commit(zn_store *st, zn_error *err);
 zn_status zn_store_rollback(zn_store *st);
 
+/*
+ * Savepoints (SQLite SAVEPOINT), for running several independent units of work in one
+ * transaction (group commit) where one unit may fail without dooming the others.
+ * zn_store_savepoint marks a point inside an open transaction (ZN_ESTATE outside one, or beyond
+ * ZN_STORE_MAX_SAVEPOINTS nested marks). zn_store_savepoint_end closes the latest mark:
+ * keep = 1 keeps what was done since it; keep = 0 undoes it (ROLLBACK TO) and also clears the doom
+ * that an inner zn_store_rollback set since the mark, so the outer transaction can still commit.
+ * keep = 1 after an inner rollback since the mark undoes the work too and returns ZN_ESTATE.
+ * Errors: ZN_ESTATE (no mark, or an inner begin still open), ZN_ESTORE.
+ */
+#define ZN_STORE_MAX_SAVEPOINTS 8
+zn_status zn_store_savepoint(zn_store *st, zn_error *err);
+zn_status zn_store_savepoint_end(zn_store *st, int keep, zn_error *err);
+
 /* Rows changed by the last INSERT/UPDATE/DELETE, and the rowid of the last INSERT. */
 int64_t zn_store_changes(zn_store *st);
 int64_t zn_store_last_id(zn_store *st);

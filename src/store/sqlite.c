@@ -11,6 +11,8 @@ struct zn_store {
     sqlite3 *db;
     int depth;        /* transaction nesting */
     int doomed;       /* a nested rollback happened */
+    int nsp;          /* open savepoints (zn_store_savepoint) */
+    int sp_doomed[ZN_STORE_MAX_SAVEPOINTS], sp_depth[ZN_STORE_MAX_SAVEPOINTS]; /* state at each mark */
 };
 
 struct zn_stmt {
@@ -203,6 +205,42 @@ zn_status zn_store_rollback(zn_store *st)
     }
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     return ZN_OK;
+}
+
+zn_status zn_store_savepoint(zn_store *st, zn_error *err)
+{
+    if (st->depth <= 0)
+        return zn_error_set(err, ZN_ESTATE, NULL, 0, NULL, "savepoint outside a transaction");
+    if (st->nsp >= ZN_STORE_MAX_SAVEPOINTS)
+        return zn_error_set(err, ZN_ESTATE, NULL, 0, NULL, "more than %d nested savepoints", ZN_STORE_MAX_SAVEPOINTS);
+    if (sqlite3_exec(st->db, "SAVEPOINT zn_sp", NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(st, err, "SAVEPOINT");
+    st->sp_doomed[st->nsp] = st->doomed;
+    st->sp_depth[st->nsp] = st->depth;
+    st->nsp++;
+    return ZN_OK;
+}
+
+zn_status zn_store_savepoint_end(zn_store *st, int keep, zn_error *err)
+{
+    if (st->nsp <= 0)
+        return zn_error_set(err, ZN_ESTATE, NULL, 0, NULL, "no open savepoint");
+    st->nsp--;
+    zn_status s = ZN_OK;
+    if (st->depth != st->sp_depth[st->nsp])
+        s = zn_error_set(err, ZN_ESTATE, NULL, 0, NULL, "savepoint ended inside an unfinished inner transaction");
+    else if (keep && st->doomed != st->sp_doomed[st->nsp])
+        s = zn_error_set(err, ZN_ESTATE, NULL, 0, NULL, "an inner scope rolled back since the savepoint");
+    if (s != ZN_OK || !keep) {
+        /* undo what was done since the mark, and the doom an inner rollback set on the way */
+        if (sqlite3_exec(st->db, "ROLLBACK TO zn_sp", NULL, NULL, NULL) != SQLITE_OK && s == ZN_OK)
+            s = db_error(st, err, "ROLLBACK TO");
+        st->doomed = st->sp_doomed[st->nsp];
+        st->depth = st->sp_depth[st->nsp];
+    }
+    if (sqlite3_exec(st->db, "RELEASE zn_sp", NULL, NULL, NULL) != SQLITE_OK && s == ZN_OK)
+        s = db_error(st, err, "RELEASE");
+    return s;
 }
 
 int64_t zn_store_changes(zn_store *st) { return sqlite3_changes64(st->db); }
