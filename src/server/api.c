@@ -34,6 +34,15 @@ static int date_ok(const char *s)
            d >= 1 && d <= 31;
 }
 
+/* UTC seconds of local 24:00 of day `ymd` (YYYY-MM-DD, checked by date_ok) in the server's time
+ * zone (zn_ctx_tz_offset of the server's context, +08:00 by default). */
+static int64_t day_end(const zn__call *c, const char *ymd)
+{
+    int y, m, d;
+    sscanf(ymd, "%4d-%2d-%2d", &y, &m, &d);
+    return (zn_days_from_civil(y, m, d) + 1) * 86400 - zn_ctx_tz_offset(c->srv->ctx);
+}
+
 /* from/to (or date = both) parameters, NULL when absent. Returns 0 after a 400 answer. */
 static int dates(zn__call *c, const char **from, const char **to)
 {
@@ -565,21 +574,32 @@ static int h_metrics(zn__call *c)
         json_object_set_new(json_object_get(j, "cases"), "last_7_days", json_integer(week));
     }
     if (c->db->loop) {
-        /* [from, to) in seconds: + 1 so that a task closed in this very second counts */
-        zn_loop_metrics_query q = {.from = 0, .to = c->now + 1, .division_prefix = prefix, .group_level = 0};
-        zn_loop_metrics_row *rows = NULL;
+        /* The area's tasks as of the end of day `to` (local 24:00 in the server's zone), or of now:
+         * [0, as_of) in seconds, + 1 so that a task closed in this very second counts; never past
+         * now (a later as_of would call overdue what is not overdue yet). No task issued by then:
+         * zeros, not an absent block (the page would keep showing another day's numbers). */
+        int64_t as_of = c->now + 1;
+        if (to && day_end(c, to) < as_of)
+            as_of = day_end(c, to);
+        zn_loop_metrics_query q = {.from = 0, .to = as_of, .division_prefix = prefix, .group_level = 0};
+        zn_loop_metrics_row *rows = NULL, zero = {.on_time_rate = NAN};
         size_t nr = 0;
-        if (zn_loop_metrics(c->db->st, &q, &rows, &nr, &err) == ZN_OK && nr > 0) {
-            zn_loop_metrics_row *r = &rows[0];
+        if (zn_loop_metrics(c->db->st, &q, &rows, &nr, &err) == ZN_OK) {
+            zn_loop_metrics_row *r = nr > 0 ? &rows[0] : &zero;
             json_object_set_new(j, "tasks",
-                                json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "issued", (json_int_t)r->issued, "closed",
-                                          (json_int_t)r->closed, "on_time", (json_int_t)r->on_time, "backlog",
-                                          (json_int_t)r->backlog, "overdue", (json_int_t)r->overdue, "on_time_rate",
+                                json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "as_of", (json_int_t)as_of, "issued",
+                                          (json_int_t)r->issued, "closed", (json_int_t)r->closed, "on_time",
+                                          (json_int_t)r->on_time, "backlog", (json_int_t)r->backlog, "overdue",
+                                          (json_int_t)r->overdue, "on_time_rate",
                                           isnan(r->on_time_rate) ? json_null() : json_real(r->on_time_rate)));
         }
         free(rows);
     }
     if (c->who.perms & ZN_PERM_HUB) {
+        /* The whole store, whatever the area and day: a file (lineage) spans areas, and a
+         * quarantined row is kept as its raw text with no division (it failed validation, maybe
+         * on that very field), so neither can be placed in an area. "covers" says so; GET /feeds
+         * gives the rows inside the area up to the day. */
         int64_t files = 0, rows = 0, quarantined = 0;
         int yes = 0;
         if (zn_store_table_exists(c->db->st, "lineage", &yes, NULL) == ZN_OK && yes) {
@@ -587,8 +607,9 @@ static int h_metrics(zn__call *c)
             zn_store_query_int64(c->db->st, "SELECT COALESCE(SUM(accepted), 0) FROM lineage", &rows, NULL);
             zn_store_query_int64(c->db->st, "SELECT COUNT(*) FROM quarantine", &quarantined, NULL);
         }
-        json_object_set_new(j, "hub", json_pack("{s:I, s:I, s:I}", "files", (json_int_t)files, "rows_accepted",
-                                                (json_int_t)rows, "quarantined", (json_int_t)quarantined));
+        json_object_set_new(j, "hub", json_pack("{s:s, s:I, s:I, s:I}", "covers", "store", "files", (json_int_t)files,
+                                                "rows_accepted", (json_int_t)rows, "quarantined",
+                                                (json_int_t)quarantined));
     }
     json_object_set_new(j, "server", json_pack("{s:I, s:I}", "uptime_s", (json_int_t)(c->now - c->srv->started_at),
                                                "requests", (json_int_t)__atomic_load_n(&c->srv->requests,
@@ -598,34 +619,120 @@ static int h_metrics(zn__call *c)
 
 /* ---------------------------------------------------------------- hub ---- */
 
+/* The column of feed f that places a row in an area (the first division_code column) and the one
+ * that places it in time (the first *required* date or time column: an optional one would drop
+ * the rows that leave it empty); -1 when none. */
+static void feed_axes(const zn_feed *f, int *division, int *day)
+{
+    *division = *day = -1;
+    for (size_t k = 0; k < f->ncolumns; k++) {
+        const zn_feed_column *col = &f->columns[k];
+        if (*division < 0 && col->type == ZN_COL_DIVISION)
+            *division = (int)k;
+        if (*day < 0 && col->required && (col->type == ZN_COL_DATE || col->type == ZN_COL_TIME))
+            *day = (int)k;
+    }
+}
+
+/*
+ * Rows of table feed_<f> inside division prefix `prefix` ("" = every row) and, when to_day is
+ * given and the feed has a day column, up to the end of that local day (date <= to_day, time <
+ * to_end). The division is stored as the 12-digit code (ZN_COL_DIVISION), so "inside the prefix"
+ * is the range [prefix, prefix + ":") (':' follows '9'), which an index on the column could
+ * serve; the hub makes no such index today, so the count is one scan of the table either way.
+ * *why is set (and *rows left 0) when the rows cannot be counted: "not_ingested" (no table yet),
+ * "no_division_column" (the area is below the country and the feed's rows carry no division).
+ */
+static zn_status feed_rows(zn__call *c, const zn_feed *f, const char *prefix, const char *to_day, int64_t to_end,
+                           int64_t *rows, const char **why, zn_error *err)
+{
+    *rows = 0;
+    *why = NULL;
+    char table[96];
+    int yes = 0, dc, tc;
+    snprintf(table, sizeof table, "feed_%s", f->name);
+    zn_status s = zn_store_table_exists(c->db->st, table, &yes, err);
+    if (s != ZN_OK)
+        return s;
+    if (!yes) {
+        *why = "not_ingested";
+        return ZN_OK;
+    }
+    feed_axes(f, &dc, &tc);
+    if (*prefix && dc < 0) {
+        *why = "no_division_column";
+        return ZN_OK;
+    }
+    char sql[512];
+    int n = snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM \"%s\" WHERE 1", table);
+    if (*prefix)
+        n += snprintf(sql + n, sizeof sql - (size_t)n, " AND \"%s\" >= ?1 AND \"%s\" < ?2", f->columns[dc].name,
+                      f->columns[dc].name);
+    if (to_day && tc >= 0)
+        n += snprintf(sql + n, sizeof sql - (size_t)n, " AND \"%s\" %s ?3", f->columns[tc].name,
+                      f->columns[tc].type == ZN_COL_DATE ? "<=" : "<");
+    zn_stmt *q;
+    if ((s = zn_stmt_prepare(c->db->st, sql, &q, err)) != ZN_OK)
+        return s;
+    char hi[16];
+    snprintf(hi, sizeof hi, "%s:", prefix);
+    zn_stmt_bind_text(q, 1, prefix);
+    zn_stmt_bind_text(q, 2, hi);
+    if (to_day && tc >= 0) {
+        if (f->columns[tc].type == ZN_COL_DATE)
+            zn_stmt_bind_text(q, 3, to_day);
+        else
+            zn_stmt_bind_int64(q, 3, to_end);
+    }
+    int row = 0;
+    if ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row)
+        *rows = zn_stmt_column_int64(q, 0);
+    zn_stmt_finalize(q);
+    return s;
+}
+
+/* GET /feeds?area=&to=: the catalogue, and for the hub permission the rows of each feed inside the
+ * area (default: the caller's scope) up to the end of day `to` (default: every row). */
 static int h_feeds(zn__call *c)
 {
+    char code[13], prefix[13];
+    const char *to = zn__arg(c, "to");
+    if (!zn__area(c, "area", code, prefix))
+        return 0;
+    if (to && !date_ok(to))
+        return zn__fail(c, 400, "bad_request", "to is YYYY-MM-DD");
+    int64_t to_end = to ? day_end(c, to) : 0;
     json_t *feeds = json_array();
     for (size_t i = 0; c->srv->cat && i < zn_catalogue_count(c->srv->cat); i++) {
         const zn_feed *f = zn_catalogue_feed(c->srv->cat, i);
         const zn_source_unit *u = zn_catalogue_find_unit(c->srv->cat, f->source_unit);
-        int personal = 0, division = 0;
-        for (size_t k = 0; k < f->ncolumns; k++) {
+        int personal = 0, dc, tc;
+        for (size_t k = 0; k < f->ncolumns; k++)
             personal |= f->columns[k].type == ZN_COL_RESIDENT_ID || f->columns[k].type == ZN_COL_MOBILE;
-            division |= f->columns[k].type == ZN_COL_DIVISION;
-        }
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b}", "name", f->name, "title_zh", f->title_zh,
+        feed_axes(f, &dc, &tc);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o}", "name", f->name, "title_zh", f->title_zh,
                               "source_unit", f->source_unit, "source_unit_zh", u ? u->name_zh : "", "personal",
-                              personal, "scoped", division);
+                              personal, "scoped", dc >= 0, "division_column",
+                              dc >= 0 ? json_string(f->columns[dc].name) : json_null(), "day_column",
+                              tc >= 0 ? json_string(f->columns[tc].name) : json_null());
         if (c->who.perms & ZN_PERM_HUB) {
-            char sql[256], table[96];
-            int yes = 0;
             int64_t rows = 0;
-            snprintf(table, sizeof table, "feed_%s", f->name);
-            if (zn_store_table_exists(c->db->st, table, &yes, NULL) == ZN_OK && yes) {
-                snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM \"%s\"", table);
-                zn_store_query_int64(c->db->st, sql, &rows, NULL);
+            const char *why = NULL;
+            zn_error err;
+            zn_status s = feed_rows(c, f, prefix, to, to_end, &rows, &why, &err);
+            if (s != ZN_OK) {
+                json_decref(o);
+                json_decref(feeds);
+                return zn__fail_status(c, s, &err);
             }
-            json_object_set_new(o, "rows", yes ? json_integer(rows) : json_null());
+            json_object_set_new(o, "rows", why ? json_null() : json_integer(rows));
+            if (why)
+                json_object_set_new(o, "rows_null", json_string(why));
         }
         json_array_append_new(feeds, o);
     }
-    return zn__ok(c, json_pack("{s:o}", "feeds", feeds));
+    return zn__ok(c, json_pack("{s:s, s:o, s:o}", "area", code, "to", to ? json_string(to) : json_null(), "feeds",
+                               feeds));
 }
 
 static int h_lineage(zn__call *c)
