@@ -87,6 +87,8 @@ run "GET /api/v1/tasks?open=1&limit=200 ($NOPEN open tasks)" list "$TLIST"
 run "POST /api/v1/tasks/{id}/move to=reported" report "$TREP" "$FIRST" "$LAST" "$WRK_THREADS"
 # every report request moved a distinct task: count them in the store
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
+# the server's own count of task moves and of the transactions that held them (group commit)
+sed -n 's/^zhinao serve: \(.*task moves committed.*\)/run-load: \1/p' "$W/serve.out" >&2
 if command -v sqlite3 >/dev/null; then
   moved=$(sqlite3 "$W/z.db" "SELECT count(*) FROM loop_task WHERE id BETWEEN $FIRST AND $LAST AND state = 'reported'")
   echo "run-load: the store has $moved report tasks in state reported (>= the 200 answers counted by wrk: it stops counting at the end, while requests are in flight)" >&2

@@ -195,6 +195,10 @@ int zn_cmd_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&set, &sig);
     printf("zhinao serve: stopping (signal %d)\n", sig);
+    int64_t moves = 0, txns = 0;
+    zn_server_move_stats(srv, &moves, &txns);
+    if (moves)
+        printf("zhinao serve: %lld task moves committed in %lld transactions\n", (long long)moves, (long long)txns);
     zn_server_stop(srv);
     zn_ctx_free(ctx);
     return 0;

@@ -327,6 +327,29 @@ zn_status zn_loop_issue_event(zn_loop *lp, const char *event, const zn_loop_task
  */
 zn_status zn_loop_move(zn_loop *lp, int64_t task_id, zn_task_state to, const zn_loop_act *act, zn_error *err);
 
+/* One move of a batch: the arguments of zn_loop_move, and its result. */
+typedef struct zn_loop_move_req {
+    int64_t task_id;
+    zn_task_state to;
+    zn_loop_act act;  /* strings borrowed from the caller until zn_loop_move_batch returns */
+    zn_status status; /* out: ZN_OK or the move's own error (as zn_loop_move would return) */
+    zn_error err;     /* out: filled when status != ZN_OK */
+} zn_loop_move_req;
+
+/*
+ * Apply the moves reqs[0..n) in order in one transaction (group commit), each inside its own
+ * savepoint (zn_store_savepoint): a move that zn_loop_move refuses (ZN_ESTATE, ZN_ENOTFOUND,
+ * ZN_EINVAL ...) is undone alone with its error in reqs[i].status/err, and the others are kept.
+ * Later moves see the earlier ones (two moves of one task in a batch apply one after the other).
+ * One move runs as zn_loop_move. The result is the same as calling zn_loop_move on each in turn;
+ * what is saved is the fixed cost of a transaction per move (docs/benchmarks.md, Server load).
+ * Returns ZN_OK when the transaction committed (each move's own result in reqs[i].status), or the
+ * store's error when it could not begin or commit: then nothing of the batch was kept and every
+ * move not refused alone carries that error. Errors: ZN_EINVAL (NULL lp, or reqs NULL with n > 0),
+ * ZN_ESTORE.
+ */
+zn_status zn_loop_move_batch(zn_loop *lp, zn_loop_move_req *reqs, size_t n, zn_error *err);
+
 /* Reassign to another unit (改派): state reassigned, same clock. */
 zn_status zn_loop_reassign(zn_loop *lp, int64_t task_id, const char *assignee_kind, const char *assignee,
                            const char *division_code, const zn_loop_act *act, zn_error *err);

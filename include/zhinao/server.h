@@ -229,6 +229,11 @@ zn_status zn_server_publish(zn_server *srv, const char *event, const char *data,
 /* Stop listening, close the event streams, wait for requests in flight, free everything. NULL ok. */
 void zn_server_stop(zn_server *srv);
 
+/* Task moves answered so far through the API (POST /tasks/{id}/move) and the transactions that
+ * committed them: moves arriving together share one transaction (group commit, src/server/commit.c),
+ * so *moves / *transactions is the mean batch. Either pointer may be NULL. Thread-safe. */
+void zn_server_move_stats(zn_server *srv, int64_t *moves, int64_t *transactions);
+
 #ifdef __cplusplus
 }
 #endif

@@ -511,3 +511,13 @@ void zn_server_stop(zn_server *srv)
     free(srv->data_dir);
     free(srv);
 }
+
+void zn_server_move_stats(zn_server *srv, int64_t *moves, int64_t *transactions)
+{
+    pthread_mutex_lock(&srv->pool.move_mu);
+    if (moves)
+        *moves = srv->pool.move_count;
+    if (transactions)
+        *transactions = srv->pool.move_batches;
+    pthread_mutex_unlock(&srv->pool.move_mu);
+}

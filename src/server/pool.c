@@ -21,6 +21,9 @@ zn_status zn__pool_init(zn__pool *p, size_t n, const char *db_path, const char *
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     pthread_mutex_init(&p->write_mu, NULL);
+    pthread_mutex_init(&p->move_mu, NULL);
+    pthread_cond_init(&p->move_cv, NULL);
+    p->move_tail = &p->move_head;
     p->n = n;
     for (size_t i = 0; i < n; i++) {
         zn__conn *c = &p->conns[i];
@@ -65,6 +68,8 @@ void zn__pool_fini(zn__pool *p)
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->write_mu);
+    pthread_mutex_destroy(&p->move_mu);
+    pthread_cond_destroy(&p->move_cv);
 }
 
 zn__conn *zn__pool_get(zn__pool *p)

@@ -84,6 +84,7 @@ typedef struct zn__pool {
      * write lock of the database. */
     pthread_mutex_t write_mu;
     /* Group commit of task moves (commit.c): the moves waiting for the next transaction. */
+    pthread_mutex_t move_mu;
     pthread_cond_t move_cv;
     struct zn__move_req *move_head, **move_tail;
     int move_leader;        /* 1 while a worker runs a batch */

@@ -1,0 +1,171 @@
+/*
+ * Task moves through the API under concurrency (group commit, src/server/commit.c): many clients
+ * move the same tasks at once. Whatever the batches the server forms, every task is moved exactly
+ * once (one 200, the other attempts 409 because the task is no longer `issued`), its history has
+ * exactly one `received` row, the store agrees with the answers, and the server's move counters add
+ * up. A real server on 127.0.0.1 (ephemeral port), started and stopped by the test.
+ */
+#include "zn_test.h"
+#include "zn_http.h"
+
+#include "zhinao/div.h"
+#include "zhinao/loop.h"
+#include "zhinao/server.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { NTASK = 48, NCLIENT = 12, TRIES = 3 }; /* each task is tried by TRIES different clients */
+
+static struct {
+    zn_ctx *ctx;
+    zn_server *srv;
+    char db[512];
+    int64_t task[NTASK];
+    char tok[65];
+    int status[NCLIENT][NTASK]; /* HTTP status of client c's attempt at task i (0 = not tried) */
+} F;
+
+static void build_store(void)
+{
+    zn_error err;
+    zn_store *st;
+    snprintf(F.db, sizeof F.db, "%s/moves.db", zn_test_tmpdir());
+    zn_fx_check(zn_store_open(F.ctx, F.db, &st, &err), &err, "open");
+    zn_div_registry *reg;
+    zn_fx_check(zn_div_registry_new(F.ctx, zn_test_src("data/divisions"), &reg, &err), &err, "divisions");
+    zn_fx_check(zn_div_registry_save(reg, st, NULL, &err), &err, "divisions save");
+    zn_div_registry_free(reg);
+    zn_loop *lp;
+    zn_fx_check(zn_loop_open(st, zn_test_src("data"), &lp, &err), &err, "loop");
+    zn_loop_instruction in = {.issuer = "sh-command", .issuer_unit = "31", .reason = "sealing 张江镇"};
+    int64_t instr;
+    zn_fx_check(zn_loop_instruct(lp, &in, &instr, &err), &err, "instruct");
+    zn_loop_act act = {.actor = "dispatcher"};
+    for (int i = 0; i < NTASK; i++) {
+        char ref[16];
+        snprintf(ref, sizeof ref, "U-%d", i);
+        zn_loop_task_spec sp = {.instruction_id = instr, .template_id = "epi.seal_unit", .subject_ref = ref,
+                                .assignee_kind = "division", .assignee = "310115125000",
+                                .division_code = "310115125000"};
+        zn_fx_check(zn_loop_issue(lp, &sp, &act, &F.task[i], NULL, &err), &err, "issue");
+    }
+    zn_loop_free(lp);
+    zn_fx_check(zn_user_add(st, "grid", NULL, "correct horse battery", ZN_ROLE_GRID_WORKER, "310115125", "test", NULL,
+                            &err),
+                &err, "user");
+    zn_store_close(st);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (zn_ctx_new(&F.ctx) != ZN_OK)
+        return -1;
+    build_store();
+    char dd[1024], wd[1024];
+    snprintf(dd, sizeof dd, "%s", zn_test_src("data"));
+    snprintf(wd, sizeof wd, "%s", zn_test_src("web"));
+    zn_server_options opt = {.db_path = F.db, .listen = "127.0.0.1:0", .data_dir = dd, .web_dir = wd,
+                             .threads = 8, .max_body = 4096, .timeout = 5, .login_max_failures = 3,
+                             .event_interval = 1};
+    zn_error err;
+    zn_fx_check(zn_server_start(F.ctx, &opt, &F.srv, &err), &err, "start");
+    zn_http_use_port(zn_server_port(F.srv));
+    zn_http_login("grid", "correct horse battery", F.tok);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    zn_server_stop(F.srv);
+    zn_ctx_free(F.ctx);
+    return 0;
+}
+
+/* Client c tries task i when i % NCLIENT is c or one of the next TRIES - 1 clients; no cmocka
+ * assertion here (not thread-safe): statuses are checked by the main thread. */
+static void *client(void *arg)
+{
+    int c = (int)(intptr_t)arg;
+    for (int i = 0; i < NTASK; i++) {
+        int d = (c - i % NCLIENT + NCLIENT) % NCLIENT;
+        if (d >= TRIES)
+            continue;
+        char path[64];
+        snprintf(path, sizeof path, "/api/v1/tasks/%lld/move", (long long)F.task[i]);
+        zn_http_resp r;
+        zn_http_req(&r, "POST", path, F.tok, NULL, "{\"to\":\"received\",\"note\":\"到达现场\"}");
+        F.status[c][i] = r.status;
+        zn_http_free(&r);
+    }
+    return NULL;
+}
+
+static void test_concurrent_moves(void **state)
+{
+    (void)state;
+    int64_t m0 = -1, t0 = -1;
+    zn_server_move_stats(F.srv, &m0, &t0);
+    assert_int_equal(m0, 0);
+    assert_int_equal(t0, 0);
+    pthread_t th[NCLIENT];
+    for (int c = 0; c < NCLIENT; c++)
+        assert_int_equal(pthread_create(&th[c], NULL, client, (void *)(intptr_t)c), 0);
+    for (int c = 0; c < NCLIENT; c++)
+        pthread_join(th[c], NULL);
+    for (int i = 0; i < NTASK; i++) {
+        int ok = 0, conflict = 0, other = 0;
+        for (int c = 0; c < NCLIENT; c++) {
+            int s = F.status[c][i];
+            ok += s == 200;
+            conflict += s == 409;
+            other += s != 0 && s != 200 && s != 409;
+        }
+        if (ok != 1 || conflict != TRIES - 1 || other)
+            fail_msg("task %d: %d x 200, %d x 409, %d other answers", i, ok, conflict, other);
+    }
+    int64_t moves = 0, txns = 0;
+    zn_server_move_stats(F.srv, &moves, &txns);
+    assert_int_equal(moves, NTASK * TRIES); /* refused moves went through the queue too */
+    assert_true(txns >= 1 && txns <= moves);
+    printf("# %lld moves in %lld transactions\n", (long long)moves, (long long)txns);
+
+    /* the store: every task received, with exactly two history rows (issued, received) */
+    zn_store *st;
+    zn_error err;
+    zn_fx_check(zn_store_open(F.ctx, F.db, &st, &err), &err, "open");
+    int64_t n = -1;
+    assert_int_equal(zn_store_query_int64(st, "SELECT COUNT(*) FROM loop_task WHERE state = 'received' AND seq = 2",
+                                          &n, &err),
+                     ZN_OK);
+    assert_int_equal(n, NTASK);
+    assert_int_equal(zn_store_query_int64(st, "SELECT COUNT(*) FROM loop_transition WHERE to_state = 'received'"
+                                              " AND note = '到达现场' AND actor = 'grid'",
+                                          &n, &err),
+                     ZN_OK);
+    assert_int_equal(n, NTASK);
+    zn_store_close(st);
+
+    /* a move after the storm: the next state, one more transaction */
+    char path[64];
+    snprintf(path, sizeof path, "/api/v1/tasks/%lld/move", (long long)F.task[0]);
+    zn_http_resp r;
+    zn_http_req(&r, "POST", path, F.tok, NULL, "{\"to\":\"in_progress\"}");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(zn_jstr(json_object_get(r.json, "task"), "state"), "in_progress");
+    zn_http_free(&r);
+    zn_server_move_stats(F.srv, &moves, NULL);
+    assert_int_equal(moves, NTASK * TRIES + 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_concurrent_moves),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
