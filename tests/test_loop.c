@@ -144,7 +144,7 @@ static void test_issue_and_loop(void **state)
     assert_string_equal(t.division_code, "330106001001");
     assert_string_equal(t.subject_kind, "contact"); /* from the template */
     assert_string_equal(t.subject_ref, "K-17");
-    assert_string_equal(t.title, "Transfer a close contact to centralized quarantine");
+    assert_string_equal(t.title, "密接转运集中隔离"); /* the template's name_zh */
     assert_int_equal(t.unit, ZN_BUDGET_HOURS);
     assert_int_equal(t.budget, 8 * 3600);
     assert_int_equal(t.created_at, 1678070000);
@@ -226,6 +226,42 @@ static void test_issue_and_loop(void **state)
     assert_int_equal(zn_loop_replay(f->lp, id2, &rs, &err), ZN_ESTATE);
 }
 
+/* A task's title: the issuer's own, else the template's Chinese name (issue #5); the default is
+ * stored as "" whichever of the template's names the issuer passed. */
+static void test_titles(void **state)
+{
+    fx *f = *state;
+    zn_error err;
+    /* the issuer's own title is kept; the template's name, English or Chinese, is stored as "" */
+    zn_loop_act by = {.actor = "dispatcher-1"};
+    const char *titles[] = {"封控张东路2281弄", "密接转运集中隔离", "Transfer a close contact to centralized quarantine"};
+    const char *shown[] = {"封控张东路2281弄", "密接转运集中隔离", "密接转运集中隔离"};
+    const int64_t stored_empty[] = {0, 1, 1};
+    for (size_t i = 0; i < 3; i++) {
+        zn_loop_task_spec sp = {.instruction_id = f->instr, .template_id = "epi.quarantine_transfer",
+                                .title = titles[i], .assignee_kind = "division", .assignee = "330106001001"};
+        int64_t tid = 0, empty = -1;
+        assert_int_equal(zn_loop_issue(f->lp, &sp, &by, &tid, NULL, &err), ZN_OK);
+        zn_loop_task u;
+        assert_int_equal(zn_loop_task_get(f->lp, tid, &u, &err), ZN_OK);
+        assert_string_equal(u.title, shown[i]);
+        char q[96];
+        snprintf(q, sizeof q, "SELECT title = '' FROM loop_task WHERE id = %lld", (long long)tid);
+        assert_int_equal(zn_store_query_int64(f->st, q, &empty, &err), ZN_OK);
+        assert_int_equal(empty, stored_empty[i]);
+        if (i == 1) { /* a transfer (协查) to Ningbo passes on the filled default title: stored as "" */
+            zn_loop_where w = {.division_code = "330200000000"};
+            int64_t child = 0;
+            assert_int_equal(zn_loop_transfer(f->lp, tid, &w, &by, &child, &err), ZN_OK);
+            assert_int_equal(zn_loop_task_get(f->lp, child, &u, &err), ZN_OK);
+            assert_string_equal(u.title, "密接转运集中隔离");
+            snprintf(q, sizeof q, "SELECT title = '' FROM loop_task WHERE id = %lld", (long long)child);
+            assert_int_equal(zn_store_query_int64(f->st, q, &empty, &err), ZN_OK);
+            assert_int_equal(empty, 1);
+        }
+    }
+}
+
 static void test_issue_errors(void **state)
 {
     fx *f = *state;
@@ -269,6 +305,9 @@ static void test_templates(void **state)
     assert_int_equal(t->unit, ZN_BUDGET_HOURS);
     assert_int_equal(t->budget, 8 * 3600);
     assert_int_equal(t->nsteps, 4);
+    assert_non_null(t->steps_zh);
+    assert_string_equal(t->steps[1], "assign a quarantine site and arrange a dedicated vehicle (点对点闭环转运)");
+    assert_string_equal(t->steps_zh[1], "确定集中隔离点，安排专车点对点闭环转运");
     assert_int_equal(t->nrungs, 3);
     assert_string_equal(t->rungs[0].name, "warning");
     assert_double_near(t->rungs[0].at_fraction, 0.75, 1e-12);
@@ -288,6 +327,22 @@ static void test_templates(void **state)
     assert_null(zn_loop_template_for(f->lp, "zone.sealed", &pos));
     assert_string_equal(zn_loop_template_for(f->lp, "alert.new", NULL)->id, "epi.verify_signal");
     assert_string_equal(zn_loop_template_for(f->lp, "contact.new", NULL)->id, "epi.quarantine_transfer");
+    /* every shipped template speaks Chinese: a name and one Chinese step per step, none empty, none
+     * left in English (each has at least one CJK character: UTF-8 lead byte 0xE3..0xE9) */
+    for (size_t i = 0; i < zn_loop_template_count(f->lp); i++) {
+        t = zn_loop_template_at(f->lp, i);
+        assert_true(*t->name_zh);
+        assert_true(t->nsteps > 0);
+        assert_non_null(t->steps_zh);
+        for (size_t k = 0; k < t->nsteps; k++) {
+            const unsigned char *z = (const unsigned char *)t->steps_zh[k];
+            int cjk = 0;
+            for (; *z; z++)
+                cjk |= *z >= 0xE3 && *z <= 0xE9;
+            assert_true(cjk);
+            assert_string_not_equal(t->steps_zh[k], t->steps[k]);
+        }
+    }
 }
 
 static void test_issue_event(void **state)
@@ -343,8 +398,20 @@ static void test_templates_bad(void **state)
         "{\"rung\": \"s\", \"after_deadline_hours\": 1, \"notify\": \"mayor\"}]}]}",
         "{\"templates\": [{\"id\": \"a\", \"name\": \"A\", \"budget\": {\"workdays\": 1.5}}]}",
         "{\"templates\": [ {\"id\": \"a\" ",
+        /* one Chinese step short, one too many, not strings, not an array */
+        "{\"templates\": [{\"id\": \"a\", \"name\": \"A\", \"budget\": {\"hours\": 2},"
+        " \"steps\": [\"call\", \"report\"], \"steps_zh\": [\"电话联系\"]}]}",
+        "{\"templates\": [{\"id\": \"a\", \"name\": \"A\", \"budget\": {\"hours\": 2},"
+        " \"steps_zh\": [\"电话联系\"]}]}",
+        "{\"templates\": [{\"id\": \"a\", \"name\": \"A\", \"budget\": {\"hours\": 2},"
+        " \"steps\": [\"call\"], \"steps_zh\": [7]}]}",
+        "{\"templates\": [{\"id\": \"a\", \"name\": \"A\", \"budget\": {\"hours\": 2},"
+        " \"steps\": [\"call\"], \"steps_zh\": \"电话联系\"}]}",
     };
-    static const zn_status want[] = {ZN_EDUPLICATE, ZN_EPARSE, ZN_EVALIDATE, ZN_EVALIDATE, ZN_EVALIDATE, ZN_EPARSE};
+    static const zn_status want[] = {ZN_EDUPLICATE, ZN_EPARSE, ZN_EVALIDATE, ZN_EVALIDATE, ZN_EVALIDATE, ZN_EPARSE,
+                                     ZN_EVALIDATE, ZN_EVALIDATE, ZN_EPARSE, ZN_EPARSE};
+    static const char *want_field[] = {"id", "budget", "escalation[1]", "escalation[0]", "budget.workdays", NULL,
+                                       "steps_zh", "steps_zh", "steps_zh", "steps_zh"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char path[600];
         snprintf(path, sizeof path, "%s/templates/t.json", dir);
@@ -355,6 +422,10 @@ static void test_templates_bad(void **state)
         assert_int_equal(zn_loop_open(f->st, dir, &lp, &err), want[i]);
         assert_null(lp);
         assert_non_null(strstr(err.file, "t.json"));
+        if (want_field[i])
+            assert_string_equal(err.field, want_field[i]);
+        if (i == 6) /* the mismatch names the template and both counts */
+            assert_non_null(strstr(err.msg, "template a: 1 steps_zh for 2 steps"));
     }
 }
 
@@ -378,6 +449,8 @@ static void test_workday_task_deadline(void **state)
     fclose(fp);
     zn_loop *lp;
     assert_int_equal(zn_loop_open(f->st, dir, &lp, &err), ZN_OK);
+    /* no name_zh, no steps_zh: steps_zh is NULL and a task's title is the English name */
+    assert_null(zn_loop_template_find(lp, "enf.clue_check")->steps_zh);
     zn_loop_instruction in = {.issuer = "samr", .reason = "clue 17"};
     int64_t instr, id;
     zn_ctx_set_now(f->ctx, 1707357600); /* Thu 2024-02-08 10:00 +08:00 */
@@ -389,6 +462,7 @@ static void test_workday_task_deadline(void **state)
     zn_loop_task t;
     assert_int_equal(zn_loop_task_get(lp, id, &t, &err), ZN_OK);
     assert_int_equal(t.unit, ZN_BUDGET_WORKDAYS);
+    assert_string_equal(t.title, "Check a clue");
     assert_int_equal(t.deadline, 1708358400); /* 2024-02-20 00:00 +08:00: 9 Feb, Sun 18 Feb, 19 Feb */
     /* suspended from Fri 9 Feb 12:00 to Sun 18 Feb 12:00: the clock used half of 9 Feb and uses the
      * second half of 18 Feb, then 19 Feb and 20 Feb: one working day later than without it */
@@ -546,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_state_names),
         cmocka_unit_test(test_transition_table),
         cmocka_unit_test_setup_teardown(test_issue_and_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_titles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issue_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issue_event, setup, teardown),

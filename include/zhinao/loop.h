@@ -174,7 +174,8 @@ typedef struct zn_loop_template {
     const char *subject; /* kind of object the task is about: contact, zone, alert, ... */
     zn_budget_unit unit;
     int64_t budget;      /* seconds (hours unit) or working days */
-    const char *const *steps;
+    const char *const *steps;    /* nsteps steps, English */
+    const char *const *steps_zh; /* the same nsteps steps in Chinese, NULL when the template has none */
     size_t nsteps;
     zn_rung_def rungs[ZN_LOOP_MAX_RUNGS]; /* in firing order */
     size_t nrungs;
@@ -287,7 +288,7 @@ typedef struct zn_loop_task_spec {
     const char *template_id;  /* required */
     const char *subject_kind; /* NULL = the template's subject */
     const char *subject_ref;  /* e.g. the contact id (may be NULL) */
-    const char *title;        /* NULL = the template's name */
+    const char *title;        /* NULL (or the template's name or name_zh) = the template's default */
     zn_loop_where where;      /* routed when assignee is NULL */
     const char *assignee_kind; /* explicit: "division", "grid", "team", "person" */
     const char *assignee;
@@ -379,7 +380,8 @@ typedef struct zn_loop_task {
     int64_t parent_id;      /* the original of a transfer, 0 otherwise */
     int64_t transferred_to; /* the linked task when this one was transferred, 0 otherwise */
     char template_id[64];
-    char title[192];
+    char title[192];        /* the issuer's title, else the template's name_zh (its name when it has
+                             * no name_zh); the subject is in subject_kind / subject_ref, not here */
     char subject_kind[16], subject_ref[64];
     char assignee_kind[16], assignee[64];
     char division_code[13], grid_id[64];

@@ -31,6 +31,7 @@ typedef struct zn__tpl {
     zn_loop_template pub;
     char *id, *name, *name_zh, *subject, *source, *file;
     char **steps;
+    char **steps_zh; /* NULL when the template has none, else as many as steps */
     char **triggers;
     char *rung_names[ZN_LOOP_MAX_RUNGS];
 } zn__tpl;

@@ -383,8 +383,12 @@ zn_status zn__issue_one(zn_loop *lp, const zn_loop_task_spec *spec, const zn_loo
     zn_stmt_bind_int64(s, 1, spec->instruction_id);
     bind_opt_int(s, 2, parent_id);
     zn_stmt_bind_text(s, 3, t->id);
-    /* "" stands for the template's name (rows stay narrow for the metrics scan) */
-    zn_stmt_bind_text(s, 4, spec->title && *spec->title && strcmp(spec->title, t->name) ? spec->title : "");
+    /* "" stands for the template's name, English or Chinese (rows stay narrow for the metrics scan;
+     * a transfer passes on the filled title of its original) */
+    zn_stmt_bind_text(s, 4, spec->title && *spec->title && strcmp(spec->title, t->name) &&
+                                    !(t->name_zh && *t->name_zh && !strcmp(spec->title, t->name_zh))
+                                ? spec->title
+                                : "");
     bind_opt_text(s, 5, spec->subject_kind && *spec->subject_kind ? spec->subject_kind : t->subject);
     bind_opt_text(s, 6, spec->subject_ref);
     zn_stmt_bind_text(s, 7, route->assignee_kind);
@@ -759,13 +763,22 @@ static void read_task(zn_stmt *s, zn_loop_task *t)
     t->ended_at = zn_stmt_column_int64(s, 21);
 }
 
-/* An empty stored title is the template's name. */
+/* The title a task without its own shows: the template's Chinese name (the pages and the field
+ * read Chinese, issue #5), its English name when it has none, the template id when the template is
+ * gone. */
+static const char *default_title(const zn_loop_template *tp, const char *template_id)
+{
+    if (!tp)
+        return template_id;
+    return tp->name_zh && *tp->name_zh ? tp->name_zh : tp->name;
+}
+
+/* An empty stored title is the template's default title (default_title). */
 static void fill_title(const zn_loop *lp, zn_loop_task *t)
 {
-    if (!t->title[0]) {
-        const zn_loop_template *tp = zn_loop_template_find(lp, t->template_id);
-        snprintf(t->title, sizeof t->title, "%s", tp ? tp->name : t->template_id);
-    }
+    if (!t->title[0])
+        snprintf(t->title, sizeof t->title, "%s",
+                 default_title(zn_loop_template_find(lp, t->template_id), t->template_id));
 }
 
 zn_status zn_loop_task_get(zn_loop *lp, int64_t task_id, zn_loop_task *out, zn_error *err)

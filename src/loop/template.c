@@ -21,6 +21,9 @@ static void tpl_free(zn__tpl *t)
     for (size_t i = 0; t->steps && t->steps[i]; i++)
         free(t->steps[i]);
     free(t->steps);
+    for (size_t i = 0; t->steps_zh && t->steps_zh[i]; i++)
+        free(t->steps_zh[i]);
+    free(t->steps_zh);
     for (size_t i = 0; t->triggers && t->triggers[i]; i++)
         free(t->triggers[i]);
     free(t->triggers);
@@ -107,12 +110,19 @@ static zn_status parse_one(json_t *o, const char *path, size_t idx, zn__tpl *t, 
         t->pub.budget = json_integer_value(w);
     }
 
-    size_t nsteps = 0, ntrig = 0;
+    size_t nsteps = 0, nzh = 0, ntrig = 0;
     zn_status rc = str_array(json_object_get(o, "steps"), path, "steps", &t->steps, &nsteps, err);
+    if (rc == ZN_OK)
+        rc = str_array(json_object_get(o, "steps_zh"), path, "steps_zh", &t->steps_zh, &nzh, err);
     if (rc == ZN_OK)
         rc = str_array(json_object_get(o, "triggers"), path, "triggers", &t->triggers, &ntrig, err);
     if (rc != ZN_OK)
         return rc;
+    /* the Chinese steps translate the English ones one for one (the pages show step i in either) */
+    if (json_object_get(o, "steps_zh") && nzh != nsteps)
+        return zn_error_set(err, ZN_EVALIDATE, path, 0, "steps_zh",
+                            "template %s: %zu steps_zh for %zu steps (give one Chinese step per step, or none)", id,
+                            nzh, nsteps);
 
     json_t *ladder = json_object_get(o, "escalation");
     if (ladder && !json_is_array(ladder))
@@ -165,6 +175,7 @@ static zn_status parse_one(json_t *o, const char *path, size_t idx, zn__tpl *t, 
     t->pub.source = t->source;
     t->pub.file = t->file;
     t->pub.steps = (const char *const *)t->steps;
+    t->pub.steps_zh = (const char *const *)t->steps_zh;
     t->pub.nsteps = nsteps;
     t->pub.triggers = (const char *const *)t->triggers;
     t->pub.ntriggers = ntrig;

@@ -26,6 +26,9 @@ static const char *str(json_t *o, const char *k, int *bad)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* GET /templates: every task template with its steps, in English (steps) and in Chinese (steps_zh,
+ * the same number, null when the template has none); the pages fetch it once and look a task's
+ * steps up by its template_id. */
 int zn__h_templates(zn__call *c)
 {
     if (!c->db->loop)
@@ -33,15 +36,18 @@ int zn__h_templates(zn__call *c)
     json_t *rows = json_array();
     for (size_t i = 0; i < zn_loop_template_count(c->db->loop); i++) {
         const zn_loop_template *t = zn_loop_template_at(c->db->loop, i);
-        json_t *steps = json_array();
-        for (size_t k = 0; k < t->nsteps; k++)
+        json_t *steps = json_array(), *steps_zh = t->steps_zh ? json_array() : json_null();
+        for (size_t k = 0; k < t->nsteps; k++) {
             json_array_append_new(steps, json_string(t->steps[k]));
+            if (t->steps_zh)
+                json_array_append_new(steps_zh, json_string(t->steps_zh[k]));
+        }
         json_array_append_new(
-            rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:s}", "id", t->id, "name", t->name, "name_zh",
+            rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:s}", "id", t->id, "name", t->name, "name_zh",
                             t->name_zh ? t->name_zh : "", "subject", t->subject ? t->subject : "", "budget_unit",
                             t->unit == ZN_BUDGET_WORKDAYS ? "workdays" : "hours", "budget",
                             (json_int_t)(t->unit == ZN_BUDGET_WORKDAYS ? t->budget : t->budget / 3600), "steps",
-                            steps, "source", t->source ? t->source : ""));
+                            steps, "steps_zh", steps_zh, "source", t->source ? t->source : ""));
     }
     return zn__ok(c, json_pack("{s:o}", "rows", rows));
 }

@@ -49,8 +49,9 @@
 
   function showSteps() {
     const t = templates.find((x) => x.id === $('template').value);
+    const steps = t && t.steps_zh && t.steps_zh.length === t.steps.length ? t.steps_zh : t ? t.steps : [];
     $('steps').textContent = t ? '时限 ' + t.budget + (t.budget_unit === 'hours' ? ' 小时' : ' 个工作日') + '；步骤：' +
-      t.steps.join('；') : '';
+      steps.map((s, i) => (i + 1) + '. ' + s).join('；') : '';
   }
 
   const PAGE = 50;
