@@ -438,9 +438,13 @@ typedef struct zn_zone_run_summary {
  * Evaluate `rules` over opts->from .. opts->to on the stored units of the rule's kind, the case
  * residences (table case_residence, one case event per row, if the table exists) and the
  * events of table zone_event, with the overrides recorded for these rules, and store the
- * result, replacing any earlier run of the same rule set: zone_run (the rule set's JSON
- * included), zone_period (the history, one row per zn_zone_period) and zone_day (per day and
- * level: units, population, known). Unknown days are the days from the first to the last date
+ * result: zone_run (the rule set's JSON included), zone_period (the history, one row per
+ * zn_zone_period) and zone_day (per day and level: units, population, known). One run is kept
+ * per (rule set, area): the new run replaces the earlier run of the same rule set with the same
+ * opts->within (compared as division-code prefixes, so "310000" and "31" are one area; dates and
+ * the missing-day policy may differ), and runs of other areas are kept. So re-running is
+ * idempotent, and a run --within 330100 leaves the run --within 310000 of the same rules alone.
+ * out->run_id is a new id, larger than every stored run's (zn_zone_run_find: the latest). Unknown days are the days from the first to the last date
  * of case_residence that have no row, and the days outside that span (none when the table is
  * absent). opts->within restricts the units (and so the floor of scope "registry") to one
  * division; zone_run.rules_json records it. Building-level rule sets (re)build the building units
@@ -450,6 +454,36 @@ typedef struct zn_zone_run_summary {
  */
 zn_status zn_zone_run(zn_store *st, const zn_zone_rules *rules, const zn_zone_run_opts *opts,
                       zn_zone_run_summary *out, zn_zone_result *keep, zn_error *err);
+
+/* A stored run (table zone_run). */
+typedef struct zn_zone_run_info {
+    int64_t id;           /* zone_run.id; a later run has a larger id */
+    char rules[64];       /* rule set name */
+    char within[13];      /* the area the run is restricted to, as a division-code prefix ("31"
+                             Shanghai, "3301" Hangzhou, "330106" 西湖区); "" = every unit */
+    char from[11], to[11]; /* first and last evaluated day, "YYYY-MM-DD" */
+    char unit_kind[16];   /* zn_zone_unit_kind_name */
+    char missing[8];      /* "pause" or "quiet" */
+    int64_t units, events;
+    int64_t created_at;   /* UTC seconds */
+} zn_zone_run_info;
+
+/*
+ * Which stored run serves `area` under rule set `rules`: the latest (largest id) of the runs of
+ * `rules` whose area covers `area` — a run covers an area when the run's within prefix is a
+ * prefix of the area's (a run --within 330100 covers 330100 and 330106 but not 330000 or 310000;
+ * a run without --within covers every area). `area` is a division code of 2 to 12 digits,
+ * trailing zeros ignored ("330100" = "3301"); NULL or "" asks for no area: the latest run of
+ * `rules`, whatever its area (what every reader did when one run per rule set was kept).
+ * `rules` NULL: any rule set. Errors: ZN_EINVAL (st or out NULL, area not a division code),
+ * ZN_ENOTFOUND (no such run; err->msg names the areas the rule set has runs for), ZN_ESTORE.
+ */
+zn_status zn_zone_run_find(zn_store *st, const char *rules, const char *area, zn_zone_run_info *out, zn_error *err);
+
+/* Every stored run (of `rules` only, when not NULL), by rule set then area then id; fn's run is
+ * borrowed for the call; non-zero from fn stops. Errors: ZN_EINVAL, ZN_ESTORE. */
+typedef int (*zn_zone_run_fn)(void *user, const zn_zone_run_info *run);
+zn_status zn_zone_runs(zn_store *st, const char *rules, zn_zone_run_fn fn, void *user, zn_error *err);
 
 /* One row of a stored zone map or history; strings borrowed for the duration of the callback. */
 typedef struct zn_zone_row {
@@ -468,21 +502,29 @@ typedef struct zn_zone_row {
 typedef int (*zn_zone_row_fn)(void *user, const zn_zone_row *row); /* non-zero stops */
 
 /*
- * The stored map of rule set `rules` on `day`: every unit with its level that day (when
- * `level` is not NULL, only units at that level), in level order then key. Reproduced from
- * zone_period alone. Errors: ZN_ENOTFOUND (no run of these rules, or day outside it), ZN_ESTORE.
+ * The stored map of run `run_id` (zn_zone_run_find) on `day`: every unit with its level that
+ * day (when `level` is not NULL, only units at that level), in level order then key. Reproduced
+ * from zone_period alone. Errors: ZN_ENOTFOUND (no such run, or day outside it), ZN_ESTORE.
  */
+zn_status zn_zone_map_run(zn_store *st, int64_t run_id, int32_t day, const char *level, zn_zone_row_fn fn, void *user,
+                          zn_error *err);
+/* zn_zone_map_run of the latest run of `rules` whatever its area (zn_zone_run_find, area NULL). */
 zn_status zn_zone_map(zn_store *st, const char *rules, int32_t day, const char *level, zn_zone_row_fn fn, void *user,
                       zn_error *err);
 
-/* The stored history of one unit under `rules`, oldest first. Errors: ZN_ENOTFOUND, ZN_ESTORE. */
+/* The stored history of one unit in run `run_id`, oldest first. Errors: ZN_ENOTFOUND, ZN_ESTORE. */
+zn_status zn_zone_history_run(zn_store *st, int64_t run_id, const char *unit_key, zn_zone_row_fn fn, void *user,
+                              zn_error *err);
+/* zn_zone_history_run of the latest run of `rules` whatever its area. */
 zn_status zn_zone_history(zn_store *st, const char *rules, const char *unit_key, zn_zone_row_fn fn, void *user,
                           zn_error *err);
 
-/* Daily counts of the stored run: one call per day and level (levels highest first, then
- * "none"). Errors: ZN_ENOTFOUND, ZN_ESTORE. */
+/* Daily counts of stored run `run_id`: one call per day and level (levels highest first, then
+ * "none"). Errors: ZN_ENOTFOUND (no such run), ZN_ESTORE. */
 typedef int (*zn_zone_day_fn)(void *user, const char *date, int known, const char *level, int64_t units,
                               int64_t population, int64_t population_units);
+zn_status zn_zone_days_run(zn_store *st, int64_t run_id, zn_zone_day_fn fn, void *user, zn_error *err);
+/* zn_zone_days_run of the latest run of `rules` whatever its area. */
 zn_status zn_zone_days(zn_store *st, const char *rules, zn_zone_day_fn fn, void *user, zn_error *err);
 
 /* ---- maps ---- */
@@ -496,7 +538,7 @@ typedef struct zn_zone_geojson_opts {
 } zn_zone_geojson_opts;
 
 /*
- * Write the stored map of `rules` on `day` as a GeoJSON FeatureCollection (RFC 7946, WGS-84) to
+ * Write the stored map of `rules` (its latest run, whatever its area) on `day` as a GeoJSON FeatureCollection (RFC 7946, WGS-84) to
  * f: one Feature per level with units, whose geometry is the union (GEOS) of the level's unit
  * geometries (a stored polygon, or the point buffered by buffer_m, computed in the UTM zone of
  * the first located unit); properties "level", "zh", "date", "units" (the count), "unit_keys"
@@ -508,11 +550,16 @@ zn_status zn_zone_export_geojson(zn_store *st, zn_ctx *ctx, const char *rules, i
 
 /*
  * A batch exporter for many days of one run: geometries of the units are projected and buffered
- * once, then each day only unions. Same output as zn_zone_export_geojson.
+ * once, then each day only unions. Same output as zn_zone_export_geojson. zn_zone_exporter_new
+ * exports the latest run of `rules` whatever its area; zn_zone_exporter_new_run the stored run
+ * `run_id` (zn_zone_run_find). *out is freed with zn_zone_exporter_free.
+ * Errors: ZN_EINVAL, ZN_ENOTFOUND (no such run), ZN_ESTORE, ZN_EGEO, ZN_ENOMEM.
  */
 typedef struct zn_zone_exporter zn_zone_exporter;
 zn_status zn_zone_exporter_new(zn_store *st, zn_ctx *ctx, const char *rules, const zn_zone_geojson_opts *opts,
                                zn_zone_exporter **out, zn_error *err);
+zn_status zn_zone_exporter_new_run(zn_store *st, zn_ctx *ctx, int64_t run_id, const zn_zone_geojson_opts *opts,
+                                   zn_zone_exporter **out, zn_error *err);
 zn_status zn_zone_exporter_write(zn_zone_exporter *x, int32_t day, FILE *f, zn_error *err);
 void zn_zone_exporter_free(zn_zone_exporter *x); /* NULL ok */
 

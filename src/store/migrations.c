@@ -351,6 +351,14 @@ const zn__migration zn__migrations[] = {
      ");\n"
      "CREATE INDEX general_contact_run ON general_contact(run_id, index_case, contact);\n"
      "ALTER TABLE trace_run ADD COLUMN general_contacts INTEGER NOT NULL DEFAULT 0;\n"},
+    {8, "zone: one stored run per (rule set, area): zone_run.within_prefix, unique with the rule set",
+     "ALTER TABLE zone_run ADD COLUMN within_prefix TEXT NOT NULL DEFAULT '';  -- division-code prefix of\n"
+     "                                   -- the run's --within (\"31\", \"3301\"); '' = every unit\n"
+     "UPDATE zone_run SET within_prefix = (  -- \"330100\" -> \"3301\", \"330110\" -> \"330110\", as zn_zone_run\n"
+     "  SELECT CASE WHEN length(t) % 2 = 1 THEN t || '0' ELSE t END\n"
+     "  FROM (SELECT rtrim(COALESCE(json_extract(rules_json, '$.within'), ''), '0') AS t))\n"
+     "  WHERE json_valid(rules_json);\n"
+     "CREATE UNIQUE INDEX zone_run_area ON zone_run(rules, within_prefix);\n"},
 };
 
 const int zn__migration_count = (int)(sizeof zn__migrations / sizeof zn__migrations[0]);

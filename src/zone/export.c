@@ -124,7 +124,7 @@ void zn_zone_exporter_free(zn_zone_exporter *x)
 static zn_status load_run(zn_zone_exporter *x, zn_error *err)
 {
     zn_stmt *q;
-    zn_status s = zn_stmt_prepare(x->st, "SELECT levels, buffer_m FROM zone_run WHERE id = ?", &q, err);
+    zn_status s = zn_stmt_prepare(x->st, "SELECT levels, buffer_m, rules FROM zone_run WHERE id = ?", &q, err);
     if (s != ZN_OK)
         return s;
     zn_stmt_bind_int64(q, 1, x->run_id);
@@ -148,6 +148,9 @@ static zn_status load_run(zn_zone_exporter *x, zn_error *err)
         json_decref(a);
         if (x->buffer_m <= 0)
             x->buffer_m = zn_stmt_column_double(q, 1);
+        snprintf(x->rules, sizeof x->rules, "%s", zn_stmt_column_text(q, 2));
+    } else if (s == ZN_OK) {
+        s = zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "run", "no stored zone run #%lld", (long long)x->run_id);
     }
     zn_stmt_finalize(q);
     if (s == ZN_OK && x->nlevels == 0)
@@ -346,20 +349,29 @@ zn_status zn_zone_exporter_new(zn_store *st, zn_ctx *ctx, const char *rules, con
     if (!st || !ctx || !rules || !out)
         return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
     *out = NULL;
+    int64_t run_id;
+    zn_status s = zn__zone_run_id(st, rules, &run_id, err);
+    return s == ZN_OK ? zn_zone_exporter_new_run(st, ctx, run_id, opts, out, err) : s;
+}
+
+zn_status zn_zone_exporter_new_run(zn_store *st, zn_ctx *ctx, int64_t run_id, const zn_zone_geojson_opts *opts,
+                                   zn_zone_exporter **out, zn_error *err)
+{
+    if (!st || !ctx || !out)
+        return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
+    *out = NULL;
     zn_zone_exporter *x = calloc(1, sizeof *x);
     if (!x)
         return nomem(err);
     x->st = st;
     x->ctx = ctx;
     x->h = (GEOSContextHandle_t)zn_ctx_geos(ctx);
-    snprintf(x->rules, sizeof x->rules, "%s", rules);
+    x->run_id = run_id;
     x->buffer_m = opts ? opts->buffer_m : 0;
     x->quad_segs = opts && opts->quad_segs > 0 ? opts->quad_segs : 3;
     x->mask = opts && opts->levels ? opts->levels : ~0u;
     x->list_units = opts ? opts->list_units : 0;
     zn_status s = x->h ? ZN_OK : nomem(err);
-    if (s == ZN_OK)
-        s = zn__zone_run_id(st, rules, &x->run_id, err);
     if (s == ZN_OK)
         s = load_run(x, err);
     if (s == ZN_OK)

@@ -22,24 +22,147 @@ static zn_status nomem(zn_error *err)
     return zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
 }
 
-zn_status zn__zone_run_id(zn_store *st, const char *rules, int64_t *run_id, zn_error *err)
+/* The division-code prefix of `code`: trailing zeros dropped, kept at an even length of at least 2
+ * ("310000" -> "31", "330100" -> "3301", "330110" -> "330110"); "" when `code` starts with no digit
+ * or is all zeros. */
+static void code_prefix(const char *code, char out[13])
 {
-    int exists = 0;
-    zn_status s = zn_store_table_exists(st, "zone_run", &exists, err);
-    if (s != ZN_OK)
-        return s;
+    size_t n = 0;
+    while (code && n < 12 && code[n] >= '0' && code[n] <= '9')
+        n++;
+    while (n > 0 && code[n - 1] == '0')
+        n--;
+    if (n > 0 && n < 12 && n % 2) /* 330110 -> 33011 -> 330110 */
+        n++;
+    if (n > 0 && n < 2)
+        n = 2;
+    memcpy(out, code, n);
+    out[n] = 0;
+}
+
+/* Is `code` a division code: 2 to 12 digits, nothing else? */
+static int division_code_ok(const char *code)
+{
+    size_t n = strspn(code, "0123456789");
+    return n >= 2 && n <= 12 && code[n] == 0;
+}
+
+#define RUN_INFO_COLUMNS                                                                                              \
+    "SELECT id, rules, within_prefix, from_date, to_date, unit_kind, missing, units, events, created_at FROM zone_run"
+
+static void run_info_fill(zn_stmt *q, zn_zone_run_info *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = zn_stmt_column_int64(q, 0);
+    snprintf(r->rules, sizeof r->rules, "%s", zn_stmt_column_text(q, 1));
+    snprintf(r->within, sizeof r->within, "%s", zn_stmt_column_text(q, 2));
+    snprintf(r->from, sizeof r->from, "%s", zn_stmt_column_text(q, 3));
+    snprintf(r->to, sizeof r->to, "%s", zn_stmt_column_text(q, 4));
+    snprintf(r->unit_kind, sizeof r->unit_kind, "%s", zn_stmt_column_text(q, 5));
+    snprintf(r->missing, sizeof r->missing, "%s", zn_stmt_column_text(q, 6));
+    r->units = zn_stmt_column_int64(q, 7);
+    r->events = zn_stmt_column_int64(q, 8);
+    r->created_at = zn_stmt_column_int64(q, 9);
+}
+
+/* The not-found answer of zn_zone_run_find: which areas the rule set does have runs for. */
+static zn_status run_not_found(zn_store *st, const char *rules, const char *area, zn_error *err)
+{
+    if (!rules)
+        return area ? zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "area", "no stored zone run covers %s", area)
+                    : zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "rules", "no stored zone run (zhinao zones run)");
+    if (!area)
+        return zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "rules", "no stored run of '%s' (zhinao zones run --rules %s)",
+                            rules, rules);
+    char areas[160] = "";
+    size_t len = 0;
     zn_stmt *q;
-    if ((s = zn_stmt_prepare(st, "SELECT id FROM zone_run WHERE rules = ? ORDER BY id DESC LIMIT 1", &q, err)) != ZN_OK)
+    zn_status s = zn_stmt_prepare(st, "SELECT within_prefix FROM zone_run WHERE rules = ? ORDER BY within_prefix", &q, err);
+    if (s != ZN_OK)
         return s;
     zn_stmt_bind_text(q, 1, rules);
     int row = 0;
-    s = zn_stmt_step(q, &row, err);
-    if (s == ZN_OK && !row)
-        s = zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "rules", "no stored run of '%s' (zhinao zones run --rules %s)", rules,
-                         rules);
-    if (s == ZN_OK)
-        *run_id = zn_stmt_column_int64(q, 0);
+    while ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row && len + 16 < sizeof areas) {
+        const char *w = zn_stmt_column_text(q, 0);
+        len += (size_t)snprintf(areas + len, sizeof areas - len, "%s%s", len ? ", " : "", *w ? w : "(every unit)");
+    }
     zn_stmt_finalize(q);
+    if (s != ZN_OK)
+        return s;
+    return zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "area",
+                        "no stored run of '%s' covers %s (%s%s; zhinao zones run --rules %s --within %s)", rules, area,
+                        len ? "runs within: " : "no runs", areas, rules, area);
+}
+
+zn_status zn_zone_run_find(zn_store *st, const char *rules, const char *area, zn_zone_run_info *out, zn_error *err)
+{
+    if (!st || !out)
+        return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
+    char prefix[13] = "";
+    if (area && !*area)
+        area = NULL;
+    if (area) {
+        if (!division_code_ok(area))
+            return zn_error_set(err, ZN_EINVAL, NULL, 0, "area", "'%s' is not a division code (2 to 12 digits)", area);
+        code_prefix(area, prefix); /* "" for "000000": the whole country */
+    }
+    /* a run covers the area when its prefix begins the area's ('' begins every area) */
+    zn_stmt *q;
+    zn_status s = zn_stmt_prepare(st,
+                                  RUN_INFO_COLUMNS " WHERE (?1 IS NULL OR rules = ?1)"
+                                                   " AND (?2 IS NULL OR substr(?2, 1, length(within_prefix)) = within_prefix)"
+                                                   " ORDER BY id DESC LIMIT 1",
+                                  &q, err);
+    if (s != ZN_OK)
+        return s;
+    if (rules)
+        zn_stmt_bind_text(q, 1, rules);
+    else
+        zn_stmt_bind_null(q, 1);
+    if (area)
+        zn_stmt_bind_text(q, 2, prefix);
+    else
+        zn_stmt_bind_null(q, 2);
+    int row = 0;
+    s = zn_stmt_step(q, &row, err);
+    if (s == ZN_OK && row)
+        run_info_fill(q, out);
+    zn_stmt_finalize(q);
+    if (s == ZN_OK && !row)
+        s = run_not_found(st, rules, area, err);
+    return s;
+}
+
+zn_status zn_zone_runs(zn_store *st, const char *rules, zn_zone_run_fn fn, void *user, zn_error *err)
+{
+    if (!st || !fn)
+        return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
+    zn_stmt *q;
+    zn_status s = zn_stmt_prepare(st, RUN_INFO_COLUMNS " WHERE ?1 IS NULL OR rules = ?1 ORDER BY rules, within_prefix, id",
+                                  &q, err);
+    if (s != ZN_OK)
+        return s;
+    if (rules)
+        zn_stmt_bind_text(q, 1, rules);
+    else
+        zn_stmt_bind_null(q, 1);
+    int row = 0;
+    while ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
+        zn_zone_run_info r;
+        run_info_fill(q, &r);
+        if (fn(user, &r))
+            break;
+    }
+    zn_stmt_finalize(q);
+    return s;
+}
+
+zn_status zn__zone_run_id(zn_store *st, const char *rules, int64_t *run_id, zn_error *err)
+{
+    zn_zone_run_info r;
+    zn_status s = zn_zone_run_find(st, rules, NULL, &r, err);
+    if (s == ZN_OK)
+        *run_id = r.id;
     return s;
 }
 
@@ -105,21 +228,6 @@ static void run_input_fini(run_input *ri)
 }
 
 /* The significant prefix of a division code: "310000" -> "31", "330106000000" -> "330106". */
-static void code_prefix(const char *code, char out[13])
-{
-    size_t n = 0;
-    while (code && n < 12 && code[n] >= '0' && code[n] <= '9')
-        n++;
-    while (n > 0 && code[n - 1] == '0')
-        n--;
-    if (n > 0 && n < 12 && n % 2) /* 330110 -> 33011 -> 330110 */
-        n++;
-    if (n > 0 && n < 2)
-        n = 2;
-    memcpy(out, code, n);
-    out[n] = 0;
-}
-
 static zn_status load_units(zn_store *st, const zn_zone_rules *r, const char *within, run_input *ri, zn_error *err)
 {
     zn_stmt *q;
@@ -519,12 +627,14 @@ static void bind_day(zn_stmt *s, int i, int32_t day)
         zn_stmt_bind_text(s, i, zn_zone_day_format(day, b, sizeof b));
 }
 
-static zn_status delete_runs(zn_store *st, const char *rules, zn_error *err)
+/* Delete the stored run of `rules` over the area `within` (a code prefix, "" = every unit), if any:
+ * one run is kept per (rule set, area) (zone_run_area, migration 8). */
+static zn_status delete_run(zn_store *st, const char *rules, const char *within, zn_error *err)
 {
     static const char *sql[] = {
-        "DELETE FROM zone_period WHERE run_id IN (SELECT id FROM zone_run WHERE rules = ?)",
-        "DELETE FROM zone_day WHERE run_id IN (SELECT id FROM zone_run WHERE rules = ?)",
-        "DELETE FROM zone_run WHERE rules = ?",
+        "DELETE FROM zone_period WHERE run_id IN (SELECT id FROM zone_run WHERE rules = ?1 AND within_prefix = ?2)",
+        "DELETE FROM zone_day WHERE run_id IN (SELECT id FROM zone_run WHERE rules = ?1 AND within_prefix = ?2)",
+        "DELETE FROM zone_run WHERE rules = ?1 AND within_prefix = ?2",
     };
     zn_status s = ZN_OK;
     for (size_t i = 0; s == ZN_OK && i < sizeof sql / sizeof sql[0]; i++) {
@@ -532,42 +642,52 @@ static zn_status delete_runs(zn_store *st, const char *rules, zn_error *err)
         if ((s = zn_stmt_prepare(st, sql[i], &q, err)) != ZN_OK)
             break;
         zn_stmt_bind_text(q, 1, rules);
+        zn_stmt_bind_text(q, 2, within);
         s = zn_stmt_step(q, NULL, err);
         zn_stmt_finalize(q);
     }
     return s;
 }
 
-static zn_status write_run(zn_store *st, const zn_zone_rules *r, const zn_zone_run_opts *o, const run_input *ri,
-                           const zn_zone_result *res, int64_t *run_id, zn_error *err)
+/* `within`: the run's area as a code prefix ("" = every unit). */
+static zn_status write_run(zn_store *st, const zn_zone_rules *r, const zn_zone_run_opts *o, const char *within,
+                           const run_input *ri, const zn_zone_result *res, int64_t *run_id, zn_error *err)
 {
     char *lv = NULL, *rj = NULL;
     zn_stmt *ins = NULL;
+    int64_t next_id = 0;
     zn_status s = levels_json(r, &lv, err);
     if (s == ZN_OK)
         s = rules_json_text(r, res->missing, o->within, &rj, err);
+    /* a new id above every stored run's, even the one replaced: "latest" is the largest id, and a
+     * reader that watches MAX(id) sees a re-run */
     if (s == ZN_OK)
-        s = delete_runs(st, r->name, err);
+        s = zn_store_query_int64(st, "SELECT COALESCE(MAX(id), 0) + 1 FROM zone_run", &next_id, err);
+    if (s == ZN_OK)
+        s = delete_run(st, r->name, within, err);
     if (s == ZN_OK)
         s = zn_stmt_prepare(st,
-                            "INSERT INTO zone_run (rules, title, from_date, to_date, unit_kind, missing, buffer_m,"
-                            " levels, rules_json, units, events, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                            "INSERT INTO zone_run (id, rules, title, from_date, to_date, unit_kind, missing, buffer_m,"
+                            " levels, rules_json, units, events, created_at, within_prefix)"
+                            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                             &ins, err);
     if (s == ZN_OK) {
-        zn_stmt_bind_text(ins, 1, r->name);
-        zn_stmt_bind_text(ins, 2, r->title);
-        bind_day(ins, 3, o->from);
-        bind_day(ins, 4, o->to);
-        zn_stmt_bind_text(ins, 5, zn_zone_unit_kind_name(r->unit_kind));
-        zn_stmt_bind_text(ins, 6, res->missing == ZN_ZONE_MISSING_QUIET ? "quiet" : "pause");
-        zn_stmt_bind_double(ins, 7, r->buffer_m);
-        zn_stmt_bind_text(ins, 8, lv);
-        zn_stmt_bind_text(ins, 9, rj);
-        zn_stmt_bind_int64(ins, 10, (int64_t)ri->units.n);
-        zn_stmt_bind_int64(ins, 11, (int64_t)ri->nevents);
-        zn_stmt_bind_int64(ins, 12, zn_ctx_now(zn_store_ctx(st)));
+        zn_stmt_bind_int64(ins, 1, next_id);
+        zn_stmt_bind_text(ins, 14, within);
+        zn_stmt_bind_text(ins, 2, r->name);
+        zn_stmt_bind_text(ins, 3, r->title);
+        bind_day(ins, 4, o->from);
+        bind_day(ins, 5, o->to);
+        zn_stmt_bind_text(ins, 6, zn_zone_unit_kind_name(r->unit_kind));
+        zn_stmt_bind_text(ins, 7, res->missing == ZN_ZONE_MISSING_QUIET ? "quiet" : "pause");
+        zn_stmt_bind_double(ins, 8, r->buffer_m);
+        zn_stmt_bind_text(ins, 9, lv);
+        zn_stmt_bind_text(ins, 10, rj);
+        zn_stmt_bind_int64(ins, 11, (int64_t)ri->units.n);
+        zn_stmt_bind_int64(ins, 12, (int64_t)ri->nevents);
+        zn_stmt_bind_int64(ins, 13, zn_ctx_now(zn_store_ctx(st)));
         s = zn_stmt_step(ins, NULL, err);
-        *run_id = zn_store_last_id(st);
+        *run_id = next_id;
     }
     zn_stmt_finalize(ins);
     ins = NULL;
@@ -684,7 +804,7 @@ zn_status zn_zone_run(zn_store *st, const zn_zone_rules *rules, const zn_zone_ru
     }
     int64_t run_id = 0;
     if (s == ZN_OK && (s = zn_store_begin(st, err)) == ZN_OK) {
-        s = write_run(st, rules, opts, &ri, &res, &run_id, err);
+        s = write_run(st, rules, opts, within, &ri, &res, &run_id, err);
         s = s == ZN_OK ? zn_store_commit(st, err) : (zn_store_rollback(st), s);
     }
     if (s == ZN_OK && out) {
@@ -708,20 +828,24 @@ zn_status zn_zone_run(zn_store *st, const zn_zone_rules *rules, const zn_zone_ru
 
 /* ---- reading back ---- */
 
-static zn_status run_bounds(zn_store *st, int64_t run_id, char *from, char *to, zn_error *err)
+/* The rule set and days of stored run `run_id`. ZN_ENOTFOUND when there is no such run. */
+static zn_status run_bounds(zn_store *st, int64_t run_id, char rules[64], char from[11], char to[11], zn_error *err)
 {
     zn_stmt *q;
-    zn_status s = zn_stmt_prepare(st, "SELECT from_date, to_date FROM zone_run WHERE id = ?", &q, err);
+    zn_status s = zn_stmt_prepare(st, "SELECT rules, from_date, to_date FROM zone_run WHERE id = ?", &q, err);
     if (s != ZN_OK)
         return s;
     zn_stmt_bind_int64(q, 1, run_id);
     int row = 0;
     s = zn_stmt_step(q, &row, err);
     if (s == ZN_OK && row) {
-        snprintf(from, 11, "%s", zn_stmt_column_text(q, 0));
-        snprintf(to, 11, "%s", zn_stmt_column_text(q, 1));
+        snprintf(rules, 64, "%s", zn_stmt_column_text(q, 0));
+        snprintf(from, 11, "%s", zn_stmt_column_text(q, 1));
+        snprintf(to, 11, "%s", zn_stmt_column_text(q, 2));
     }
     zn_stmt_finalize(q);
+    if (s == ZN_OK && !row)
+        s = zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "run", "no stored zone run #%lld", (long long)run_id);
     return s;
 }
 
@@ -756,16 +880,14 @@ static zn_status emit_rows(zn_stmt *q, zn_zone_row_fn fn, void *user, int64_t *c
     return s;
 }
 
-zn_status zn_zone_map(zn_store *st, const char *rules, int32_t day, const char *level, zn_zone_row_fn fn, void *user,
-                      zn_error *err)
+zn_status zn_zone_map_run(zn_store *st, int64_t run_id, int32_t day, const char *level, zn_zone_row_fn fn, void *user,
+                          zn_error *err)
 {
-    int64_t run_id, n;
-    char from[11] = "", to[11] = "", d[16];
-    if (!st || !rules)
+    int64_t n;
+    char rules[64] = "", from[11] = "", to[11] = "", d[16];
+    if (!st)
         return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
-    zn_status s = zn__zone_run_id(st, rules, &run_id, err);
-    if (s == ZN_OK)
-        s = run_bounds(st, run_id, from, to, err);
+    zn_status s = run_bounds(st, run_id, rules, from, to, err);
     if (s != ZN_OK)
         return s;
     zn_zone_day_format(day, d, sizeof d);
@@ -791,13 +913,24 @@ zn_status zn_zone_map(zn_store *st, const char *rules, int32_t day, const char *
     return s;
 }
 
-zn_status zn_zone_history(zn_store *st, const char *rules, const char *unit_key, zn_zone_row_fn fn, void *user,
-                          zn_error *err)
+zn_status zn_zone_map(zn_store *st, const char *rules, int32_t day, const char *level, zn_zone_row_fn fn, void *user,
+                      zn_error *err)
 {
-    int64_t run_id, n = 0;
-    if (!st || !rules || !unit_key)
+    int64_t run_id;
+    if (!st || !rules)
         return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
     zn_status s = zn__zone_run_id(st, rules, &run_id, err);
+    return s == ZN_OK ? zn_zone_map_run(st, run_id, day, level, fn, user, err) : s;
+}
+
+zn_status zn_zone_history_run(zn_store *st, int64_t run_id, const char *unit_key, zn_zone_row_fn fn, void *user,
+                              zn_error *err)
+{
+    int64_t n = 0;
+    char rules[64] = "", from[11], to[11];
+    if (!st || !unit_key)
+        return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
+    zn_status s = run_bounds(st, run_id, rules, from, to, err);
     if (s != ZN_OK)
         return s;
     zn_stmt *q;
@@ -813,12 +946,22 @@ zn_status zn_zone_history(zn_store *st, const char *rules, const char *unit_key,
     return s;
 }
 
-zn_status zn_zone_days(zn_store *st, const char *rules, zn_zone_day_fn fn, void *user, zn_error *err)
+zn_status zn_zone_history(zn_store *st, const char *rules, const char *unit_key, zn_zone_row_fn fn, void *user,
+                          zn_error *err)
 {
     int64_t run_id;
-    if (!st || !rules || !fn)
+    if (!st || !rules || !unit_key)
         return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
     zn_status s = zn__zone_run_id(st, rules, &run_id, err);
+    return s == ZN_OK ? zn_zone_history_run(st, run_id, unit_key, fn, user, err) : s;
+}
+
+zn_status zn_zone_days_run(zn_store *st, int64_t run_id, zn_zone_day_fn fn, void *user, zn_error *err)
+{
+    char rules[64], from[11], to[11];
+    if (!st || !fn)
+        return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
+    zn_status s = run_bounds(st, run_id, rules, from, to, err);
     if (s != ZN_OK)
         return s;
     zn_stmt *q;
@@ -835,4 +978,13 @@ zn_status zn_zone_days(zn_store *st, const char *rules, zn_zone_day_fn fn, void 
             break;
     zn_stmt_finalize(q);
     return s;
+}
+
+zn_status zn_zone_days(zn_store *st, const char *rules, zn_zone_day_fn fn, void *user, zn_error *err)
+{
+    int64_t run_id;
+    if (!st || !rules || !fn)
+        return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "NULL argument");
+    zn_status s = zn__zone_run_id(st, rules, &run_id, err);
+    return s == ZN_OK ? zn_zone_days_run(st, run_id, fn, user, err) : s;
 }
