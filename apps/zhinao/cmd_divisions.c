@@ -122,38 +122,56 @@ static int parse_opts(const char *sub, int argc, char **argv, const char *allowe
     return 0;
 }
 
-static int open_registry(zn_ctx **ctx, zn_div_registry **reg, int edition)
+/* What a registry subcommand works with: the context, the registry (no store) and an error for
+ * its calls, cleared. */
+typedef struct session {
+    zn_ctx *ctx;
+    zn_div_registry *reg;
+    zn_error err;
+} session;
+
+/* Open s: context and registry of <data>/divisions, checking that `edition` (0: newest) is loaded.
+ * 0 ok (close with close_registry), 1 after a message on stderr (nothing left to free). */
+static int open_registry(session *s, int edition)
 {
     zn_store *none; /* no store: zn_cli_open only makes the context when db_path is NULL */
-    if (zn_cli_open(NULL, ctx, &none))
+    if (zn_cli_open(NULL, &s->ctx, &none))
         return 1;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/divisions", zn_cli_data_dir());
-    zn_error err;
-    zn_error_clear(&err);
-    if (zn_div_registry_new(*ctx, dir, reg, &err) != ZN_OK) {
-        zn_cli_error(&err);
-        zn_ctx_free(*ctx);
+    zn_error_clear(&s->err);
+    if (zn_div_registry_new(s->ctx, dir, &s->reg, &s->err) != ZN_OK) {
+        zn_cli_error(&s->err);
+        zn_ctx_free(s->ctx);
         return 1;
     }
-    if (edition && !zn_div_has_edition(*reg, edition)) {
+    if (edition && !zn_div_has_edition(s->reg, edition)) {
         fprintf(stderr, "zhinao divisions: edition %d is not loaded (editions:", edition);
         int eds[16];
-        size_t n = zn_div_editions(*reg, eds, 16);
+        size_t n = zn_div_editions(s->reg, eds, 16);
         for (size_t i = 0; i < n && i < 16; i++)
             fprintf(stderr, " %d", eds[i]);
         fprintf(stderr, ")\n");
-        zn_div_registry_free(*reg);
-        zn_ctx_free(*ctx);
+        zn_div_registry_free(s->reg);
+        zn_ctx_free(s->ctx);
         return 1;
     }
+    zn_error_clear(&s->err);
     return 0;
 }
 
-static void close_registry(zn_ctx *ctx, zn_div_registry *reg)
+static void close_registry(session *s)
 {
-    zn_div_registry_free(reg);
-    zn_ctx_free(ctx);
+    zn_div_registry_free(s->reg);
+    zn_ctx_free(s->ctx);
+}
+
+/* A subcommand's failure: s->err on stderr, s closed; exit status 1. */
+static int fail_registry(session *s)
+{
+    zn_cli_error(&s->err);
+    close_registry(s);
+    return 1;
 }
 
 static void print_json(json_t *j)
@@ -190,39 +208,22 @@ static const char *path_of(zn_div_registry *reg, const zn_div *d, zn_buf *buf)
     return buf->data;
 }
 
-static int sub_show(int argc, char **argv)
+static int sub_show(const opts *o)
 {
-    if (zn_cli_wants_help(argc, argv)) {
-        printf("usage: zhinao divisions show CODE [--edition YEAR] [--json]\n\n"
-               "Show one division: 12-digit code, name, level, path from the province, parent and\n"
-               "number of children, in the given edition (default: newest).\n"
-               "Example: zhinao divisions show 330106 -> 西湖区, 浙江省/杭州市/西湖区\n");
-        return 0;
-    }
-    opts o;
-    int rc = parse_opts("show", argc, argv, "--edition --json", 1, &o);
-    if (rc)
-        return rc;
-    if (o.npos != 1) {
+    if (o->npos != 1) {
         fprintf(stderr, "zhinao divisions show: give one CODE (see --help)\n");
         return 2;
     }
-    zn_ctx *ctx;
-    zn_div_registry *reg;
-    if (open_registry(&ctx, &reg, o.edition))
+    session s;
+    if (open_registry(&s, o->edition))
         return 1;
-    zn_error err;
-    zn_error_clear(&err);
     zn_div d, parent;
     zn_buf path = {0};
-    if (zn_div_lookup(reg, o.edition, o.pos[0], &d, &err) != ZN_OK) {
-        zn_cli_error(&err);
-        close_registry(ctx, reg);
-        return 1;
-    }
-    int has_parent = zn_div_parent(reg, o.edition, d.code, &parent, NULL) == ZN_OK;
-    path_of(reg, &d, &path);
-    if (o.json) {
+    if (zn_div_lookup(s.reg, o->edition, o->pos[0], &d, &s.err) != ZN_OK)
+        return fail_registry(&s);
+    int has_parent = zn_div_parent(s.reg, o->edition, d.code, &parent, NULL) == ZN_OK;
+    path_of(s.reg, &d, &path);
+    if (o->json) {
         json_t *j = div_json(&d, path.data ? path.data : "");
         json_object_set_new(j, "parent_name", has_parent ? json_string(parent.name) : json_null());
         if (d.level <= ZN_DIV_COUNTY) {
@@ -245,7 +246,7 @@ static int sub_show(int argc, char **argv)
         printf("children  %zu\nedition   %d\n", d.nchildren, d.edition);
     }
     zn_buf_fini(&path);
-    close_registry(ctx, reg);
+    close_registry(&s);
     return 0;
 }
 
@@ -270,131 +271,77 @@ static void print_list(zn_div_registry *reg, const zn_div *v, size_t n, int json
     zn_buf_fini(&path);
 }
 
-static int sub_children(int argc, char **argv)
+static int sub_children(const opts *o)
 {
-    if (zn_cli_wants_help(argc, argv)) {
-        printf("usage: zhinao divisions children [CODE] [--edition YEAR] [--json]\n\n"
-               "List the direct children of CODE in code order, one per line: code, level, path.\n"
-               "Without CODE, list the provinces.\n");
-        return 0;
-    }
-    opts o;
-    int rc = parse_opts("children", argc, argv, "--edition --json", 1, &o);
-    if (rc)
-        return rc;
-    zn_ctx *ctx;
-    zn_div_registry *reg;
-    if (open_registry(&ctx, &reg, o.edition))
+    session s;
+    if (open_registry(&s, o->edition))
         return 1;
-    zn_error err;
-    zn_error_clear(&err);
     zn_div *v = NULL;
     size_t n = 0;
-    if (zn_div_children(reg, o.edition, o.npos ? o.pos[0] : NULL, &v, &n, &err) != ZN_OK) {
-        zn_cli_error(&err);
-        close_registry(ctx, reg);
-        return 1;
-    }
+    if (zn_div_children(s.reg, o->edition, o->npos ? o->pos[0] : NULL, &v, &n, &s.err) != ZN_OK)
+        return fail_registry(&s);
     json_t *head = json_object();
-    json_object_set_new(head, "edition", json_integer(o.edition ? o.edition : zn_div_edition_latest(reg)));
-    if (o.npos) {
+    json_object_set_new(head, "edition", json_integer(o->edition ? o->edition : zn_div_edition_latest(s.reg)));
+    if (o->npos) {
         zn_div d;
-        if (zn_div_lookup(reg, o.edition, o.pos[0], &d, NULL) == ZN_OK)
+        if (zn_div_lookup(s.reg, o->edition, o->pos[0], &d, NULL) == ZN_OK)
             json_object_set_new(head, "parent_code", json_string(d.code));
     }
-    print_list(reg, v, n, o.json, "children", head);
+    print_list(s.reg, v, n, o->json, "children", head);
     free(v);
-    close_registry(ctx, reg);
+    close_registry(&s);
     return 0;
 }
 
-static int sub_search(int argc, char **argv)
+static int sub_search(const opts *o)
 {
-    if (zn_cli_wants_help(argc, argv)) {
-        printf("usage: zhinao divisions search NAME [--exact] [--level N] [--under CODE] [--edition YEAR] [--json]\n\n"
-               "Every division whose name contains NAME (--exact: equals NAME), in code order, one per\n"
-               "line: code, level, path. Names repeat: 普陀区 is a district of Shanghai and of Zhoushan.\n"
-               "  --level N      only level N (1 province, 2 city, 3 county, 4 township, 5 village)\n"
-               "  --under CODE   only divisions inside CODE (e.g. 3301 for Hangzhou)\n"
-               "Exit status 1 when nothing matches.\n");
-        return 0;
-    }
-    opts o;
-    int rc = parse_opts("search", argc, argv, "--edition --json --exact --level --under", 1, &o);
-    if (rc)
-        return rc;
-    if (o.npos != 1 || !*o.pos[0]) {
+    if (o->npos != 1 || !*o->pos[0]) {
         fprintf(stderr, "zhinao divisions search: give one non-empty NAME (see --help)\n");
         return 2;
     }
-    zn_ctx *ctx;
-    zn_div_registry *reg;
-    if (open_registry(&ctx, &reg, o.edition))
+    session s;
+    if (open_registry(&s, o->edition))
         return 1;
-    zn_error err;
-    zn_error_clear(&err);
-    zn_div_query q = {o.pos[0], o.exact ? ZN_DIV_MATCH_EXACT : ZN_DIV_MATCH_SUBSTRING, o.level, o.under};
+    zn_div_query q = {o->pos[0], o->exact ? ZN_DIV_MATCH_EXACT : ZN_DIV_MATCH_SUBSTRING, o->level, o->under};
     zn_div *v = NULL;
     size_t n = 0;
-    if (zn_div_search(reg, o.edition, &q, &v, &n, &err) != ZN_OK) {
-        zn_cli_error(&err);
-        close_registry(ctx, reg);
-        return 1;
-    }
+    if (zn_div_search(s.reg, o->edition, &q, &v, &n, &s.err) != ZN_OK)
+        return fail_registry(&s);
     json_t *head = json_object();
-    json_object_set_new(head, "query", json_string(o.pos[0]));
-    json_object_set_new(head, "edition", json_integer(o.edition ? o.edition : zn_div_edition_latest(reg)));
-    print_list(reg, v, n, o.json, "matches", head);
-    if (!n && !o.json)
-        fprintf(stderr, "zhinao divisions search: no division named like '%s'\n", o.pos[0]);
+    json_object_set_new(head, "query", json_string(o->pos[0]));
+    json_object_set_new(head, "edition", json_integer(o->edition ? o->edition : zn_div_edition_latest(s.reg)));
+    print_list(s.reg, v, n, o->json, "matches", head);
+    if (!n && !o->json)
+        fprintf(stderr, "zhinao divisions search: no division named like '%s'\n", o->pos[0]);
     free(v);
-    close_registry(ctx, reg);
+    close_registry(&s);
     return n ? 0 : 1;
 }
 
-static int sub_locate(int argc, char **argv)
+static int sub_locate(const opts *o)
 {
-    if (zn_cli_wants_help(argc, argv)) {
-        printf("usage: zhinao divisions locate LON LAT [--crs wgs84|gcj02|bd09] [--edition YEAR] [--json]\n\n"
-               "The county whose DataV boundary covers the point, with its city and path. LON LAT are\n"
-               "degrees in --crs (default wgs84; the point is converted to GCJ-02, the boundaries' CRS).\n"
-               "Boundaries shipped: Zhejiang's 90 counties and Shanghai's 16 districts.\n"
-               "Exit status 1 when no boundary covers the point (e.g. at sea or outside the data).\n"
-               "Example: zhinao divisions locate 120.14 30.25 --crs gcj02 -> 330106 西湖区\n");
-        return 0;
-    }
-    opts o;
-    int rc = parse_opts("locate", argc, argv, "--edition --json --crs", 2, &o);
-    if (rc)
-        return rc;
     double lon, lat;
-    if (o.npos != 2 || zn_cli_parse_double(o.pos[0], &lon) || zn_cli_parse_double(o.pos[1], &lat)) {
+    if (o->npos != 2 || zn_cli_parse_double(o->pos[0], &lon) || zn_cli_parse_double(o->pos[1], &lat)) {
         fprintf(stderr, "zhinao divisions locate: give LON LAT as numbers (see --help)\n");
         return 2;
     }
-    zn_ctx *ctx;
-    zn_div_registry *reg;
-    if (open_registry(&ctx, &reg, o.edition))
+    session s;
+    if (open_registry(&s, o->edition))
         return 1;
-    zn_error err;
-    zn_error_clear(&err);
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/boundaries", zn_cli_data_dir());
     zn_div county, city;
-    if (zn_div_boundaries_load(reg, dir, &err) != ZN_OK ||
-        zn_div_locate(reg, lon, lat, o.crs, o.edition, &county, &city, &err) != ZN_OK) {
-        zn_cli_error(&err);
-        close_registry(ctx, reg);
-        return 1;
-    }
+    if (zn_div_boundaries_load(s.reg, dir, &s.err) != ZN_OK ||
+        zn_div_locate(s.reg, lon, lat, o->crs, o->edition, &county, &city, &s.err) != ZN_OK)
+        return fail_registry(&s);
     zn_buf path = {0};
-    path_of(reg, &county, &path);
-    if (o.json) {
+    path_of(s.reg, &county, &path);
+    if (o->json) {
         json_t *j = json_object();
         json_t *pt = json_object();
         json_object_set_new(pt, "lon", json_real(lon));
         json_object_set_new(pt, "lat", json_real(lat));
-        json_object_set_new(pt, "crs", json_string(zn_crs_name(o.crs)));
+        json_object_set_new(pt, "crs", json_string(zn_crs_name(o->crs)));
         json_object_set_new(j, "point", pt);
         json_object_set_new(j, "county", div_json(&county, path.data ? path.data : ""));
         json_object_set_new(j, "city", city.level ? div_json(&city, NULL) : json_null());
@@ -403,47 +350,28 @@ static int sub_locate(int argc, char **argv)
         printf("%s %s\n%s\n", county.code, county.name, path.data ? path.data : "");
     }
     zn_buf_fini(&path);
-    close_registry(ctx, reg);
+    close_registry(&s);
     return 0;
 }
 
-static int sub_diff(int argc, char **argv)
+static int sub_diff(const opts *o)
 {
-    if (zn_cli_wants_help(argc, argv)) {
-        printf("usage: zhinao divisions diff FROM TO [--under CODE] [--level N] [--summary] [--json]\n\n"
-               "What changed from edition FROM to edition TO (e.g. 2021 2023), by code: added (only in\n"
-               "TO), removed (only in FROM), renamed (same code, another name). Counts per level, then\n"
-               "one line per change (--summary: counts only).\n"
-               "  --under CODE   only the subtree of CODE (itself included), e.g. 33 for Zhejiang\n"
-               "  --level N      list only changes at level N (the counts still cover every level)\n");
-        return 0;
-    }
-    opts o;
-    int rc = parse_opts("diff", argc, argv, "--json --under --summary --level", 2, &o);
-    if (rc)
-        return rc;
     int from, to;
-    if (o.npos != 2 || parse_int(o.pos[0], &from) || parse_int(o.pos[1], &to) || from < 1 || to < 1) {
+    if (o->npos != 2 || parse_int(o->pos[0], &from) || parse_int(o->pos[1], &to) || from < 1 || to < 1) {
         fprintf(stderr, "zhinao divisions diff: give two edition years FROM TO (see --help)\n");
         return 2;
     }
-    zn_ctx *ctx;
-    zn_div_registry *reg;
-    if (open_registry(&ctx, &reg, 0))
+    session s;
+    if (open_registry(&s, 0))
         return 1;
-    zn_error err;
-    zn_error_clear(&err);
     zn_div_diff d;
-    if (zn_div_diff_compute(reg, from, to, o.under, &d, &err) != ZN_OK) {
-        zn_cli_error(&err);
-        close_registry(ctx, reg);
-        return 1;
-    }
-    if (o.json) {
+    if (zn_div_diff_compute(s.reg, from, to, o->under, &d, &s.err) != ZN_OK)
+        return fail_registry(&s);
+    if (o->json) {
         json_t *j = json_object();
         json_object_set_new(j, "from", json_integer(d.from_edition));
         json_object_set_new(j, "to", json_integer(d.to_edition));
-        json_object_set_new(j, "under", o.under ? json_string(o.under) : json_null());
+        json_object_set_new(j, "under", o->under ? json_string(o->under) : json_null());
         const char *kinds[3] = {"added", "removed", "renamed"};
         const size_t *counts[3] = {d.added, d.removed, d.renamed};
         json_t *c = json_object();
@@ -455,11 +383,11 @@ static int sub_diff(int argc, char **argv)
             json_object_set_new(c, kinds[k], per);
         }
         json_object_set_new(j, "counts", c);
-        if (!o.summary) {
+        if (!o->summary) {
             json_t *arr = json_array();
             for (size_t i = 0; i < d.nchanges; i++) {
                 const zn_div_change *ch = &d.changes[i];
-                if (o.level && ch->level != o.level)
+                if (o->level && ch->level != o->level)
                     continue;
                 json_t *e = json_object();
                 json_object_set_new(e, "change", json_string(zn_div_change_kind_name(ch->kind)));
@@ -473,15 +401,15 @@ static int sub_diff(int argc, char **argv)
         }
         print_json(j);
     } else {
-        printf("%d -> %d%s%s\n", d.from_edition, d.to_edition, o.under ? " under " : "", o.under ? o.under : "");
+        printf("%d -> %d%s%s\n", d.from_edition, d.to_edition, o->under ? " under " : "", o->under ? o->under : "");
         printf("%-9s %7s %7s %7s\n", "level", "added", "removed", "renamed");
         for (int lv = 1; lv <= 5; lv++)
             printf("%-9s %7zu %7zu %7zu\n", zn_div_level_name(lv), d.added[lv], d.removed[lv], d.renamed[lv]);
         printf("%-9s %7zu %7zu %7zu\n", "total", d.added[0], d.removed[0], d.renamed[0]);
-        if (!o.summary) {
+        if (!o->summary) {
             for (size_t i = 0; i < d.nchanges; i++) {
                 const zn_div_change *ch = &d.changes[i];
-                if (o.level && ch->level != o.level)
+                if (o->level && ch->level != o->level)
                     continue;
                 if (ch->kind == ZN_DIV_RENAMED)
                     printf("renamed  %s  %s -> %s\n", ch->code, ch->old_name, ch->new_name);
@@ -493,73 +421,52 @@ static int sub_diff(int argc, char **argv)
         }
     }
     zn_div_diff_fini(&d);
-    close_registry(ctx, reg);
+    close_registry(&s);
     return 0;
 }
 
-static int sub_stats(int argc, char **argv)
+static int sub_stats(const opts *o)
 {
-    if (zn_cli_wants_help(argc, argv)) {
-        printf("usage: zhinao divisions stats [--json]\n\n"
-               "Editions loaded and the number of divisions per level in each.\n");
-        return 0;
-    }
-    opts o;
-    int rc = parse_opts("stats", argc, argv, "--json", 0, &o);
-    if (rc)
-        return rc;
-    zn_ctx *ctx;
-    zn_div_registry *reg;
-    if (open_registry(&ctx, &reg, 0))
+    session s;
+    if (open_registry(&s, 0))
         return 1;
     int eds[16];
-    size_t n = zn_div_editions(reg, eds, 16);
+    size_t n = zn_div_editions(s.reg, eds, 16);
     if (n > 16)
         n = 16;
     json_t *arr = json_array();
-    if (!o.json)
+    if (!o->json)
         printf("%-8s %9s %6s %7s %9s %8s %7s\n", "edition", "province", "city", "county", "township", "village", "total");
     for (size_t i = 0; i < n; i++) {
-        if (o.json) {
+        if (o->json) {
             json_t *e = json_object();
             json_object_set_new(e, "edition", json_integer(eds[i]));
             for (int lv = 1; lv <= 5; lv++)
-                json_object_set_new(e, zn_div_level_name(lv), json_integer((json_int_t)zn_div_count(reg, eds[i], lv)));
-            json_object_set_new(e, "total", json_integer((json_int_t)zn_div_count(reg, eds[i], 0)));
+                json_object_set_new(e, zn_div_level_name(lv), json_integer((json_int_t)zn_div_count(s.reg, eds[i], lv)));
+            json_object_set_new(e, "total", json_integer((json_int_t)zn_div_count(s.reg, eds[i], 0)));
             json_array_append_new(arr, e);
         } else {
-            printf("%-8d %9zu %6zu %7zu %9zu %8zu %7zu\n", eds[i], zn_div_count(reg, eds[i], 1),
-                   zn_div_count(reg, eds[i], 2), zn_div_count(reg, eds[i], 3), zn_div_count(reg, eds[i], 4),
-                   zn_div_count(reg, eds[i], 5), zn_div_count(reg, eds[i], 0));
+            printf("%-8d %9zu %6zu %7zu %9zu %8zu %7zu\n", eds[i], zn_div_count(s.reg, eds[i], 1),
+                   zn_div_count(s.reg, eds[i], 2), zn_div_count(s.reg, eds[i], 3), zn_div_count(s.reg, eds[i], 4),
+                   zn_div_count(s.reg, eds[i], 5), zn_div_count(s.reg, eds[i], 0));
         }
     }
-    if (o.json) {
+    if (o->json) {
         json_t *j = json_object();
         json_object_set_new(j, "editions", arr);
         print_json(j);
     } else {
         json_decref(arr);
     }
-    close_registry(ctx, reg);
+    close_registry(&s);
     return 0;
 }
 
-static int sub_load(int argc, char **argv)
+static int sub_load(const opts *o)
 {
-    if (zn_cli_wants_help(argc, argv)) {
-        printf("usage: zhinao divisions load [--db PATH] [--json]\n\n"
-               "Save every edition of the registry into the store's division table (default store:\n"
-               "$ZHINAO_DB or zhinao.db), in one transaction. Safe to run again: rows that are already\n"
-               "there and equal are left alone (\"0 rows changed\").\n");
-        return 0;
-    }
-    opts o;
-    int rc = parse_opts("load", argc, argv, "--db --json", 0, &o);
-    if (rc)
-        return rc;
     zn_ctx *ctx;
     zn_store *st;
-    if (zn_cli_open(o.db, &ctx, &st))
+    if (zn_cli_open(o->db, &ctx, &st))
         return 1;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/divisions", zn_cli_data_dir());
@@ -574,14 +481,14 @@ static int sub_load(int argc, char **argv)
         zn_cli_close(ctx, st);
         return 1;
     }
-    if (o.json) {
+    if (o->json) {
         json_t *j = json_object();
-        json_object_set_new(j, "db", json_string(o.db));
+        json_object_set_new(j, "db", json_string(o->db));
         json_object_set_new(j, "changed", json_integer(changed));
         json_object_set_new(j, "rows", json_integer(rows));
         print_json(j);
     } else {
-        printf("%s: %lld division rows changed, %lld in table division\n", o.db, (long long)changed, (long long)rows);
+        printf("%s: %lld division rows changed, %lld in table division\n", o->db, (long long)changed, (long long)rows);
     }
     zn_div_registry_free(reg);
     zn_cli_close(ctx, st);
@@ -590,20 +497,70 @@ static int sub_load(int argc, char **argv)
 
 int zn_cmd_divisions(int argc, char **argv)
 {
+    /* each subcommand: its name, the long options it accepts, how many positional arguments, its
+     * body (called with the parsed options), its --help text */
     static const struct {
         const char *name;
-        int (*run)(int, char **);
+        const char *allowed;
+        int maxpos;
+        int (*run)(const opts *);
+        const char *help;
     } subs[] = {
-        {"show", sub_show},     {"children", sub_children}, {"search", sub_search}, {"locate", sub_locate},
-        {"diff", sub_diff},     {"stats", sub_stats},       {"load", sub_load},
+        {"show", "--edition --json", 1, sub_show,
+         "usage: zhinao divisions show CODE [--edition YEAR] [--json]\n\n"
+         "Show one division: 12-digit code, name, level, path from the province, parent and\n"
+         "number of children, in the given edition (default: newest).\n"
+         "Example: zhinao divisions show 330106 -> 西湖区, 浙江省/杭州市/西湖区\n"},
+        {"children", "--edition --json", 1, sub_children,
+         "usage: zhinao divisions children [CODE] [--edition YEAR] [--json]\n\n"
+         "List the direct children of CODE in code order, one per line: code, level, path.\n"
+         "Without CODE, list the provinces.\n"},
+        {"search", "--edition --json --exact --level --under", 1, sub_search,
+         "usage: zhinao divisions search NAME [--exact] [--level N] [--under CODE] [--edition YEAR] [--json]\n\n"
+         "Every division whose name contains NAME (--exact: equals NAME), in code order, one per\n"
+         "line: code, level, path. Names repeat: 普陀区 is a district of Shanghai and of Zhoushan.\n"
+         "  --level N      only level N (1 province, 2 city, 3 county, 4 township, 5 village)\n"
+         "  --under CODE   only divisions inside CODE (e.g. 3301 for Hangzhou)\n"
+         "Exit status 1 when nothing matches.\n"},
+        {"locate", "--edition --json --crs", 2, sub_locate,
+         "usage: zhinao divisions locate LON LAT [--crs wgs84|gcj02|bd09] [--edition YEAR] [--json]\n\n"
+         "The county whose DataV boundary covers the point, with its city and path. LON LAT are\n"
+         "degrees in --crs (default wgs84; the point is converted to GCJ-02, the boundaries' CRS).\n"
+         "Boundaries shipped: Zhejiang's 90 counties and Shanghai's 16 districts.\n"
+         "Exit status 1 when no boundary covers the point (e.g. at sea or outside the data).\n"
+         "Example: zhinao divisions locate 120.14 30.25 --crs gcj02 -> 330106 西湖区\n"},
+        {"diff", "--json --under --summary --level", 2, sub_diff,
+         "usage: zhinao divisions diff FROM TO [--under CODE] [--level N] [--summary] [--json]\n\n"
+         "What changed from edition FROM to edition TO (e.g. 2021 2023), by code: added (only in\n"
+         "TO), removed (only in FROM), renamed (same code, another name). Counts per level, then\n"
+         "one line per change (--summary: counts only).\n"
+         "  --under CODE   only the subtree of CODE (itself included), e.g. 33 for Zhejiang\n"
+         "  --level N      list only changes at level N (the counts still cover every level)\n"},
+        {"stats", "--json", 0, sub_stats,
+         "usage: zhinao divisions stats [--json]\n\n"
+         "Editions loaded and the number of divisions per level in each.\n"},
+        {"load", "--db --json", 0, sub_load,
+         "usage: zhinao divisions load [--db PATH] [--json]\n\n"
+         "Save every edition of the registry into the store's division table (default store:\n"
+         "$ZHINAO_DB or zhinao.db), in one transaction. Safe to run again: rows that are already\n"
+         "there and equal are left alone (\"0 rows changed\").\n"},
     };
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         fputs(USAGE, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-        if (!strcmp(argv[1], subs[i].name))
-            return subs[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        if (strcmp(argv[1], subs[i].name))
+            continue;
+        if (zn_cli_wants_help(argc - 1, argv + 1)) {
+            fputs(subs[i].help, stdout);
+            return 0;
+        }
+        opts o;
+        if (parse_opts(subs[i].name, argc - 1, argv + 1, subs[i].allowed, subs[i].maxpos, &o))
+            return 2;
+        return subs[i].run(&o);
+    }
     fprintf(stderr, "zhinao divisions: unknown subcommand '%s'\n\n%s", argv[1], USAGE);
     return 2;
 }
