@@ -222,213 +222,214 @@ static zn_status ts_mark_earlier(ts_state *s, int64_t *n, zn_error *err)
     return rc;
 }
 
-static zn_status ts_load_cases(ts_state *s, int64_t *skipped, zn_error *err)
+/* One row of a feed loader (ts_load_feed): 0 taken or passed over, -1 out of memory. */
+typedef int (*ts_row_fn)(ts_state *s, zn_stmt *q, void *u);
+
+/* Run `sql` over the hub's feed table `table` and hand each row to fn, in order; nothing when the
+ * store has no such table (the feed never ingested). ZN_ENOMEM (message in err) when fn ran out of
+ * memory, else the status of the statement. */
+static zn_status ts_load_feed(ts_state *s, const char *table, const char *sql, ts_row_fn fn, void *u,
+                              zn_error *err)
 {
     int ex;
-    zn_status rc = ts_table(s->st, "feed_case_report", &ex, err);
+    zn_status rc = ts_table(s->st, table, &ex, err);
     if (rc != ZN_OK || !ex)
         return rc;
     zn_stmt *q = NULL;
-    rc = zn_stmt_prepare(s->st,
-                         "SELECT case_id, resident_id, mobile, onset_date, diagnosis_time, report_time "
-                         "FROM feed_case_report ORDER BY report_time, case_id",
-                         &q, err);
+    rc = zn_stmt_prepare(s->st, sql, &q, err);
     if (rc != ZN_OK)
         return rc;
-    int32_t tz = zn_ctx_tz_offset(zn_store_ctx(s->st));
     int row;
-    while ((rc = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
-        const char *rid = zn_stmt_column_text(q, 1), *mob = zn_stmt_column_text(q, 2);
-        const char *key = *rid ? rid : mob;
-        int64_t onset = zn_stmt_column_is_null(q, 3) ? -1 : ts_local_midnight(zn_stmt_column_text(q, 3), tz);
-        if (onset < 0)
-            onset = zn_stmt_column_int64(q, 4);
-        int64_t to = zn_stmt_column_int64(q, 5);
-        int64_t from = onset - (int64_t)s->plan->lookback_days * 86400;
-        if (!*key || to <= from || ts_dict_find(&s->persons, key)) {
-            /* no person, an empty window, or a second report of a person already taken */
-            (*skipped)++;
-            continue;
+    while ((rc = zn_stmt_step(q, &row, err)) == ZN_OK && row)
+        if (fn(s, q, u)) {
+            rc = zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+            break;
         }
-        int64_t id = ts_dict_add(&s->persons, key);
-        if (!id)
-            goto nomem;
-        ts_case c = {id, zn_strdup(zn_stmt_column_text(q, 0)), *mob ? zn_strdup(mob) : NULL, from, to, 0};
-        if (!c.case_id) {
-            free(c.mobile);
-            goto nomem;
-        }
-        if (s->ncases == s->ccases) {
-            size_t nc = s->ccases ? s->ccases * 2 : 64;
-            ts_case *p = realloc(s->cases, nc * sizeof *p);
-            if (!p) {
-                free(c.case_id);
-                free(c.mobile);
-                goto nomem;
-            }
-            s->cases = p;
-            s->ccases = nc;
-        }
-        s->cases[s->ncases++] = c;
-    }
     zn_stmt_finalize(q);
     return rc;
+}
+
+/* u: the count of reports passed over (int64_t) */
+static int ts_row_case(ts_state *s, zn_stmt *q, void *u)
+{
+    int64_t *skipped = u;
+    int32_t tz = zn_ctx_tz_offset(zn_store_ctx(s->st));
+    const char *rid = zn_stmt_column_text(q, 1), *mob = zn_stmt_column_text(q, 2);
+    const char *key = *rid ? rid : mob;
+    int64_t onset = zn_stmt_column_is_null(q, 3) ? -1 : ts_local_midnight(zn_stmt_column_text(q, 3), tz);
+    if (onset < 0)
+        onset = zn_stmt_column_int64(q, 4);
+    int64_t to = zn_stmt_column_int64(q, 5);
+    int64_t from = onset - (int64_t)s->plan->lookback_days * 86400;
+    if (!*key || to <= from || ts_dict_find(&s->persons, key)) {
+        /* no person, an empty window, or a second report of a person already taken */
+        (*skipped)++;
+        return 0;
+    }
+    int64_t id = ts_dict_add(&s->persons, key);
+    if (!id)
+        return -1;
+    ts_case c = {id, zn_strdup(zn_stmt_column_text(q, 0)), *mob ? zn_strdup(mob) : NULL, from, to, 0};
+    if (!c.case_id) {
+        free(c.mobile);
+        return -1;
+    }
+    if (s->ncases == s->ccases) {
+        size_t nc = s->ccases ? s->ccases * 2 : 64;
+        ts_case *p = realloc(s->cases, nc * sizeof *p);
+        if (!p) {
+            free(c.case_id);
+            free(c.mobile);
+            return -1;
+        }
+        s->cases = p;
+        s->ccases = nc;
+    }
+    s->cases[s->ncases++] = c;
+    return 0;
+}
+
+static zn_status ts_load_cases(ts_state *s, int64_t *skipped, zn_error *err)
+{
+    return ts_load_feed(s, "feed_case_report",
+                        "SELECT case_id, resident_id, mobile, onset_date, diagnosis_time, report_time "
+                        "FROM feed_case_report ORDER BY report_time, case_id",
+                        ts_row_case, skipped, err);
+}
+
+/* The venue loader's parameters and the previous row, pending as an open "in". */
+typedef struct ts_venue_scan {
+    int64_t dwell, pair_max;
+    int64_t pp, pv, pt;
+    int open;
+} ts_venue_scan;
+
+static int ts_row_venue(ts_state *s, zn_stmt *q, void *u)
+{
+    ts_venue_scan *vs = u;
+    int64_t dwell = vs->dwell;
+    int64_t p = ts_dict_add(&s->persons, zn_stmt_column_text(q, 0));
+    int64_t v = ts_dict_add(&s->venues, zn_stmt_column_text(q, 1));
+    if (!p || !v)
+        return -1;
+    int64_t t = zn_stmt_column_int64(q, 2);
+    int out = !strcmp(zn_stmt_column_text(q, 3), "out");
+    if (vs->open && (p != vs->pp || v != vs->pv || t - vs->pt > vs->pair_max || !out)) {
+        TS_PUSH(s->vstays, s->nv, s->cv, ((zn_trace_stay){vs->pp, vs->pv, vs->pt, vs->pt + dwell}));
+        vs->open = 0;
+    }
+    if (out) {
+        if (vs->open)
+            TS_PUSH(s->vstays, s->nv, s->cv, ((zn_trace_stay){vs->pp, vs->pv, vs->pt, t}));
+        else /* an exit without its entry: the dwell before it */
+            TS_PUSH(s->vstays, s->nv, s->cv, ((zn_trace_stay){p, v, t - dwell, t}));
+        vs->open = 0;
+    } else {
+        vs->open = 1;
+        vs->pp = p, vs->pv = v, vs->pt = t;
+    }
+    return 0;
 nomem:
-    zn_stmt_finalize(q);
-    return zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+    return -1;
 }
 
 static zn_status ts_load_venues(ts_state *s, int64_t dwell, int64_t pair_max, zn_error *err)
 {
-    int ex;
-    zn_status rc = ts_table(s->st, "feed_venue_scan", &ex, err);
-    if (rc != ZN_OK || !ex)
-        return rc;
-    zn_stmt *q = NULL;
-    rc = zn_stmt_prepare(s->st,
-                         "SELECT resident_id, venue_code, scan_time, COALESCE(direction, 'in') "
-                         "FROM feed_venue_scan ORDER BY resident_id, venue_code, scan_time, _id",
-                         &q, err);
-    if (rc != ZN_OK)
-        return rc;
-    /* the previous row, pending as an open "in" */
-    int64_t pp = 0, pv = 0, pt = 0;
-    int open = 0, row;
-    while ((rc = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
-        int64_t p = ts_dict_add(&s->persons, zn_stmt_column_text(q, 0));
-        int64_t v = ts_dict_add(&s->venues, zn_stmt_column_text(q, 1));
-        if (!p || !v)
-            goto nomem;
-        int64_t t = zn_stmt_column_int64(q, 2);
-        int out = !strcmp(zn_stmt_column_text(q, 3), "out");
-        if (open && (p != pp || v != pv || t - pt > pair_max || !out)) {
-            TS_PUSH(s->vstays, s->nv, s->cv, ((zn_trace_stay){pp, pv, pt, pt + dwell}));
-            open = 0;
-        }
-        if (out) {
-            if (open)
-                TS_PUSH(s->vstays, s->nv, s->cv, ((zn_trace_stay){pp, pv, pt, t}));
-            else /* an exit without its entry: the dwell before it */
-                TS_PUSH(s->vstays, s->nv, s->cv, ((zn_trace_stay){p, v, t - dwell, t}));
-            open = 0;
-        } else {
-            open = 1;
-            pp = p, pv = v, pt = t;
-        }
-    }
-    if (rc == ZN_OK && open)
-        TS_PUSH(s->vstays, s->nv, s->cv, ((zn_trace_stay){pp, pv, pt, pt + dwell}));
-    zn_stmt_finalize(q);
+    ts_venue_scan vs = {.dwell = dwell, .pair_max = pair_max};
+    zn_status rc = ts_load_feed(s, "feed_venue_scan",
+                                "SELECT resident_id, venue_code, scan_time, COALESCE(direction, 'in') "
+                                "FROM feed_venue_scan ORDER BY resident_id, venue_code, scan_time, _id",
+                                ts_row_venue, &vs, err);
+    if (rc == ZN_OK && vs.open)
+        TS_PUSH_OR(s->vstays, s->nv, s->cv, ((zn_trace_stay){vs.pp, vs.pv, vs.pt, vs.pt + dwell}), rc, err);
     return rc;
+}
+
+static int ts_row_household(ts_state *s, zn_stmt *q, void *u)
+{
+    (void)u;
+    int64_t p = ts_dict_add(&s->persons, zn_stmt_column_text(q, 0));
+    int64_t h = ts_dict_add(&s->homes, zn_stmt_column_text(q, 1));
+    if (!p || !h)
+        return -1;
+    TS_PUSH(s->members, s->nm, s->cm, ((zn_trace_member){p, h}));
+    return 0;
 nomem:
-    zn_stmt_finalize(q);
-    return zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+    return -1;
 }
 
 static zn_status ts_load_households(ts_state *s, zn_error *err)
 {
-    int ex;
-    zn_status rc = ts_table(s->st, "feed_population_registry", &ex, err);
-    if (rc != ZN_OK || !ex)
-        return rc;
-    zn_stmt *q = NULL;
-    rc = zn_stmt_prepare(s->st,
-                         "SELECT resident_id, residence_division || ' ' || residence_address "
-                         "FROM feed_population_registry WHERE residence_address IS NOT NULL AND "
-                         "residence_address <> '' ORDER BY resident_id",
-                         &q, err);
-    if (rc != ZN_OK)
-        return rc;
-    int row;
-    while ((rc = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
-        int64_t p = ts_dict_add(&s->persons, zn_stmt_column_text(q, 0));
-        int64_t h = ts_dict_add(&s->homes, zn_stmt_column_text(q, 1));
-        if (!p || !h)
-            goto nomem;
-        TS_PUSH(s->members, s->nm, s->cm, ((zn_trace_member){p, h}));
+    return ts_load_feed(s, "feed_population_registry",
+                        "SELECT resident_id, residence_division || ' ' || residence_address "
+                        "FROM feed_population_registry WHERE residence_address IS NOT NULL AND "
+                        "residence_address <> '' ORDER BY resident_id",
+                        ts_row_household, NULL, err);
+}
+
+static int ts_row_seat(ts_state *s, zn_stmt *q, void *u)
+{
+    (void)u;
+    int32_t tz = zn_ctx_tz_offset(zn_store_ctx(s->st));
+    const char *mode = zn_stmt_column_text(q, 0);
+    zn_trace_seat seat = {0};
+    if (!strcmp(mode, "flight")) {
+        if (zn_stmt_column_is_null(q, 5))
+            return 0; /* no row: the row rule cannot be applied */
+        seat.vehicle = ZN_VEHICLE_AIRCRAFT;
+        seat.row = (int32_t)zn_stmt_column_int64(q, 5);
+    } else if (!strcmp(mode, "train")) {
+        const char *car = zn_stmt_column_text(q, 4);
+        if (!*car)
+            return 0; /* no carriage */
+        seat.vehicle = ZN_VEHICLE_TRAIN_SEALED;
+        seat.carriage = atoi(car);
+        seat.row = (int32_t)zn_stmt_column_int64(q, 5);
+    } else {
+        seat.vehicle = ZN_VEHICLE_BUS_SEALED;
+        seat.row = (int32_t)zn_stmt_column_int64(q, 5);
     }
-    zn_stmt_finalize(q);
-    return rc;
+    seat.t_depart = zn_stmt_column_is_null(q, 3) ? ts_local_midnight(zn_stmt_column_text(q, 2), tz)
+                                                 : zn_stmt_column_int64(q, 3);
+    seat.trip = ts_dict_add(&s->trips, zn_stmt_column_text(q, 1));
+    seat.person = ts_dict_add(&s->persons, zn_stmt_column_text(q, 6));
+    if (!seat.trip || !seat.person)
+        return -1;
+    TS_PUSH(s->seats, s->ns, s->cs, seat);
+    return 0;
 nomem:
-    zn_stmt_finalize(q);
-    return zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+    return -1;
 }
 
 static zn_status ts_load_seats(ts_state *s, zn_error *err)
 {
-    int ex;
-    zn_status rc = ts_table(s->st, "feed_passenger_manifest", &ex, err);
-    if (rc != ZN_OK || !ex)
-        return rc;
-    zn_stmt *q = NULL;
-    rc = zn_stmt_prepare(s->st,
-                         "SELECT mode, mode || ' ' || vehicle || ' ' || departure_date, departure_date, "
-                         "departure_time, carriage, seat_row, resident_id FROM feed_passenger_manifest "
-                         "WHERE mode <> 'ship' ORDER BY 2, resident_id",
-                         &q, err);
-    if (rc != ZN_OK)
-        return rc;
-    int32_t tz = zn_ctx_tz_offset(zn_store_ctx(s->st));
-    int row;
-    while ((rc = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
-        const char *mode = zn_stmt_column_text(q, 0);
-        zn_trace_seat seat = {0};
-        if (!strcmp(mode, "flight")) {
-            if (zn_stmt_column_is_null(q, 5))
-                continue; /* no row: the row rule cannot be applied */
-            seat.vehicle = ZN_VEHICLE_AIRCRAFT;
-            seat.row = (int32_t)zn_stmt_column_int64(q, 5);
-        } else if (!strcmp(mode, "train")) {
-            const char *car = zn_stmt_column_text(q, 4);
-            if (!*car)
-                continue; /* no carriage */
-            seat.vehicle = ZN_VEHICLE_TRAIN_SEALED;
-            seat.carriage = atoi(car);
-            seat.row = (int32_t)zn_stmt_column_int64(q, 5);
-        } else {
-            seat.vehicle = ZN_VEHICLE_BUS_SEALED;
-            seat.row = (int32_t)zn_stmt_column_int64(q, 5);
-        }
-        seat.t_depart = zn_stmt_column_is_null(q, 3) ? ts_local_midnight(zn_stmt_column_text(q, 2), tz)
-                                                     : zn_stmt_column_int64(q, 3);
-        seat.trip = ts_dict_add(&s->trips, zn_stmt_column_text(q, 1));
-        seat.person = ts_dict_add(&s->persons, zn_stmt_column_text(q, 6));
-        if (!seat.trip || !seat.person)
-            goto nomem;
-        TS_PUSH(s->seats, s->ns, s->cs, seat);
-    }
-    zn_stmt_finalize(q);
-    return rc;
+    return ts_load_feed(s, "feed_passenger_manifest",
+                        "SELECT mode, mode || ' ' || vehicle || ' ' || departure_date, departure_date, "
+                        "departure_time, carriage, seat_row, resident_id FROM feed_passenger_manifest "
+                        "WHERE mode <> 'ship' ORDER BY 2, resident_id",
+                        ts_row_seat, NULL, err);
+}
+
+static int ts_row_grid(ts_state *s, zn_stmt *q, void *u)
+{
+    (void)u;
+    int64_t p = ts_dict_add(&s->persons, zn_stmt_column_text(q, 0));
+    int64_t c = ts_dict_add(&s->cells, zn_stmt_column_text(q, 1));
+    if (!p || !c)
+        return -1;
+    TS_PUSH(s->gstays, s->ng, s->cg,
+            ((zn_trace_stay){p, c, zn_stmt_column_int64(q, 2), zn_stmt_column_int64(q, 3)}));
+    return 0;
 nomem:
-    zn_stmt_finalize(q);
-    return zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+    return -1;
 }
 
 static zn_status ts_load_grid(ts_state *s, zn_error *err)
 {
-    int ex;
-    zn_status rc = ts_table(s->st, "feed_telecom_grid_stay", &ex, err);
-    if (rc != ZN_OK || !ex)
-        return rc;
-    zn_stmt *q = NULL;
-    rc = zn_stmt_prepare(s->st, "SELECT mobile, cell_id, t_start, t_end FROM feed_telecom_grid_stay "
-                                "ORDER BY mobile, t_start, cell_id", &q, err);
-    if (rc != ZN_OK)
-        return rc;
-    int row;
-    while ((rc = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
-        int64_t p = ts_dict_add(&s->persons, zn_stmt_column_text(q, 0));
-        int64_t c = ts_dict_add(&s->cells, zn_stmt_column_text(q, 1));
-        if (!p || !c)
-            goto nomem;
-        TS_PUSH(s->gstays, s->ng, s->cg,
-                ((zn_trace_stay){p, c, zn_stmt_column_int64(q, 2), zn_stmt_column_int64(q, 3)}));
-    }
-    zn_stmt_finalize(q);
-    return rc;
-nomem:
-    zn_stmt_finalize(q);
-    return zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+    return ts_load_feed(s, "feed_telecom_grid_stay",
+                        "SELECT mobile, cell_id, t_start, t_end FROM feed_telecom_grid_stay "
+                        "ORDER BY mobile, t_start, cell_id",
+                        ts_row_grid, NULL, err);
 }
 
 /* ---- pair details: all qualifying stay pairs of two persons ---- */
@@ -612,6 +613,22 @@ typedef struct ts_sec {
     int cls;
 } ts_sec;
 
+/* Append x to *v, of *n used and *cap allocated (doubled, from 64, when full); -1 when out of
+ * memory (*v left as it was). */
+static int ts_sec_push(ts_sec **v, size_t *n, size_t *cap, ts_sec x)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        ts_sec *p = realloc(*v, nc * sizeof *p);
+        if (!p)
+            return -1;
+        *v = p;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = x;
+    return 0;
+}
+
 static int cmp_sec(const void *a, const void *b)
 {
     const ts_sec *x = a, *y = b;
@@ -789,32 +806,19 @@ zn_status zn_trace_store_run(zn_store *st, const zn_trace_plan *plan, const zn_t
                 goto nomem;
             }
             ts_sec x = {sres.close[k].contact_id, sres.close[k].index_id, d.first, d.place, 0, 0};
-            if (nsec == csec) {
-                size_t nc2 = csec ? csec * 2 : 64;
-                ts_sec *p2 = realloc(sec, nc2 * sizeof *p2);
-                if (!p2) {
-                    free(sec);
-                    goto nomem;
-                }
-                sec = p2;
-                csec = nc2;
+            if (ts_sec_push(&sec, &nsec, &csec, x)) {
+                free(sec);
+                goto nomem;
             }
-            sec[nsec++] = x;
         }
         for (size_t k = 0; k < nshh; k++) {
             if (ts_has(excluded, nex, shh[k].contact_id))
                 continue;
-            if (nsec == csec) {
-                size_t nc2 = csec ? csec * 2 : 64;
-                ts_sec *p2 = realloc(sec, nc2 * sizeof *p2);
-                if (!p2) {
-                    free(sec);
-                    goto nomem;
-                }
-                sec = p2;
-                csec = nc2;
+            ts_sec x = {shh[k].contact_id, shh[k].index_id, shh[k].exposure, shh[k].via, 0, 1};
+            if (ts_sec_push(&sec, &nsec, &csec, x)) {
+                free(sec);
+                goto nomem;
             }
-            sec[nsec++] = (ts_sec){shh[k].contact_id, shh[k].index_id, shh[k].exposure, shh[k].via, 0, 1};
         }
         /* keep, per contact, the least first exposure, then the smallest close contact (text) */
         rank = ts_ranks(&s.persons);
@@ -1155,15 +1159,23 @@ static int64_t col_opt(zn_stmt *q, int c)
     return zn_stmt_column_is_null(q, c) ? INT64_MIN : zn_stmt_column_int64(q, c);
 }
 
+/* *q: `sql` prepared with the run id bound to ?1 (NULL on failure; finalize it either way). */
+static zn_status ts_run_query(zn_store *st, const char *sql, int64_t run, zn_stmt **q, zn_error *err)
+{
+    *q = NULL;
+    zn_status rc = zn_stmt_prepare(st, sql, q, err);
+    if (rc == ZN_OK)
+        zn_stmt_bind_int64(*q, 1, run);
+    return rc;
+}
+
 static zn_status ts_run_exists(zn_store *st, int64_t run, zn_error *err)
 {
-    zn_stmt *q = NULL;
-    zn_status rc = zn_stmt_prepare(st, "SELECT 1 FROM trace_run WHERE id = ?", &q, err);
+    zn_stmt *q;
+    zn_status rc = ts_run_query(st, "SELECT 1 FROM trace_run WHERE id = ?", run, &q, err);
     int row = 0;
-    if (rc == ZN_OK) {
-        zn_stmt_bind_int64(q, 1, run);
+    if (rc == ZN_OK)
         rc = zn_stmt_step(q, &row, err);
-    }
     zn_stmt_finalize(q);
     if (rc == ZN_OK && !row)
         rc = zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "run", "no trace run %lld", (long long)run);
@@ -1183,11 +1195,10 @@ static zn_status ts_linelist(zn_store *st, int64_t run, ts_ll_fn fn, void *u, zn
         " UNION ALL SELECT contact, 'companion', 4, '', NULL, NULL, MIN(first_exposure), MAX(last_exposure)"
         "  FROM companion WHERE run_id = ?1 GROUP BY contact"
         ") ORDER BY id, rk";
-    zn_stmt *q = NULL;
-    zn_status rc = zn_stmt_prepare(st, SQL, &q, err);
+    zn_stmt *q;
+    zn_status rc = ts_run_query(st, SQL, run, &q, err);
     if (rc != ZN_OK)
         return rc;
-    zn_stmt_bind_int64(q, 1, run);
     char *prev = NULL;
     int row;
     while ((rc = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
@@ -1221,11 +1232,10 @@ static zn_status ts_contacts(zn_store *st, int64_t run, ts_ct_fn fn, void *u, zn
         " UNION ALL SELECT index_case, contact, 'companion', cell, first_exposure, last_exposure,"
         "  overlap_seconds FROM companion WHERE run_id = ?1"
         ") ORDER BY f, t, c, p, fe";
-    zn_stmt *q = NULL;
-    zn_status rc = zn_stmt_prepare(st, SQL, &q, err);
+    zn_stmt *q;
+    zn_status rc = ts_run_query(st, SQL, run, &q, err);
     if (rc != ZN_OK)
         return rc;
-    zn_stmt_bind_int64(q, 1, run);
     int row;
     while ((rc = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
         ts_ct_row r = {zn_stmt_column_text(q, 0), zn_stmt_column_text(q, 1), zn_stmt_column_text(q, 2),
