@@ -191,6 +191,50 @@ static int collect(void *user, const zn_zone_row *r)
     return 0;
 }
 
+/* zn_zone_map of `rules` on `day` at `level` (NULL: every level) into x, emptied first; must succeed. */
+static void map_of(zn_store *st, const char *rules, const char *day, const char *level, rows *x)
+{
+    zn_error err;
+    memset(x, 0, sizeof *x);
+    if (zn_zone_map(st, rules, D(day), level, collect, x, &err) != ZN_OK)
+        fail_msg("map %s %s: %s", rules, day, err.msg);
+}
+
+/* zn_zone_history of unit `key` under `rules` into x, emptied first; must succeed. */
+static void history_of(zn_store *st, const char *rules, const char *key, rows *x)
+{
+    zn_error err;
+    memset(x, 0, sizeof *x);
+    if (zn_zone_history(st, rules, key, collect, x, &err) != ZN_OK)
+        fail_msg("history %s %s: %s", rules, key, err.msg);
+}
+
+/* The bundled rule set `name` (data/rules) into r; must be found. */
+static void rules_of(const char *name, zn_zone_rules *r)
+{
+    zn_error err;
+    if (zn_zone_rules_find(zn_test_src("data/rules"), name, r, &err) != ZN_OK)
+        fail_msg("rules %s: %s", name, err.msg);
+}
+
+/* A store with the small city and its units built (open_store, fill_small, zn_zone_units_build);
+ * close with close_store. */
+static zn_store *open_small(zn_ctx **ctx)
+{
+    zn_store *st = open_store(ctx);
+    zn_error err;
+    fill_small(st);
+    if (zn_zone_units_build(st, 0, NULL, &err) != ZN_OK)
+        fail_msg("units: %s", err.msg);
+    return st;
+}
+
+static void close_store(zn_store *st, zn_ctx *ctx)
+{
+    zn_store_close(st);
+    zn_ctx_free(ctx);
+}
+
 static void test_units_and_run(void **state)
 {
     (void)state;
@@ -220,7 +264,7 @@ static void test_units_and_run(void **state)
     assert_int_equal(q64(st, "SELECT COUNT(*) FROM zone_unit WHERE kind = 'place'"), 5);
 
     zn_zone_rules r;
-    assert_int_equal(zn_zone_rules_find(zn_test_src("data/rules"), "shanghai-2022-04", &r, &err), ZN_OK);
+    rules_of("shanghai-2022-04", &r);
     zn_zone_run_opts o = {.from = D("2022-04-01"), .to = D("2022-04-20"), .missing = -1};
     zn_zone_run_summary rs;
     zn_zone_result res;
@@ -238,16 +282,15 @@ static void test_units_and_run(void **state)
     assert_int_equal(q64(st, "SELECT units FROM zone_day WHERE date = '2022-04-05' AND level = 'precaution'"), 1);
     /* 浦电路221号: case on 04-01; 04-03 unknown and every day from 04-06 unknown: with "pause" it
      * stays sealed through the run (no quiet day after 04-05 is known) */
-    rows x = {0};
-    assert_int_equal(zn_zone_map(st, "shanghai-2022-04", D("2022-04-20"), "sealed", collect, &x, &err), ZN_OK);
+    rows x;
+    map_of(st, "shanghai-2022-04", "2022-04-20", "sealed", &x);
     assert_int_equal(x.n, 4);
     zn_zone_result_fini(&res);
 
     /* the same with unknown days counted as quiet: 浦电路 sealed 04-01..04-07, controlled to 04-14 */
     o.missing = ZN_ZONE_MISSING_QUIET;
     assert_int_equal(zn_zone_run(st, &r, &o, &rs, NULL, &err), ZN_OK);
-    memset(&x, 0, sizeof x);
-    assert_int_equal(zn_zone_history(st, "shanghai-2022-04", "place:黄浦区:浦电路221号", collect, &x, &err), ZN_OK);
+    history_of(st, "shanghai-2022-04", "place:黄浦区:浦电路221号", &x);
     assert_int_equal(x.n, 3);
     assert_string_equal(x.level[0], "sealed");
     assert_string_equal(x.due[0], "2022-04-08");
@@ -274,8 +317,7 @@ static void test_units_and_run(void **state)
                      ZN_ENOTFOUND);
     assert_int_equal(zn_zone_run(st, &r, &o, &rs, NULL, &err), ZN_OK);
     assert_int_equal(rs.overrides, 1);
-    memset(&x, 0, sizeof x);
-    assert_int_equal(zn_zone_history(st, "shanghai-2022-04", "place:黄浦区:浦电路221号", collect, &x, &err), ZN_OK);
+    history_of(st, "shanghai-2022-04", "place:黄浦区:浦电路221号", &x);
     assert_int_equal(x.n, 2);
     assert_string_equal(x.level[1], "precaution");
     assert_string_equal(x.cause[1], "override");
@@ -287,8 +329,7 @@ static void test_units_and_run(void **state)
     /* errors: no such run, a day outside it */
     assert_int_equal(zn_zone_map(st, "plan-9-risk-areas", D("2022-04-05"), NULL, collect, &x, &err), ZN_ENOTFOUND);
     assert_int_equal(zn_zone_map(st, "shanghai-2022-04", D("2022-05-05"), NULL, collect, &x, &err), ZN_ENOTFOUND);
-    zn_store_close(st);
-    zn_ctx_free(ctx);
+    close_store(st, ctx);
 }
 
 /* Events recorded by hand, and coarser units: plan 9 on townships. */
@@ -296,10 +337,8 @@ static void test_events_and_townships(void **state)
 {
     (void)state;
     zn_ctx *ctx;
-    zn_store *st = open_store(&ctx);
+    zn_store *st = open_small(&ctx);
     zn_error err;
-    fill_small(st);
-    assert_int_equal(zn_zone_units_build(st, 0, NULL, &err), ZN_OK);
     /* a place a case frequented (high-risk) in 张江镇 on 04-10, a contact place in 黄浦区 */
     assert_int_equal(zn_zone_event_add(st, "place:浦东新区:张东路1弄", D("2022-04-10"), ZN_ZONE_EV_PLACE, 0,
                                        "flow investigation", &err),
@@ -325,8 +364,8 @@ static void test_events_and_townships(void **state)
     /* 3 townships; the unlocated address has no township: one unmapped case */
     assert_int_equal(rs.units, 3);
     assert_int_equal(rs.unmapped, 1);
-    rows x = {0};
-    assert_int_equal(zn_zone_history(st, "plan-9-townships", "township:310115125000", collect, &x, &err), ZN_OK);
+    rows x;
+    history_of(st, "plan-9-townships", "township:310115125000", &x);
     /* 张江镇: high since the case of 04-01 (reset on 04-04, before the run), reset by the place on
      * 04-10, medium 04-17 .. 04-19, then low is the floor but no zone is left in 浦东: none */
     assert_int_equal(x.n, 4);
@@ -338,15 +377,13 @@ static void test_events_and_townships(void **state)
     assert_string_equal(x.level[2], "medium");
     assert_string_equal(x.level[3], "none");
     /* 黄浦区's township: medium from 04-12 for 7 days by the exposure */
-    memset(&x, 0, sizeof x);
-    assert_int_equal(zn_zone_map(st, "plan-9-townships", D("2022-04-18"), "medium", collect, &x, &err), ZN_OK);
+    map_of(st, "plan-9-townships", "2022-04-18", "medium", &x);
     assert_int_equal(x.n, 2);
     assert_int_equal(q64(st, "SELECT units FROM zone_day WHERE date = '2022-04-19' AND level = 'medium'"), 1);
     /* 04-19: 黄浦区 has no zone left; 宣桥镇 is low as the rest of 浦东, where 张江镇 is medium */
     assert_int_equal(q64(st, "SELECT units FROM zone_day WHERE date = '2022-04-19' AND level = 'none'"), 1);
     assert_int_equal(q64(st, "SELECT units FROM zone_day WHERE date = '2022-04-19' AND level = 'low'"), 1);
-    zn_store_close(st);
-    zn_ctx_free(ctx);
+    close_store(st, ctx);
 }
 
 /* GeoJSON: one feature per level with units; a lone unit's polygon has the 12-gon's area. */
@@ -356,17 +393,15 @@ static void test_negative_round_stored(void **state)
 {
     (void)state;
     zn_ctx *ctx;
-    zn_store *st = open_store(&ctx);
+    zn_store *st = open_small(&ctx);
     zn_error err;
-    fill_small(st);
-    assert_int_equal(zn_zone_units_build(st, 0, NULL, &err), ZN_OK);
     zn_zone_rules r;
-    assert_int_equal(zn_zone_rules_find(zn_test_src("data/rules"), "three-zones-2021", &r, &err), ZN_OK);
+    rules_of("three-zones-2021", &r);
     /* 浦电路221号 (黄浦区): case on 04-01, no other; 14 quiet days reach 04-15 (unknown days quiet) */
     zn_zone_run_opts o = {.from = D("2022-04-01"), .to = D("2022-04-25"), .missing = ZN_ZONE_MISSING_QUIET};
     assert_int_equal(zn_zone_run(st, &r, &o, NULL, NULL, &err), ZN_OK);
-    rows x = {0};
-    assert_int_equal(zn_zone_history(st, "three-zones-2021", "place:黄浦区:浦电路221号", collect, &x, &err), ZN_OK);
+    rows x;
+    history_of(st, "three-zones-2021", "place:黄浦区:浦电路221号", &x);
     assert_int_equal(x.n, 1); /* sealed to the end: no round */
     assert_string_equal(x.level[0], "sealed");
     assert_string_equal(x.due[0], "");
@@ -374,8 +409,7 @@ static void test_negative_round_stored(void **state)
                                        "district screening round", &err),
                      ZN_OK);
     assert_int_equal(zn_zone_run(st, &r, &o, NULL, NULL, &err), ZN_OK);
-    memset(&x, 0, sizeof x);
-    assert_int_equal(zn_zone_history(st, "three-zones-2021", "place:黄浦区:浦电路221号", collect, &x, &err), ZN_OK);
+    history_of(st, "three-zones-2021", "place:黄浦区:浦电路221号", &x);
     assert_int_equal(x.n, 3);
     assert_string_equal(x.due[0], "");
     assert_string_equal(x.due[1], "2022-04-15"); /* from 04-14, when the round is known */
@@ -387,8 +421,7 @@ static void test_negative_round_stored(void **state)
     assert_int_equal(q64(st, "SELECT COUNT(*) FROM zone_run WHERE rules_json LIKE '%\"requires\":\"negative_test\"%'"
                              " AND rules_json LIKE '%\"test_window_days\":2%'"),
                      1);
-    zn_store_close(st);
-    zn_ctx_free(ctx);
+    close_store(st, ctx);
 }
 
 /* new-10 at building level on the small city: the lane 张东路2281弄 and its building 3号 are
@@ -397,12 +430,10 @@ static void test_building_run(void **state)
 {
     (void)state;
     zn_ctx *ctx;
-    zn_store *st = open_store(&ctx);
+    zn_store *st = open_small(&ctx);
     zn_error err;
-    fill_small(st);
-    assert_int_equal(zn_zone_units_build(st, 0, NULL, &err), ZN_OK);
     zn_zone_rules r;
-    assert_int_equal(zn_zone_rules_find(zn_test_src("data/rules"), "new-10", &r, &err), ZN_OK);
+    rules_of("new-10", &r);
     assert_int_equal(r.unit_kind, ZN_ZONE_UNIT_BUILDING);
     /* a high-risk place recorded on the place unit 张东路1弄 maps to the building of that name */
     assert_int_equal(zn_zone_event_add(st, "place:浦东新区:张东路1弄", D("2022-04-08"), ZN_ZONE_EV_PLACE, 0, NULL, &err),
@@ -430,8 +461,8 @@ static void test_building_run(void **state)
                      3);
     /* 04-06: 3号 (case 04-01) lifted after 5 quiet days, the lane (04-04) still high; 黄浦区 has
      * no high-risk building left: no zone there */
-    rows x = {0};
-    assert_int_equal(zn_zone_map(st, "new-10", D("2022-04-06"), "high", collect, &x, &err), ZN_OK);
+    rows x;
+    map_of(st, "new-10", "2022-04-06", "high", &x);
     assert_int_equal(x.n, 3);
     assert_string_equal(x.key[0], "building:浦东新区:光明村"); /* in key (UTF-8 byte) order */
     assert_string_equal(x.key[1], "building:浦东新区:张东路2281弄");
@@ -445,19 +476,16 @@ static void test_building_run(void **state)
     assert_int_equal(q64(st, "SELECT d.units FROM zone_day d JOIN zone_run r ON r.id = d.run_id WHERE r.rules = 'new-10'"
                              " AND d.date = '2022-04-06' AND d.level = 'none'"),
                      1);
-    memset(&x, 0, sizeof x);
-    assert_int_equal(zn_zone_history(st, "new-10", "building:浦东新区:张东路2281弄3号", collect, &x, &err), ZN_OK);
+    history_of(st, "new-10", "building:浦东新区:张东路2281弄3号", &x);
     assert_int_equal(x.n, 3);
     assert_string_equal(x.level[0], "high");
     assert_string_equal(x.due[0], "2022-04-06");
     assert_string_equal(x.level[1], "low");
     assert_string_equal(x.level[2], "none"); /* 04-10: 光明村 (04-05) lifted; 张东路1弄 high from 04-08 */
-    memset(&x, 0, sizeof x);
-    assert_int_equal(zn_zone_map(st, "new-10", D("2022-04-12"), "high", collect, &x, &err), ZN_OK);
+    map_of(st, "new-10", "2022-04-12", "high", &x);
     assert_int_equal(x.n, 1);
     assert_string_equal(x.key[0], "building:浦东新区:张东路1弄");
-    zn_store_close(st);
-    zn_ctx_free(ctx);
+    close_store(st, ctx);
 }
 
 /* A unit registry (compounds never listed) in the floor: one Shanghai compound joins the
@@ -467,10 +495,8 @@ static void test_registry_floor(void **state)
 {
     (void)state;
     zn_ctx *ctx;
-    zn_store *st = open_store(&ctx);
+    zn_store *st = open_small(&ctx);
     zn_error err;
-    fill_small(st);
-    assert_int_equal(zn_zone_units_build(st, 0, NULL, &err), ZN_OK);
     char path[1024];
     snprintf(path, sizeof path, "%s/registry.csv", zn_test_tmpdir());
     FILE *f = fopen(path, "w");
@@ -509,7 +535,7 @@ static void test_registry_floor(void **state)
     zn_div_registry_free(reg);
 
     zn_zone_rules r;
-    assert_int_equal(zn_zone_rules_find(zn_test_src("data/rules"), "shanghai-2022-04", &r, &err), ZN_OK);
+    rules_of("shanghai-2022-04", &r);
     zn_zone_run_opts o = {.from = D("2022-04-01"), .to = D("2022-04-05"), .missing = -1, .within = "310000"};
     zn_zone_run_summary rs;
     assert_int_equal(zn_zone_run(st, &r, &o, &rs, NULL, &err), ZN_OK);
@@ -530,20 +556,17 @@ static void test_registry_floor(void **state)
     assert_int_equal(rs.units, 1);
     o.within = "abc";
     assert_int_equal(zn_zone_run(st, &r, &o, &rs, NULL, &err), ZN_EINVAL);
-    zn_store_close(st);
-    zn_ctx_free(ctx);
+    close_store(st, ctx);
 }
 
 static void test_geojson(void **state)
 {
     (void)state;
     zn_ctx *ctx;
-    zn_store *st = open_store(&ctx);
+    zn_store *st = open_small(&ctx);
     zn_error err;
-    fill_small(st);
-    assert_int_equal(zn_zone_units_build(st, 0, NULL, &err), ZN_OK);
     zn_zone_rules r;
-    assert_int_equal(zn_zone_rules_find(zn_test_src("data/rules"), "shanghai-2022-04", &r, &err), ZN_OK);
+    rules_of("shanghai-2022-04", &r);
     zn_zone_run_opts o = {.from = D("2022-04-01"), .to = D("2022-04-10"), .missing = ZN_ZONE_MISSING_QUIET};
     assert_int_equal(zn_zone_run(st, &r, &o, NULL, NULL, &err), ZN_OK);
 
@@ -608,8 +631,7 @@ static void test_geojson(void **state)
     assert_true(area < 4 * 3e4 * 0.98 && area > 3 * 3e4);
     zn_geom_free(g);
     json_decref(root);
-    zn_store_close(st);
-    zn_ctx_free(ctx);
+    close_store(st, ctx);
 }
 
 /* The replay on a slice of the real lists (data/shanghai-2022, 2022-03-18 .. 04-08, 04-02
@@ -659,7 +681,7 @@ static void test_replay_slice(void **state)
     assert_int_equal(q64(st, "SELECT COUNT(*) FROM case_residence WHERE date = '2022-04-02'"), 0);
     assert_int_equal(zn_zone_units_build(st, 0, NULL, &err), ZN_OK);
     zn_zone_rules r;
-    assert_int_equal(zn_zone_rules_find(zn_test_src("data/rules"), "shanghai-2022-04", &r, &err), ZN_OK);
+    rules_of("shanghai-2022-04", &r);
     zn_zone_run_opts o = {.from = D("2022-03-18"), .to = D("2022-04-08"), .missing = ZN_ZONE_MISSING_QUIET};
     zn_zone_run_summary rs;
     assert_int_equal(zn_zone_run(st, &r, &o, &rs, NULL, &err), ZN_OK);
@@ -696,8 +718,7 @@ static void test_replay_slice(void **state)
     assert_int_equal(zn_zone_run(st, &r, &o, &rs, NULL, &err), ZN_OK);
     assert_int_equal(q64(st, "SELECT units FROM zone_day WHERE date = '2022-04-02' AND level = 'sealed'"),
                      q64(st, "SELECT units FROM zone_day WHERE date = '2022-04-01' AND level = 'sealed'"));
-    zn_store_close(st);
-    zn_ctx_free(ctx);
+    close_store(st, ctx);
 }
 
 int main(void)
