@@ -16,6 +16,11 @@
  *   K  close contact of A known only by mobile 13900000002, registered in Pudong
  *   F  secondary via B, Pudong          G  secondary via C, Huangpu      H  companion of A, Huangpu
  * t0 = 2022-04-01T00:00Z (08:00 in China).
+ *
+ * The fair graph (run 1, in Hangzhou, invisible to the Shanghai users): index cases P1, P2, P3;
+ * close contacts c11 c12 c13 of P1, c21 c13 of P2, c31 c32 of P3, and P3 of P1; secondary contacts
+ * s1..s4 via c11 (and c21 via c11), s5..s8 via c12, s9..s12 via c21, s13 s14 via c31; all live in
+ * Xihu district (330106) but s14 (Ningbo): 3 index, 6 close, 14 secondary persons, 23 edges.
  */
 #include "zn_test.h"
 #include "zn_http.h"
@@ -47,6 +52,7 @@ typedef struct fixture {
     unsigned port;
     char db[512];
     char A[19], I[19], B[19], C[19], D[19], E[19], F[19], G[19], H[19], Kid[19];
+    char Z[23][19]; /* the fair graph: P1 P2 P3, c11 c12 c13 c21 c31 c32, s1..s14 */
     int64_t task_b, task_c;
     char tok_admin[65], tok_pd[65], tok_hp[65], tok_sh[65], tok_epi[65], tok_grid[65], tok_audit[65], tok_epi0[65];
 } fixture;
@@ -92,6 +98,18 @@ static void build_store(void)
              "%s,癸,male,13900000002,registered,310115125000,张江路9号\n",
              F.B, F.C, F.E, F.F, F.G, F.H, F.Kid);
     zn_fx_ingest(st, cat, "population_registry", "registry.csv", text);
+    {
+        char big[8192], first[18];
+        size_t n = (size_t)snprintf(big, sizeof big, "resident_id,name,sex,mobile,residence_type,residence_division,"
+                                                     "residence_address\n");
+        for (int i = 0; i < 23; i++) {
+            snprintf(first, sizeof first, "33010619900101%03d", 100 + i);
+            zn_fx_make_id(first, F.Z[i]);
+            n += (size_t)snprintf(big + n, sizeof big - n, "%s,某,male,,registered,%s,西湖路%d号\n", F.Z[i],
+                                  i == 22 ? "330203001000" : "330106002000", i + 1);
+        }
+        zn_fx_ingest(st, cat, "population_registry", "registry-hz.csv", big);
+    }
     snprintf(text, sizeof text,
              "case_id,resident_id,name,mobile,classification,diagnosis_time,report_time,residence_division\n"
              "C-A,%s,甲,13700000011,confirmed,2022-04-01 10:00,2022-04-01 12:00,310115125000\n"
@@ -122,6 +140,22 @@ static void build_store(void)
              T0 + 3600, T0 + 4500, F.A, F.E, T0 - 345600, T0, F.I, F.B, T0 + 86400, T0 + 86400, F.A, T0 + 3600,
              T0 + 4200, F.B, F.F, T0 + 172800, F.C, F.G, T0 + 172800, F.A, F.H, T0 + 3600, T0 + 10800);
     exec(st, sql);
+    /* the fair graph, after the rows above (their rowids stay) */
+    {
+        static const int cc[][2] = {{0, 3}, {0, 4}, {0, 5}, {1, 6}, {1, 5}, {2, 7}, {2, 8}, {0, 2}};
+        static const int sc[][2] = {{3, 9},  {3, 10}, {3, 11}, {3, 12}, {4, 13}, {4, 14}, {4, 15}, {4, 16},
+                                    {6, 17}, {6, 18}, {6, 19}, {6, 20}, {7, 21}, {7, 22}, {3, 6}};
+        for (size_t i = 0; i < sizeof cc / sizeof cc[0]; i++) {
+            snprintf(sql, sizeof sql, "INSERT INTO close_contact VALUES (1, '%s', '%s', 'venue', 'V9', %lld, %lld, 900)",
+                     F.Z[cc[i][0]], F.Z[cc[i][1]], T0 - 86400, T0 - 85500);
+            exec(st, sql);
+        }
+        for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
+            snprintf(sql, sizeof sql, "INSERT INTO secondary_contact VALUES (1, '%s', '%s', 'venue', 'V8', %lld)",
+                     F.Z[sc[i][0]], F.Z[sc[i][1]], T0);
+            exec(st, sql);
+        }
+    }
 
     /* the real wiring: tasks for B, C, E (D and K are not in the registry by ID: unrouted), issued
      * 2022-04-02 09:00 China time; B's is verified 2022-04-03 10:00 */
@@ -576,16 +610,65 @@ static json_t *node_by_id(json_t *nodes, const char *id)
     return NULL;
 }
 
+/* Properties of every graph answer: node ids unique, every edge's ends are nodes, the nodes in
+ * the order index, close, secondary, and the counts of what was shown agree with the nodes. */
+static void graph_consistent(json_t *g)
+{
+    json_t *nodes = json_object_get(g, "nodes"), *edges = json_object_get(g, "edges"),
+           *counts = json_object_get(g, "counts");
+    static const char *const kinds[] = {"index", "close", "secondary"};
+    size_t i, n[3] = {0};
+    int last = 0;
+    json_t *x;
+    json_array_foreach(nodes, i, x)
+    {
+        for (size_t k = i + 1; k < json_array_size(nodes); k++)
+            assert_string_not_equal(zn_jstr(x, "id"), zn_jstr(json_array_get(nodes, k), "id"));
+        int k = 0;
+        while (k < 3 && strcmp(zn_jstr(x, "kind"), kinds[k]))
+            k++;
+        assert_true(k < 3);
+        assert_true(k >= last);
+        last = k;
+        n[k]++;
+    }
+    json_array_foreach(edges, i, x)
+    {
+        assert_non_null(node_by_id(nodes, zn_jstr(x, "source")));
+        assert_non_null(node_by_id(nodes, zn_jstr(x, "target")));
+    }
+    for (int k = 0; k < 3; k++) {
+        json_t *c = json_object_get(counts, kinds[k]);
+        assert_int_equal(zn_jint(c, "shown"), n[k]);
+        assert_true(zn_jint(c, "total") >= zn_jint(c, "shown"));
+    }
+    assert_int_equal(zn_jint(json_object_get(counts, "edges"), "shown"), json_array_size(edges));
+    assert_true(json_array_size(nodes) <= (size_t)zn_jint(g, "limit"));
+}
+
+static void assert_count(json_t *g, const char *kind, json_int_t total, json_int_t shown)
+{
+    json_t *c = json_object_get(json_object_get(g, "counts"), kind);
+    assert_int_equal(zn_jint(c, "total"), total);
+    assert_int_equal(zn_jint(c, "shown"), shown);
+}
+
 static void test_contacts_graph(void **state)
 {
     (void)state;
     resp r;
     int64_t before = audits("shanghai", "");
     get_ok(&r, "/api/v1/contacts/graph?why=chains&area=310115", F.tok_sh);
+    graph_consistent(r.json);
     json_t *nodes = json_object_get(r.json, "nodes"), *edges = json_object_get(r.json, "edges");
     assert_int_equal(json_array_size(nodes), 8);
     assert_int_equal(json_array_size(edges), 8);
     assert_true(json_is_false(json_object_get(r.json, "truncated")));
+    assert_true(json_is_true(json_object_get(r.json, "secondary"))); /* a county: secondary contacts by default */
+    assert_count(r.json, "index", 2, 2);
+    assert_count(r.json, "close", 5, 5);
+    assert_count(r.json, "secondary", 1, 1); /* G (via C, both in Huangpu) is not Pudong's */
+    assert_count(r.json, "edges", 8, 8);
     json_t *a = node_by_id(nodes, masked_id(F.A)), *b = node_by_id(nodes, masked_id(F.B));
     assert_non_null(a);
     assert_non_null(b);
@@ -594,18 +677,19 @@ static void test_contacts_graph(void **state)
     assert_string_equal(zn_jstr(b, "kind"), "close");
     assert_string_equal(zn_jstr(node_by_id(nodes, masked_id(F.F)), "kind"), "secondary");
     assert_string_equal(zn_jstr(node_by_id(nodes, "139****0002"), "kind"), "close");
-    /* C, D (close) and I (index) are outside Pudong: placeholders without identity */
-    assert_string_equal(zn_jstr(node_by_id(nodes, "outside-1"), "kind"), "close");
-    assert_string_equal(zn_jstr(node_by_id(nodes, "outside-3"), "kind"), "index");
-    assert_true(json_is_null(json_object_get(node_by_id(nodes, "outside-2"), "area")));
+    /* I (index), C and D (close) are outside Pudong: placeholders without identity, index cases first */
+    assert_string_equal(zn_jstr(node_by_id(nodes, "outside-1"), "kind"), "index");
+    assert_string_equal(zn_jstr(node_by_id(nodes, "outside-2"), "kind"), "close");
+    assert_string_equal(zn_jstr(node_by_id(nodes, "outside-3"), "kind"), "close");
+    assert_true(json_is_null(json_object_get(node_by_id(nodes, "outside-3"), "area")));
     assert_null(strstr(r.body, masked_id(F.C)));
     assert_null(strstr(r.body, masked_id(F.I)));
-    /* chain by chain: A -> B, then B's secondary contact F, then A's other contacts in stored order */
+    /* edges chain by chain: A -> B, then B's secondary contact F, then A's other contacts in stored order */
     json_t *e1 = json_array_get(edges, 1), *e6 = json_array_get(edges, 6);
     assert_string_equal(zn_jstr(e1, "source"), masked_id(F.B));
     assert_string_equal(zn_jstr(e1, "target"), masked_id(F.F));
     assert_string_equal(zn_jstr(e1, "class"), "secondary_venue");
-    assert_string_equal(zn_jstr(e6, "source"), "outside-3");
+    assert_string_equal(zn_jstr(e6, "source"), "outside-1");
     assert_string_equal(zn_jstr(e6, "target"), masked_id(F.B));
     assert_string_equal(zn_jstr(e6, "class"), "cotravel");
     zn_http_free(&r);
@@ -614,22 +698,135 @@ static void test_contacts_graph(void **state)
     assert_int_equal(audits("shanghai", "close_contact#2/index_case"), 1);
     assert_int_equal(audits("shanghai", "secondary_contact#1/contact"), 1);
 
-    get_ok(&r, "/api/v1/contacts/graph?why=chains&area=310115&limit=3", F.tok_sh); /* A, B, F */
-    assert_int_equal(json_array_size(json_object_get(r.json, "nodes")), 3);
-    assert_int_equal(json_array_size(json_object_get(r.json, "edges")), 2);
-    assert_non_null(node_by_id(json_object_get(r.json, "nodes"), masked_id(F.F)));
+    /* cap 3: close contacts keep half of it (1 of 5), so both index cases, then B (A's first) */
+    get_ok(&r, "/api/v1/contacts/graph?why=chains&area=310115&limit=3", F.tok_sh);
+    graph_consistent(r.json);
+    nodes = json_object_get(r.json, "nodes");
+    assert_int_equal(json_array_size(nodes), 3);
+    assert_int_equal(json_array_size(json_object_get(r.json, "edges")), 2); /* A -> B, I -> B */
+    assert_non_null(node_by_id(nodes, masked_id(F.B)));
+    assert_non_null(node_by_id(nodes, "outside-1"));
+    assert_null(node_by_id(nodes, masked_id(F.F)));
     assert_true(json_is_true(json_object_get(r.json, "truncated")));
+    assert_count(r.json, "close", 5, 1);
+    assert_count(r.json, "secondary", 1, 0);
+    assert_count(r.json, "edges", 8, 2);
     zn_http_free(&r);
-    assert_int_equal(audits("shanghai", "") - before, 8);
+    assert_int_equal(audits("shanghai", "") - before, 7);
 
-    /* the country sees everyone of run 2: 9 persons (A, B, C, D, E, I, K; F, G), 9 edges */
+    /* the country: no secondary contacts unless asked; 7 persons (A, B, C, D, E, I, K), 7 edges */
     get_ok(&r, "/api/v1/contacts/graph?why=chains", F.tok_epi0);
+    graph_consistent(r.json);
+    assert_int_equal(json_array_size(json_object_get(r.json, "nodes")), 7);
+    assert_int_equal(json_array_size(json_object_get(r.json, "edges")), 7);
+    assert_true(json_is_false(json_object_get(r.json, "secondary")));
+    assert_true(json_is_false(json_object_get(r.json, "truncated"))); /* left out by choice, not by the cap */
+    assert_count(r.json, "secondary", 2, 0);
+    assert_count(r.json, "edges", 9, 7);
+    zn_http_free(&r);
+    /* asked: everyone of run 2, 9 persons (and F, G), 9 edges */
+    get_ok(&r, "/api/v1/contacts/graph?why=chains&secondary=1", F.tok_epi0);
+    graph_consistent(r.json);
     assert_int_equal(json_array_size(json_object_get(r.json, "nodes")), 9);
     assert_int_equal(json_array_size(json_object_get(r.json, "edges")), 9);
     assert_null(strstr(r.body, "outside-"));
     zn_http_free(&r);
+    /* and a county without them */
+    get_ok(&r, "/api/v1/contacts/graph?why=chains&area=310115&secondary=0", F.tok_sh);
+    graph_consistent(r.json);
+    assert_int_equal(json_array_size(json_object_get(r.json, "nodes")), 7);
+    assert_count(r.json, "secondary", 1, 0);
+    zn_http_free(&r);
     zn_http_get(&r, "/api/v1/contacts/graph", F.tok_sh);
     zn_http_assert_error(&r, 400, "why_required");
+    zn_http_free(&r);
+    zn_http_get(&r, "/api/v1/contacts/graph?why=chains&secondary=yes", F.tok_sh);
+    zn_http_assert_error(&r, 400, "bad_request");
+    zn_http_free(&r);
+}
+
+/* The node ids of the fair graph's persons, in the given order (the epidemiologist sees IDs). */
+static void assert_nodes(json_t *g, const int *who, size_t n)
+{
+    json_t *nodes = json_object_get(g, "nodes");
+    assert_int_equal(json_array_size(nodes), n);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(zn_jstr(json_array_get(nodes, i), "id"), F.Z[who[i]]);
+}
+
+/* A city whose secondary ring (14) alone exceeds the cap: every index case is shown, then close
+ * contacts one per index case in turn, secondary contacts only when asked and while room remains. */
+static void test_contacts_graph_fair(void **state)
+{
+    (void)state;
+    enum { P1, P2, P3, c11, c12, c13, c21, c31, c32, s1, s5 = s1 + 4, s9 = s1 + 8, s13 = s1 + 12 };
+    resp r;
+    int64_t before = audits("epi0", "");
+    /* cap 8, a city (secondary off): room for close contacts min(6, 8 / 2) = 4, so all 3 index cases;
+     * then round 1: c11 (P1), c21 (P2), c31 (P3); round 2: c12 (P1), c13 (P2): full; c32 left out */
+    get_ok(&r, "/api/v1/contacts/graph?why=chains&area=3301&run=1&limit=8", F.tok_epi0);
+    graph_consistent(r.json);
+    static const int n8[] = {P1, P2, P3, c11, c21, c31, c12, c13};
+    assert_nodes(r.json, n8, 8);
+    assert_true(json_is_false(json_object_get(r.json, "secondary")));
+    assert_true(json_is_true(json_object_get(r.json, "truncated")));
+    assert_count(r.json, "index", 3, 3);
+    assert_count(r.json, "close", 6, 5);
+    assert_count(r.json, "secondary", 14, 0);
+    /* P1-c11, c11-c21 (secondary row between two close contacts), P1-c12, P1-c13, P2-c21, P2-c13,
+     * P3-c31, P1-P3 */
+    assert_count(r.json, "edges", 23, 8);
+    json_t *e1 = json_array_get(json_object_get(r.json, "edges"), 1);
+    assert_string_equal(zn_jstr(e1, "source"), F.Z[c11]);
+    assert_string_equal(zn_jstr(e1, "target"), F.Z[c21]);
+    assert_string_equal(zn_jstr(e1, "class"), "secondary_venue");
+    json_t *p3 = json_array_get(json_object_get(r.json, "nodes"), 2);
+    assert_string_equal(zn_jstr(p3, "kind"), "index"); /* also P1's close contact: the first kind that applies */
+    assert_string_equal(zn_jstr(p3, "area"), "330106002000");
+    zn_http_free(&r);
+    assert_int_equal(audits("epi0", "") - before, 8);
+
+    /* cap 12 with secondary contacts: the 3 index cases, all 6 close contacts (c11 c21 c31, c12 c13
+     * c32), then one secondary contact per close contact in turn: s1 (c11), s9 (c21), s13 (c31) */
+    get_ok(&r, "/api/v1/contacts/graph?why=chains&area=3301&run=1&limit=12&secondary=1", F.tok_epi0);
+    graph_consistent(r.json);
+    static const int n12[] = {P1, P2, P3, c11, c21, c31, c12, c13, c32, s1, s9, s13};
+    assert_nodes(r.json, n12, 12);
+    assert_true(json_is_true(json_object_get(r.json, "truncated")));
+    assert_count(r.json, "close", 6, 6);
+    assert_count(r.json, "secondary", 14, 3);
+    assert_count(r.json, "edges", 23, 12);
+    zn_http_free(&r);
+
+    /* cap 2: close contacts keep 1, so only P1 of the index cases, and c11 */
+    get_ok(&r, "/api/v1/contacts/graph?why=chains&area=3301&run=1&limit=2", F.tok_epi0);
+    graph_consistent(r.json);
+    static const int n2[] = {P1, c11};
+    assert_nodes(r.json, n2, 2);
+    assert_count(r.json, "index", 3, 1);
+    assert_count(r.json, "edges", 23, 1);
+    assert_true(json_is_true(json_object_get(r.json, "truncated")));
+    zn_http_free(&r);
+
+    /* no cap reached: everyone; s14 lives in Ningbo, a placeholder; Xihu (a county): secondary by default */
+    get_ok(&r, "/api/v1/contacts/graph?why=chains&area=330106&run=1", F.tok_epi0);
+    graph_consistent(r.json);
+    assert_true(json_is_true(json_object_get(r.json, "secondary")));
+    assert_true(json_is_false(json_object_get(r.json, "truncated")));
+    assert_int_equal(json_array_size(json_object_get(r.json, "nodes")), 23);
+    assert_count(r.json, "secondary", 14, 14);
+    assert_count(r.json, "edges", 23, 23);
+    json_t *s14 = node_by_id(json_object_get(r.json, "nodes"), "outside-1");
+    assert_non_null(s14);
+    assert_string_equal(zn_jstr(s14, "kind"), "secondary");
+    assert_true(json_is_null(json_object_get(s14, "area")));
+    assert_null(node_by_id(json_object_get(r.json, "nodes"), "outside-2"));
+    zn_http_free(&r);
+    assert_int_equal(audits("epi0", "") - before, 8 + 12 + 2 + 22); /* one per person shown inside the area */
+    /* Shanghai's users do not see Hangzhou's run-1 rows */
+    get_ok(&r, "/api/v1/contacts/graph?why=chains&run=1&secondary=1", F.tok_sh);
+    graph_consistent(r.json);
+    assert_int_equal(json_array_size(json_object_get(r.json, "nodes")), 2); /* A -> C */
     zn_http_free(&r);
 }
 
@@ -813,6 +1010,7 @@ static void test_hostile_parameters(void **state)
         "/api/v1/contacts?why=xx&offset=abc",
         "/api/v1/contacts?why=xx&area=..%2F..",
         "/api/v1/contacts/graph?why=xx&limit=0",
+        "/api/v1/contacts/graph?why=xx&secondary=2",
         "/api/v1/contacts/summary?run=abc",
         "/api/v1/persons/%27%20OR%201=1--/measures?why=xx",
         "/api/v1/persons/..%2F..%2Fetc%2Fpasswd/measures?why=xx",
@@ -860,7 +1058,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zone_runs_and_days), cmocka_unit_test(test_zones_geojson),
         cmocka_unit_test(test_contacts_list),      cmocka_unit_test(test_contacts_summary),
-        cmocka_unit_test(test_contacts_graph),     cmocka_unit_test(test_person_measures),
+        cmocka_unit_test(test_contacts_graph),     cmocka_unit_test(test_contacts_graph_fair),
+        cmocka_unit_test(test_person_measures),
         cmocka_unit_test(test_scope_every_route),  cmocka_unit_test(test_hostile_parameters),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

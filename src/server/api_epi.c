@@ -12,6 +12,7 @@
 #include "zhinao/ident.h"
 #include "zhinao/time.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,85 +311,46 @@ int zn__h_contacts_summary(zn__call *c)
 
 /* ------------------------------------------------------------- graph ---- */
 
-typedef struct graph {
-    zn__call *c;
-    size_t limit;
-    int truncated;
-    json_t *index;   /* person -> node index (as integer) */
-    json_t *nodes;   /* array of node objects */
-    json_t *shown;   /* ids already shown (masked ids must stay unique) */
-    json_t *edges;
-    json_t *seen;    /* edge keys */
-    json_t *audits;  /* objects to audit */
-    size_t outside;  /* placeholders given */
-} graph;
+/* The graph is built in three steps over the edges of the area (zn__q_contact_edges, read whole):
+ * (1) every person once, with the kind that applies first (index: the source of a close-contact
+ * edge; close: its target or the source of a secondary edge; secondary: the target of a secondary
+ * edge) and the row where it first appears (its audit object); (2) the nodes, so that the cap is
+ * shared fairly: the index cases (at most limit - min(close, limit / 2): half the cap stays for
+ * close contacts when there are that many), then the close contacts one per index case in turn
+ * (round robin over the index cases shown, each in stored order), then the close contacts reached
+ * no other way; then, when asked for, the secondary contacts the same way over the nodes shown;
+ * (3) every edge whose two ends are nodes, chain by chain (each close-contact edge in stored order,
+ * then the secondary edges of its contact), once per (source, target, class). */
 
-static int kind_rank(const char *k)
+enum { K_INDEX, K_CLOSE, K_SECONDARY, K_N };
+static const char *const KIND[K_N] = {"index", "close", "secondary"};
+
+typedef struct ilist {
+    size_t *v;
+    size_t n, cap;
+} ilist;
+
+static int ilist_add(ilist *l, size_t x)
 {
-    return !strcmp(k, "index") ? 0 : !strcmp(k, "close") ? 1 : 2;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? 2 * l->cap : 4;
+        size_t *v = realloc(l->v, nc * sizeof *v);
+        if (!v)
+            return 0;
+        l->v = v;
+        l->cap = nc;
+    }
+    l->v[l->n++] = x;
+    return 1;
 }
 
-/* The node of person p (created when absent); returns its id, or NULL when the cap is reached. */
-static const char *node(graph *g, const char *p, const char *div, int in, const char *kind, const char *table,
-                        int64_t rowid, const char *col)
-{
-    json_t *ix = json_object_get(g->index, p);
-    if (ix) {
-        json_t *n = json_array_get(g->nodes, (size_t)json_integer_value(ix));
-        if (kind_rank(kind) < kind_rank(json_string_value(json_object_get(n, "kind"))))
-            json_object_set_new(n, "kind", json_string(kind));
-        return json_string_value(json_object_get(n, "id"));
-    }
-    char id[96], m[64];
-    if (in) {
-        snprintf(id, sizeof id, "%s", mask_person(g->c, p, m, sizeof m));
-        for (int k = 2; json_object_get(g->shown, id); k++) /* two persons with the same masked id */
-            snprintf(id, sizeof id, "%s~%d", mask_person(g->c, p, m, sizeof m), k);
-        char obj[96];
-        snprintf(obj, sizeof obj, "%s#%lld/%s", table, (long long)rowid, col);
-        json_array_append_new(g->audits, json_string(obj));
-    } else {
-        snprintf(id, sizeof id, "outside-%zu", ++g->outside);
-    }
-    json_object_set_new(g->shown, id, json_true());
-    json_t *n = json_pack("{s:s, s:s, s:o, s:b}", "id", id, "kind", kind, "area", in ? json_string(div) : json_null(),
-                          "outside", !in);
-    if (!n) /* not UTF-8: cannot happen with the hub's validated identifiers */
-        return "?";
-    json_object_set_new(g->index, p, json_integer((json_int_t)json_array_size(g->nodes)));
-    json_array_append_new(g->nodes, n);
-    return json_string_value(json_object_get(n, "id"));
-}
-
-static int graph_edge(void *user, const char *table, int64_t rowid, const char *src, const char *src_div, int src_in,
-                      const char *dst, const char *dst_div, int dst_in, const char *cls)
-{
-    graph *g = user;
-    int secondary = !strcmp(table, "secondary_contact");
-    size_t need_nodes = !json_object_get(g->index, src) + !json_object_get(g->index, dst);
-    if (json_array_size(g->nodes) + need_nodes > g->limit) {
-        g->truncated = 1;
-        return 1;
-    }
-    char a[96], b[96];
-    snprintf(a, sizeof a, "%s", node(g, src, src_div, src_in, secondary ? "close" : "index", table, rowid,
-                                   secondary ? "close_contact" : "index_case"));
-    snprintf(b, sizeof b, "%s", node(g, dst, dst_div, dst_in, secondary ? "secondary" : "close", table, rowid, "contact"));
-    char key[256];
-    snprintf(key, sizeof key, "%s\x1f%s\x1f%s", a, b, cls);
-    if (!json_object_get(g->seen, key)) {
-        json_object_set_new(g->seen, key, json_true());
-        json_array_append_new(g->edges, json_pack("{s:s, s:s, s:s}", "source", a, "target", b, "class", cls));
-    }
-    return 0;
-}
-
-/* The edges as read, kept to be replayed chain by chain (so a cap keeps whole chains). */
+/* The edges as read. */
 typedef struct edge {
     const char *table; /* static */
     int64_t rowid;
     char *src, *src_div, *dst, *dst_div, *cls;
     int src_in, dst_in, done;
+    size_t a, b; /* persons of src, dst */
 } edge;
 
 typedef struct edges {
@@ -396,6 +358,36 @@ typedef struct edges {
     size_t n, cap;
     int nomem;
 } edges;
+
+/* One person of the edges. */
+typedef struct gperson {
+    const char *p, *div;       /* borrowed from the edges */
+    const char *table, *col;   /* first appearance, for the audit object */
+    int64_t rowid;
+    int in, kind;
+    long node;                 /* index in nodes, -1 = not shown */
+    ilist reach[2];            /* targets of its close-contact / secondary edges, stored order */
+    ilist sec;                 /* its secondary edges (indices in edges) */
+} gperson;
+
+typedef struct graph {
+    zn__call *c;
+    size_t limit;
+    int secondary; /* secondary contacts asked for */
+    gperson *ps;
+    size_t np, capp;
+    json_t *by;     /* raw person -> index in ps */
+    ilist order;    /* persons shown, in node order */
+    json_t *nodes;  /* array of node objects */
+    json_t *shown;  /* ids already shown (masked ids must stay unique) */
+    json_t *edges;
+    json_t *seen;   /* edge keys shown */
+    json_t *all;    /* edge keys of every edge (person indices) */
+    json_t *audits; /* objects to audit */
+    size_t outside; /* placeholders given */
+    size_t total[K_N], nshown[K_N];
+    int nomem;
+} graph;
 
 static int collect_edge(void *user, const char *table, int64_t rowid, const char *src, const char *src_div, int src_in,
                         const char *dst, const char *dst_div, int dst_in, const char *cls)
@@ -435,45 +427,196 @@ static void edges_fini(edges *e)
     free(e->v);
 }
 
-static int replay(graph *g, edge *x)
+static void graph_fini(graph *g)
 {
-    x->done = 1;
-    return graph_edge(g, x->table, x->rowid, x->src, x->src_div, x->src_in, x->dst, x->dst_div, x->dst_in, x->cls);
+    for (size_t i = 0; i < g->np; i++) {
+        free(g->ps[i].reach[0].v);
+        free(g->ps[i].reach[1].v);
+        free(g->ps[i].sec.v);
+    }
+    free(g->ps);
+    free(g->order.v);
+    json_decref(g->by);
+    json_decref(g->shown);
+    json_decref(g->seen);
+    json_decref(g->all);
+    json_decref(g->audits);
 }
 
-/* Close-contact edges in stored order (by index case), each followed by the secondary edges of its
- * contact; then the secondary edges not reached that way. Stops at the node cap. */
-static void build_graph(graph *g, edges *e)
+/* The person p (added when new, with the kind `kind`, else given the lower kind); its index in
+ * g->ps, or (size_t)-1 out of memory. */
+static size_t person_of(graph *g, const char *p, const char *div, int in, int kind, const char *table, int64_t rowid,
+                        const char *col)
 {
-    json_t *via = json_object(); /* close contact -> [secondary edge indices] */
+    json_t *ix = json_object_get(g->by, p);
+    if (ix) {
+        gperson *q = &g->ps[json_integer_value(ix)];
+        if (kind < q->kind)
+            q->kind = kind;
+        return (size_t)json_integer_value(ix);
+    }
+    if (g->np == g->capp) {
+        size_t nc = g->capp ? 2 * g->capp : 256;
+        gperson *v = realloc(g->ps, nc * sizeof *v);
+        if (!v)
+            return (size_t)-1;
+        g->ps = v;
+        g->capp = nc;
+    }
+    g->ps[g->np] = (gperson){.p = p, .div = div, .table = table, .col = col, .rowid = rowid, .in = in, .kind = kind,
+                            .node = -1};
+    if (json_object_set_new(g->by, p, json_integer((json_int_t)g->np)))
+        return (size_t)-1;
+    return g->np++;
+}
+
+/* Step 1: the persons, their kinds and reach; the distinct edges counted. 0 out of memory. */
+static int persons(graph *g, edges *e)
+{
     for (size_t i = 0; i < e->n; i++) {
-        if (strcmp(e->v[i].table, "secondary_contact"))
-            continue;
-        json_t *a = json_object_get(via, e->v[i].src);
-        if (!a) {
-            a = json_array();
-            json_object_set_new(via, e->v[i].src, a);
-        }
-        json_array_append_new(a, json_integer((json_int_t)i));
+        edge *x = &e->v[i];
+        int sec = x->table[0] == 's';
+        x->a = person_of(g, x->src, x->src_div, x->src_in, sec ? K_CLOSE : K_INDEX, x->table, x->rowid,
+                         sec ? "close_contact" : "index_case");
+        if (x->a == (size_t)-1)
+            return 0;
+        x->b = person_of(g, x->dst, x->dst_div, x->dst_in, sec ? K_SECONDARY : K_CLOSE, x->table, x->rowid, "contact");
+        if (x->b == (size_t)-1 || !ilist_add(&g->ps[x->a].reach[sec], x->b) ||
+            (sec && !ilist_add(&g->ps[x->a].sec, i)))
+            return 0;
+        char key[160];
+        snprintf(key, sizeof key, "%zu>%zu>%s", x->a, x->b, x->cls);
+        if (json_object_set_new(g->all, key, json_true()))
+            return 0;
     }
-    int stop = 0;
-    for (size_t i = 0; i < e->n && !stop; i++) {
-        if (e->v[i].done || strcmp(e->v[i].table, "close_contact"))
-            continue;
-        stop = replay(g, &e->v[i]);
-        size_t k;
-        json_t *ix;
-        json_array_foreach(json_object_get(via, e->v[i].dst), k, ix)
-        {
-            edge *y = &e->v[json_integer_value(ix)];
-            if (!stop && !y->done)
-                stop = replay(g, y);
-        }
+    for (size_t i = 0; i < g->np; i++)
+        g->total[g->ps[i].kind]++;
+    return 1;
+}
+
+static int full(const graph *g)
+{
+    return json_array_size(g->nodes) >= g->limit;
+}
+
+/* The node of person k: its id is the masked identifier inside the area (audited), a placeholder
+ * outside-N outside it. 0 out of memory. */
+static int show(graph *g, size_t k)
+{
+    gperson *q = &g->ps[k];
+    char id[96], m[64];
+    if (q->in) {
+        snprintf(id, sizeof id, "%s", mask_person(g->c, q->p, m, sizeof m));
+        for (int n = 2; json_object_get(g->shown, id); n++) /* two persons with the same masked id */
+            snprintf(id, sizeof id, "%s~%d", mask_person(g->c, q->p, m, sizeof m), n);
+        char obj[96];
+        snprintf(obj, sizeof obj, "%s#%lld/%s", q->table, (long long)q->rowid, q->col);
+        if (json_array_append_new(g->audits, json_string(obj)))
+            return 0;
+    } else {
+        snprintf(id, sizeof id, "outside-%zu", ++g->outside);
     }
-    for (size_t i = 0; i < e->n && !stop; i++)
-        if (!e->v[i].done)
-            stop = replay(g, &e->v[i]);
-    json_decref(via);
+    json_t *n = json_pack("{s:s, s:s, s:o, s:b}", "id", id, "kind", KIND[q->kind], "area",
+                          q->in ? json_string(q->div) : json_null(), "outside", !q->in);
+    if (!n)
+        return 0;
+    if (json_object_set_new(g->shown, id, json_true()) || !ilist_add(&g->order, k)) {
+        json_decref(n);
+        return 0;
+    }
+    q->node = (long)json_array_size(g->nodes);
+    g->nshown[q->kind]++;
+    return !json_array_append_new(g->nodes, n);
+}
+
+/* Persons of kind `kind`, first appearance order, while room remains (and at most `max`). */
+static int show_rest(graph *g, int kind, size_t max)
+{
+    for (size_t i = 0; i < g->np && !full(g) && g->nshown[kind] < max; i++)
+        if (g->ps[i].kind == kind && g->ps[i].node < 0 && !show(g, i))
+            return 0;
+    return 1;
+}
+
+/* Persons of kind `kind` reached by the close-contact (t 0) / secondary (t 1) edges of the nodes
+ * shown so far: one per source node in turn, in node order, while room remains. */
+static int round_robin(graph *g, int t, int kind)
+{
+    size_t m = 0, *par = malloc((g->order.n + 1) * sizeof *par), *cur = calloc(g->order.n + 1, sizeof *cur);
+    int ok = par && cur;
+    for (size_t i = 0; ok && i < g->order.n; i++)
+        if (g->ps[g->order.v[i]].reach[t].n)
+            par[m++] = g->order.v[i];
+    while (ok && m && !full(g)) {
+        size_t k = 0;
+        for (size_t i = 0; ok && i < m && !full(g); i++) {
+            const ilist *l = &g->ps[par[i]].reach[t];
+            while (cur[i] < l->n) {
+                size_t q = l->v[cur[i]++];
+                if (g->ps[q].node < 0 && g->ps[q].kind == kind) {
+                    ok = show(g, q);
+                    break;
+                }
+            }
+            if (cur[i] < l->n) { /* keep the sources with more to give */
+                par[k] = par[i];
+                cur[k++] = cur[i];
+            }
+        }
+        m = k;
+    }
+    free(par);
+    free(cur);
+    return ok;
+}
+
+static int emit(graph *g, edge *x)
+{
+    x->done = 1;
+    const gperson *a = &g->ps[x->a], *b = &g->ps[x->b];
+    if (a->node < 0 || b->node < 0)
+        return 1;
+    const char *s = json_string_value(json_object_get(json_array_get(g->nodes, (size_t)a->node), "id"));
+    const char *d = json_string_value(json_object_get(json_array_get(g->nodes, (size_t)b->node), "id"));
+    char key[256];
+    snprintf(key, sizeof key, "%s\x1f%s\x1f%s", s, d, x->cls);
+    if (json_object_get(g->seen, key))
+        return 1;
+    return !json_object_set_new(g->seen, key, json_true()) &&
+           !json_array_append_new(g->edges, json_pack("{s:s, s:s, s:s}", "source", s, "target", d, "class", x->cls));
+}
+
+/* The three steps (see above). 0 out of memory. */
+static int build_graph(graph *g, edges *e)
+{
+    if (!persons(g, e))
+        return 0;
+    size_t close_room = g->total[K_CLOSE] < g->limit / 2 ? g->total[K_CLOSE] : g->limit / 2;
+    if (!show_rest(g, K_INDEX, g->limit - close_room) || !round_robin(g, 0, K_CLOSE) ||
+        !show_rest(g, K_CLOSE, SIZE_MAX))
+        return 0;
+    if (g->secondary && (!round_robin(g, 1, K_SECONDARY) || !show_rest(g, K_SECONDARY, SIZE_MAX)))
+        return 0;
+    for (size_t i = 0; i < e->n; i++) {
+        edge *x = &e->v[i];
+        if (x->done || x->table[0] == 's')
+            continue;
+        if (!emit(g, x))
+            return 0;
+        const ilist *l = &g->ps[x->b].sec;
+        for (size_t k = 0; k < l->n; k++)
+            if (!e->v[l->v[k]].done && !emit(g, &e->v[l->v[k]]))
+                return 0;
+    }
+    for (size_t i = 0; i < e->n; i++)
+        if (!e->v[i].done && !emit(g, &e->v[i]))
+            return 0;
+    return 1;
+}
+
+static json_t *shown_json(size_t total, size_t shown)
+{
+    return json_pack("{s:I, s:I}", "total", (json_int_t)total, "shown", (json_int_t)shown);
 }
 
 int zn__h_contacts_graph(zn__call *c)
@@ -484,20 +627,26 @@ int zn__h_contacts_graph(zn__call *c)
     if (!need(c, ZN_PERM_PERSON) || !why_ok(c, &why) || !zn__area(c, "area", code, prefix) ||
         !zn__page(c, 2000, 10000, &limit, &offset))
         return 0;
+    /* secondary contacts: by default only for a county or below (a city's secondary ring is many
+     * times its close contacts and would hide them) */
+    const char *sa = zn__arg(c, "secondary");
+    if (sa && strcmp(sa, "0") && strcmp(sa, "1"))
+        return zn__fail(c, 400, "bad_request", "secondary is 0 or 1");
+    int secondary = sa ? sa[0] == '1' : strlen(prefix) >= 6;
     json_t *run;
     if (!trace_run(c, &run, &run_id))
         return 0;
-    graph g = {.c = c, .limit = (size_t)limit, .index = json_object(), .nodes = json_array(), .shown = json_object(),
-               .edges = json_array(), .seen = json_object(), .audits = json_array()};
+    graph g = {.c = c, .limit = (size_t)limit, .secondary = secondary, .by = json_object(), .nodes = json_array(),
+               .shown = json_object(), .edges = json_array(), .seen = json_object(), .all = json_object(),
+               .audits = json_array()};
     zn_error err;
     zn_status s = zn_store_begin(c->db->st, &err);
     if (s == ZN_OK) {
         edges e = {0};
         s = zn__q_contact_edges(c->db->st, c->who.prefix, prefix, run_id, collect_edge, &e, &err);
-        if (s == ZN_OK && e.nomem)
+        if (s == ZN_OK && (e.nomem || !g.by || !g.nodes || !g.shown || !g.edges || !g.seen || !g.all || !g.audits ||
+                           !build_graph(&g, &e)))
             s = zn_error_set(&err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
-        if (s == ZN_OK)
-            build_graph(&g, &e);
         edges_fini(&e);
         size_t i;
         json_t *o;
@@ -512,19 +661,23 @@ int zn__h_contacts_graph(zn__call *c)
         else
             zn_store_rollback(c->db->st);
     }
-    json_decref(g.index);
-    json_decref(g.shown);
-    json_decref(g.seen);
-    json_decref(g.audits);
+    size_t edges_total = json_object_size(g.all);
+    int truncated = g.nshown[K_INDEX] < g.total[K_INDEX] || g.nshown[K_CLOSE] < g.total[K_CLOSE] ||
+                    (secondary && g.nshown[K_SECONDARY] < g.total[K_SECONDARY]);
+    graph_fini(&g);
     if (s != ZN_OK) {
         json_decref(run);
         json_decref(g.nodes);
         json_decref(g.edges);
         return zn__fail_status(c, s, &err);
     }
-    return zn__ok(c, json_pack("{s:o, s:s, s:o, s:o, s:b, s:I, s:o}", "run", run, "area", code, "nodes", g.nodes,
-                               "edges", g.edges, "truncated", g.truncated, "limit", (json_int_t)limit, "masked",
-                               masked_json(c)));
+    json_t *counts = json_pack("{s:o, s:o, s:o, s:o}", "index", shown_json(g.total[K_INDEX], g.nshown[K_INDEX]),
+                               "close", shown_json(g.total[K_CLOSE], g.nshown[K_CLOSE]), "secondary",
+                               shown_json(g.total[K_SECONDARY], g.nshown[K_SECONDARY]), "edges",
+                               shown_json(edges_total, json_array_size(g.edges)));
+    return zn__ok(c, json_pack("{s:o, s:s, s:o, s:o, s:b, s:I, s:b, s:o, s:o}", "run", run, "area", code, "nodes",
+                               g.nodes, "edges", g.edges, "truncated", truncated, "limit", (json_int_t)limit,
+                               "secondary", secondary, "counts", counts, "masked", masked_json(c)));
 }
 
 /* ------------------------------------------------------------ measures ---- */
