@@ -6,8 +6,9 @@
 // and checks the map points, the zones layer (legend and features against the API of the same day)
 // and the day change, drills down to a district, checks that a district the user may not see is
 // refused; as demo-zj opens the contacts panel, gives a reason and checks the transmission graph and
-// the masked contact list against the API; as the township completes a task on the field page and
-// sees the task metric change; saves screenshots in OUTDIR.
+// the masked contact list against the API, and the data-hub panel through 浙江省, 杭州市, 西湖区; as
+// the township completes a task on the field page and sees the task metric as of now change (the
+// tasks and hub panels are checked against the API for the area and day); saves screenshots in OUTDIR.
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,6 +76,36 @@ const settled = (page, day, area) => page.waitForFunction(([d, a]) => {
   return r && r.map && r.curve && r.rt >= 0 && r.mapDay === d && r.numbersDay === d && r.mapArea === a &&
     r.numbersArea === a;
 }, [day, area]);
+// the data-hub panel (rows per feed inside the area up to the day) and the tasks panel against the
+// API for the same area and day
+const panelsSeen = (page) => page.evaluate(async () => {
+  const h = window.znReady.hub;
+  const num = (el) => Number(el.textContent.replace(/,/g, ''));
+  const ui = {};
+  document.querySelectorAll('#hub tr[data-feed]').forEach((tr) => { ui[tr.dataset.feed] = num(tr.lastChild); });
+  const f = await (await fetch('/api/v1/feeds?area=' + h.area + (h.day ? '&to=' + h.day : ''))).json();
+  const api = {};
+  f.feeds.filter((x) => x.rows > 0).forEach((x) => { api[x.name] = x.rows; });
+  const m = await (await fetch('/api/v1/metrics?area=' + h.area + (h.day ? '&to=' + h.day : ''))).json();
+  const t = {};
+  ['issued', 'closed', 'overdue'].forEach((k) => { t[k] = num(document.getElementById('t-' + k)); });
+  return { area: h.area, day: h.day, ui, api, total: num(document.querySelector('#hub tr td:last-child')),
+    apiTotal: f.feeds.reduce((a, x) => a + (x.rows || 0), 0), title: document.getElementById('hub-title').textContent,
+    tasks: t, apiTasks: m.tasks, tasksTitle: document.getElementById('tasks-title').textContent };
+});
+const checkPanels = (p, area, day, name, what) => {
+  const sorted = (o) => JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
+  if (p.area !== area || p.day !== day) fail(what + ': hub panel of ' + p.area + ' ' + p.day);
+  if (sorted(p.ui) !== sorted(p.api) || p.total !== p.apiTotal)
+    fail(what + ': hub rows ' + JSON.stringify([p.ui, p.total]) + ' != API ' + JSON.stringify([p.api, p.apiTotal]));
+  const cover = name + ' · ' + (day ? '截至 ' + day : '全部日期');
+  if (!p.title.includes(cover)) fail(what + ': hub title ' + p.title);
+  if (p.apiTasks) {
+    if (!p.tasksTitle.includes(cover)) fail(what + ': tasks title ' + p.tasksTitle);
+    for (const k of ['issued', 'closed', 'overdue'])
+      if (p.tasks[k] !== p.apiTasks[k]) fail(what + ': tasks ' + k + ' ' + p.tasks[k] + ' != API ' + p.apiTasks[k]);
+  }
+};
 try {
   const page = ctx.pages()[0] || (await ctx.newPage());
   page.on('request', (r) => requests.push(r.url()));
@@ -127,6 +158,11 @@ try {
   if (!legendText.includes('封控区') || !legendText.includes('管控区') || !legendText.includes('防范区')) fail('legend ' + legendText);
   const title1 = await page.textContent('#map-title');
   if (!title1.includes('上海市')) fail('map title: ' + title1);
+  const p1 = await panelsSeen(page);
+  console.log('panels 上海市 2022-04-10:', JSON.stringify({ hub: p1.ui, total: p1.total, tasks: p1.tasks }));
+  checkPanels(p1, '310000000000', '2022-04-10', '上海市', 'Shanghai on 04-10');
+  // the sealed units of 2022-04-08 became tasks: issued by 04-10
+  if (!(p1.tasks.issued > 0)) fail('no tasks issued in Shanghai by 2022-04-10');
   await page.screenshot({ path: join(outdir, 'cockpit-1-shanghai-2022-04-10.png') });
 
   // move the day slider back 20 days with the keyboard: fewer points, another day on the curve
@@ -157,6 +193,13 @@ try {
     return { days: o.xAxis[0].data.length, stacks: o.series.length, mark: o.series[0].markLine.data.map((d) => d.xAxis) };
   });
   if (zc.days !== 63 || zc.stacks !== 3 || !zc.mark.includes('2022-03-21')) fail('zone chart ' + JSON.stringify(zc));
+  // the tasks and hub panels followed the slider: on 03-21 no task had been issued yet (0s, not
+  // the latest counts)
+  const p2 = await panelsSeen(page);
+  console.log('panels 上海市 2022-03-21:', JSON.stringify({ hub: p2.ui, total: p2.total, tasks: p2.tasks }));
+  checkPanels(p2, '310000000000', '2022-03-21', '上海市', 'Shanghai on 03-21');
+  if (p2.tasks.issued !== 0 || p2.tasks.closed !== 0 || p2.tasks.overdue !== 0)
+    fail('tasks before the first task was issued: ' + JSON.stringify(p2.tasks));
   await page.screenshot({ path: join(outdir, 'cockpit-2-slider-2022-03-21.png'), fullPage: true });
 
   // drill down: Shanghai lists its 16 districts (through 市辖区); 浦东新区 is a row
@@ -177,6 +220,7 @@ try {
   checkZones(z3, 'zones of Pudong on 2022-03-21');
   if (z3.off.length || !(z3.legend.sealed > 0 && z3.legend.sealed < z2.legend.sealed && z3.legend.precaution > 0))
     fail('Pudong shows all its levels, a part of Shanghai\'s: ' + JSON.stringify(z3));
+  checkPanels(await panelsSeen(page), '310115000000', '2022-03-21', '浦东新区', 'Pudong on 03-21');
   await page.screenshot({ path: join(outdir, 'cockpit-3-pudong.png') });
   // hiding a level in the legend removes its layer
   await page.click('#zone-legend .lv[data-level=precaution]');
@@ -217,7 +261,9 @@ try {
     await page.fill('#name', n);
     await page.fill('#password', pw);
     await page.click('#login-button');
-    await page.waitForURL(base + '/');
+    await page.waitForURL(base + '/', { timeout: 20000 }).catch(async (e) => {
+      throw new Error('login ' + n + ': ' + (await page.textContent('#login-error').catch(() => '?')) + ' at ' + page.url() + ': ' + e.message);
+    });
   };
   await login('demo-zj', zj);
   await page.waitForFunction(() => window.znReady.contacts && window.znReady.contacts.area === '330000000000');
@@ -252,6 +298,25 @@ try {
     await page.click('#contacts-next');
     await page.waitForFunction(() => window.znReady.contactPage === 2);
   }
+  // the hub panel follows the drill-down: 浙江省, 杭州市, 西湖区 each show their own rows of the
+  // Hangzhou demo city's feeds (what /feeds answers for the area)
+  const hubOf = async (area, name) => {
+    await page.waitForFunction((a) => window.znReady.hub && window.znReady.hub.area === a &&
+      window.znReady.numbersArea === a, area);
+    const p = await panelsSeen(page);
+    console.log('panels ' + name + ':', JSON.stringify({ day: p.day, hub: p.ui, total: p.total, tasks: p.tasks }));
+    checkPanels(p, area, p.day, name, name);
+    return p;
+  };
+  const pz = await hubOf('330000000000', '浙江省');
+  await page.click('#children tr.click >> text=杭州市');
+  const ph = await hubOf('330100000000', '杭州市');
+  await page.click('#children tr.click >> text=西湖区');
+  const px = await hubOf('330106000000', '西湖区');
+  if (!(pz.total > 0) || !(px.total > 0) || !(px.total < ph.total) || !(ph.total <= pz.total))
+    fail('hub totals 浙江省 ' + pz.total + ', 杭州市 ' + ph.total + ', 西湖区 ' + px.total);
+  await page.locator('#hub-panel').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(outdir, 'cockpit-5b-xihu-hub.png') });
   await page.click('#logout');
   await page.waitForURL('**/login');
 
@@ -260,6 +325,8 @@ try {
   await login(fieldUser, fieldPw);
   await page.waitForFunction(() => window.znReady.numbersArea && document.getElementById('t-closed').textContent !== '–');
   const closed0 = Number((await page.textContent('#t-closed')).replace(/,/g, ''));
+  const closedNow = () => page.evaluate(async () => (await (await fetch('/api/v1/metrics')).json()).tasks.closed);
+  const now0 = await closedNow();
   await page.click('#field-link');
   await page.waitForURL('**/field');
   await page.waitForFunction(() => window.znReady.tasks > 0);
@@ -282,8 +349,12 @@ try {
   await page.goto(base + '/');
   await page.waitForFunction(() => window.znReady.numbersArea && document.getElementById('t-closed').textContent !== '–');
   const closed1 = Number((await page.textContent('#t-closed')).replace(/,/g, ''));
-  console.log('tasks closed before and after the field page:', closed0, closed1);
-  if (closed1 !== closed0 + 1) fail('closed tasks ' + closed0 + ' -> ' + closed1);
+  const now1 = await closedNow();
+  // the panel is as of the end of the slider's day (2022): a task closed today is not in it; the
+  // tasks as of now (/metrics without a day) count it
+  console.log('tasks closed before and after the field page: panel', closed0, closed1, 'now', now0, now1);
+  if (closed1 !== closed0) fail('the panel as of the slider\'s day counted a task closed today: ' + closed0 + ' -> ' + closed1);
+  if (now1 !== now0 + 1) fail('closed tasks as of now ' + now0 + ' -> ' + now1);
   await page.screenshot({ path: join(outdir, 'cockpit-6-langxia-tasks.png') });
 } finally {
   await ctx.close();

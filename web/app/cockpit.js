@@ -522,31 +522,49 @@
       ['未定位到下级', '', zn.fmt(toDay.division.cases_not_in_a_child)].forEach((v) => tr.appendChild(zn.text(document.createElement('td'), v)));
       tb.appendChild(tr);
     }
+    /* what the tasks and hub panels cover: the area, as of the end of the slider's day */
+    const cover = state.area.name + ' · ' + (d ? '截至 ' + d : '全部日期');
     if (m.tasks) {
       $('tasks-panel').hidden = false;
+      $('tasks-title').textContent = '指令闭环 · ' + cover;
       $('t-issued').textContent = zn.fmt(m.tasks.issued);
       $('t-closed').textContent = zn.fmt(m.tasks.closed);
       $('t-overdue').textContent = zn.fmt(m.tasks.overdue);
       $('t-rate').textContent = m.tasks.on_time_rate === null ? '–' : Math.round(m.tasks.on_time_rate * 100) + '%';
     }
-    if (m.hub) await hub(m.hub);
+    if (m.hub) await hub(m.hub, code, d, cover);
     ready.numbersDay = d || '';
     ready.numbersArea = code;
   }
 
-  async function hub(h) {
+  /* the data-hub panel: per feed its rows inside the area up to the end of the day (/feeds; a feed
+   * whose rows carry no division cannot be counted below the country and is named in the foot);
+   * files and quarantine are the whole store's (lineage and quarantined rows carry no division) */
+  async function hub(h, code, d, cover) {
     const t = document.createElement('table');
-    const rows = [['已归集文件', zn.fmt(h.files)], ['入库记录', zn.fmt(h.rows_accepted)], ['隔离（质检未通过）', zn.fmt(h.quarantined)]];
-    try {
-      const f = await zn.get('/feeds');
-      f.feeds.filter((x) => x.rows).forEach((x) => rows.push([x.title_zh, zn.fmt(x.rows)]));
-    } catch (e) { /* catalogue absent */ }
-    rows.forEach((r) => {
+    const add = (label, v, feed) => {
       const tr = document.createElement('tr');
-      r.forEach((v) => tr.appendChild(zn.text(document.createElement('td'), v)));
+      if (feed) tr.dataset.feed = feed;
+      [label, v].forEach((x) => tr.appendChild(zn.text(document.createElement('td'), x)));
       t.appendChild(tr);
-    });
+    };
+    const seen = {};
+    let unscoped = [];
+    try {
+      const f = await zn.get('/feeds', d ? { area: code, to: d } : { area: code });
+      const counted = f.feeds.filter((x) => typeof x.rows === 'number');
+      counted.forEach((x) => { seen[x.name] = x.rows; });
+      add('本区记录合计', zn.fmt(counted.reduce((a, x) => a + x.rows, 0)));
+      counted.filter((x) => x.rows > 0).forEach((x) => add(x.title_zh, zn.fmt(x.rows), x.name));
+      unscoped = f.feeds.filter((x) => x.rows_null === 'no_division_column').map((x) => x.title_zh);
+    } catch (e) { /* catalogue absent */ }
+    add('全库已归集文件', zn.fmt(h.files));
+    add('全库隔离（质检未通过）', zn.fmt(h.quarantined));
+    $('hub-title').textContent = '数据归集 · ' + cover;
     $('hub').replaceChildren(t);
+    $('hub-note').textContent = unscoped.length
+      ? '记录无区划、不能按辖区统计：' + unscoped.join('、') + '。文件与隔离数为全库。' : '文件与隔离数为全库（不带区划）。';
+    ready.hub = { area: code, day: d || '', rows: seen };
   }
 
   /* ---- curve, Rt, alerts (whole range of the area) ---- */
