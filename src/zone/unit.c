@@ -403,6 +403,49 @@ static zn_status load_addresses(zn_store *st, int have_place, int building, addr
     return ZN_OK;
 }
 
+/* The end of the group of sorted rows that starts at i: rows of one district and normalised text. */
+static size_t group_end(const addr_row *v, size_t n, size_t i)
+{
+    size_t j = i;
+    while (j < n && !strcmp(v[j].district, v[i].district) && !strcmp(v[j].norm, v[i].norm))
+        j++;
+    return j;
+}
+
+/* Upsert the unit of kind `kind` of the group v[i, j) (group_end), source case_residence: key
+ * "<kind>:<district>:<normalised text>" (built in key), the point of the member spelled as the
+ * unit, else of the first located member (none: NaN), the codes of that member (else of the
+ * first). *id: the unit's id; *located: whether it has a point. */
+static zn_status upsert_group(zn_stmt *up, const addr_row *v, size_t i, size_t j, zn_zone_unit_kind kind,
+                              zn_buf *key, int64_t *id, int *located, zn_error *err)
+{
+    size_t pick = j;
+    for (size_t k = i; k < j; k++)
+        if (v[k].exact && isfinite(v[k].lon)) {
+            pick = k;
+            break;
+        }
+    for (size_t k = i; pick == j && k < j; k++)
+        if (isfinite(v[k].lon))
+            pick = k;
+    *located = pick < j;
+    size_t codes = pick < j ? pick : i;
+    zn_buf_reset(key);
+    zn_status s = zn_buf_printf(key, "%s:%s:%s", zn_zone_unit_kind_name(kind), v[i].district, v[i].norm);
+    if (s != ZN_OK)
+        return s;
+    zn_zone_unit u = {.kind = kind,
+                      .key = key->data,
+                      .name = v[i].norm,
+                      .county_code = v[codes].county,
+                      .township_code = v[codes].township_code,
+                      .lon = pick < j ? v[pick].lon : NAN,
+                      .lat = pick < j ? v[pick].lat : NAN,
+                      .population = -1};
+    *id = 0;
+    return upsert_id(up, &u, "case_residence", id, err);
+}
+
 /* Upsert the place units of the sorted rows; ids[i] receives row i's unit id. */
 static zn_status write_places(zn_store *st, addr_row *v, size_t n, int64_t *ids, zn_zone_units_summary *sum,
                               zn_error *err)
@@ -415,36 +458,13 @@ static zn_status write_places(zn_store *st, addr_row *v, size_t n, int64_t *ids,
     if (s == ZN_OK)
         s = zn_stmt_prepare(st, "INSERT INTO zone_unit_address (district, address, unit_id) VALUES (?,?,?)", &ad, err);
     for (size_t i = 0; s == ZN_OK && i < n;) {
-        size_t j = i;
-        while (j < n && !strcmp(v[j].district, v[i].district) && !strcmp(v[j].norm, v[i].norm))
-            j++;
-        /* the point: the member spelled as the unit, else the first located member */
-        size_t pick = n;
-        for (size_t k = i; k < j; k++)
-            if (v[k].exact && isfinite(v[k].lon)) {
-                pick = k;
-                break;
-            }
-        for (size_t k = i; pick == n && k < j; k++)
-            if (isfinite(v[k].lon))
-                pick = k;
-        size_t codes = pick < n ? pick : i;
-        zn_buf_reset(&key);
-        if ((s = zn_buf_printf(&key, "place:%s:%s", v[i].district, v[i].norm)) != ZN_OK)
-            break;
-        zn_zone_unit u = {.kind = ZN_ZONE_UNIT_PLACE,
-                          .key = key.data,
-                          .name = v[i].norm,
-                          .county_code = v[codes].county,
-                          .township_code = v[codes].township_code,
-                          .lon = pick < n ? v[pick].lon : NAN,
-                          .lat = pick < n ? v[pick].lat : NAN,
-                          .population = -1};
-        int64_t id = 0;
-        if ((s = upsert_id(up, &u, "case_residence", &id, err)) != ZN_OK)
+        size_t j = group_end(v, n, i);
+        int64_t id;
+        int located;
+        if ((s = upsert_group(up, v, i, j, ZN_ZONE_UNIT_PLACE, &key, &id, &located, err)) != ZN_OK)
             break;
         sum->places++;
-        if (pick < n)
+        if (located)
             sum->places_located++;
         for (size_t k = i; s == ZN_OK && k < j; k++) {
             ids[k] = id;
@@ -790,32 +810,10 @@ zn_status zn__zone_buildings(zn_store *st, zn__zone_addr_unit **map, size_t *nma
     if (s == ZN_OK)
         s = zn_stmt_prepare(st, UPSERT_SQL, &up, err);
     for (size_t i = 0; s == ZN_OK && i < n;) {
-        size_t j = i;
-        while (j < n && !strcmp(v[j].district, v[i].district) && !strcmp(v[j].norm, v[i].norm))
-            j++;
-        size_t pick = n; /* the member spelled as the building, else the first located one */
-        for (size_t k = i; k < j; k++)
-            if (v[k].exact && isfinite(v[k].lon)) {
-                pick = k;
-                break;
-            }
-        for (size_t k = i; pick == n && k < j; k++)
-            if (isfinite(v[k].lon))
-                pick = k;
-        size_t codes = pick < n ? pick : i;
-        zn_buf_reset(&key);
-        if ((s = zn_buf_printf(&key, "building:%s:%s", v[i].district, v[i].norm)) != ZN_OK)
-            break;
-        zn_zone_unit u = {.kind = ZN_ZONE_UNIT_BUILDING,
-                          .key = key.data,
-                          .name = v[i].norm,
-                          .county_code = v[codes].county,
-                          .township_code = v[codes].township_code,
-                          .lon = pick < n ? v[pick].lon : NAN,
-                          .lat = pick < n ? v[pick].lat : NAN,
-                          .population = -1};
-        int64_t id = 0;
-        if ((s = upsert_id(up, &u, "case_residence", &id, err)) != ZN_OK)
+        size_t j = group_end(v, n, i);
+        int64_t id;
+        int located;
+        if ((s = upsert_group(up, v, i, j, ZN_ZONE_UNIT_BUILDING, &key, &id, &located, err)) != ZN_OK)
             break;
         (*units)++;
         for (size_t k = i; k < j; k++) {
