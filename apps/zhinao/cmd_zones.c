@@ -28,12 +28,16 @@ static void usage(FILE *f)
             "  registry hangzhou-compounds        add the located Hangzhou compounds as units (3,183; data/hangzhou-compounds)\n"
             "                                     as place units, so that the floor of a run --within 330100 holds\n"
             "                                     compounds never listed\n"
-            "  days --rules NAME                  the stored daily counts\n"
-            "  show --rules NAME --date DATE [--level L] [--limit N]\n"
+            "  runs [--rules NAME]                the stored runs: one per rule set and area (--within)\n"
+            "  days --rules NAME [--within CODE]  the stored daily counts\n"
+            "  show --rules NAME --date DATE [--level L] [--limit N] [--within CODE]\n"
             "                                     the stored map of one day: unit, level, entered, due\n"
-            "  history --rules NAME --unit KEY    one unit's levels over the run\n"
-            "  export --rules NAME --date DATE [--out FILE] [--buffer-m M] [--quad-segs Q] [--list-units]\n"
-            "                                     GeoJSON: per level the union of its units (GEOS)\n"
+            "  history --rules NAME --unit KEY [--within CODE]\n"
+            "                                     one unit's levels over the run\n"
+            "  export --rules NAME --date DATE [--within CODE] [--out FILE] [--buffer-m M] [--quad-segs Q]\n"
+            "         [--list-units]              GeoJSON: per level the union of its units (GEOS)\n"
+            "                                     (days, show, history, export read the latest run of the rule\n"
+            "                                     set covering --within CODE; without it, its latest run)\n"
             "  override --rules NAME --unit KEY --date DATE --level L --reason TEXT [--operator WHO]\n"
             "                                     an operator's decision, kept in the history (re-run to apply)\n"
             "  event --unit KEY --date DATE --kind case|place|exposure|contact|test_negative [--isolated]\n"
@@ -351,11 +355,11 @@ static int day_row(void *user, const char *date, int known, const char *level, i
     return 0;
 }
 
-static int print_days(zn_store *st, const char *rules)
+static int print_days(zn_store *st, int64_t run_id)
 {
     day_table t = {0};
     zn_error err;
-    if (zn_zone_days(st, rules, day_row, &t, &err) != ZN_OK) {
+    if (zn_zone_days_run(st, run_id, day_row, &t, &err) != ZN_OK) {
         zn_cli_error(&err);
         return 1;
     }
@@ -363,8 +367,9 @@ static int print_days(zn_store *st, const char *rules)
     return 0;
 }
 
+/* Run `r`; *run_id (may be NULL) receives the stored run's id. */
 static int do_run(zn_store *st, const zn_zone_rules *r, int32_t from, int32_t to, int missing, const char *within,
-                  int print_table)
+                  int print_table, int64_t *run_id)
 {
     zn_zone_run_opts ro = {.from = from, .to = to, .missing = missing, .within = within};
     zn_zone_run_summary sum;
@@ -378,7 +383,77 @@ static int do_run(zn_store *st, const zn_zone_rules *r, int32_t from, int32_t to
            r->name, (long long)sum.units, zn_zone_unit_kind_name(r->unit_kind), (long long)sum.events,
            (long long)sum.unmapped, (long long)sum.overrides, (long long)sum.unknown_days, (long long)sum.periods,
            sum.seconds);
-    return print_table ? print_days(st, r->name) : 0;
+    zn_zone_run_info ri;
+    if (zn_zone_run_find(st, r->name, within, &ri, &err) == ZN_OK && ri.id == sum.run_id)
+        printf("stored as run #%lld of %s %s%s (replacing that area's earlier run, if any)\n", (long long)sum.run_id,
+               r->name, ri.within[0] ? "within " : "over every unit", ri.within);
+    if (run_id)
+        *run_id = sum.run_id;
+    return print_table ? print_days(st, sum.run_id) : 0;
+}
+
+/* ---- which run ---- */
+
+typedef struct run_count {
+    int n;
+    char areas[128];
+} run_count;
+
+static int count_run(void *user, const zn_zone_run_info *r)
+{
+    run_count *c = user;
+    size_t len = strlen(c->areas);
+    if (len + 16 < sizeof c->areas)
+        snprintf(c->areas + len, sizeof c->areas - len, "%s%s", c->n ? ", " : "", r->within[0] ? r->within : "(all)");
+    c->n++;
+    return 0;
+}
+
+/* The stored run that serves the reader: the latest run of `rules` covering `within`, or without
+ * --within the latest run of `rules` (with a note on stderr when the rule set has runs for several
+ * areas). 0 on success. */
+static int pick_run(zn_store *st, const char *rules, const char *within, int64_t *run_id)
+{
+    zn_zone_run_info ri;
+    zn_error err;
+    if (zn_zone_run_find(st, rules, within, &ri, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    *run_id = ri.id;
+    run_count c = {0};
+    if ((!within || !*within) && zn_zone_runs(st, rules, count_run, &c, &err) == ZN_OK && c.n > 1)
+        fprintf(stderr,
+                "zhinao zones: %s has runs for %d areas (within %s); reading the latest, run #%lld %s%s"
+                " (--within CODE picks the area)\n",
+                rules, c.n, c.areas, (long long)ri.id, ri.within[0] ? "within " : "over every unit", ri.within);
+    return 0;
+}
+
+static int print_run(void *user, const zn_zone_run_info *r)
+{
+    (void)user;
+    char created[32] = "";
+    time_t t = (time_t)r->created_at;
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+        strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    printf("%6lld  %-22s %-8s %-10s %-10s %-8s %-6s %9lld %9lld  %s\n", (long long)r->id, r->rules,
+           r->within[0] ? r->within : "(all)", r->from, r->to, r->unit_kind, r->missing, (long long)r->units,
+           (long long)r->events, created);
+    return 0;
+}
+
+static int cmd_runs(zn_store *st, const char *rules)
+{
+    zn_error err;
+    printf("%6s  %-22s %-8s %-10s %-10s %-8s %-6s %9s %9s  %s\n", "run", "rules", "within", "from", "to", "unit",
+           "missing", "units", "events", "created (UTC)");
+    if (zn_zone_runs(st, rules, print_run, NULL, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        return 1;
+    }
+    return 0;
 }
 
 /* ---- show / history ---- */
@@ -418,10 +493,9 @@ static int mkdir_p(const char *dir)
     return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int write_geojson_days(zn_store *st, zn_ctx *ctx, const zn_zone_rules *r, int32_t from, int32_t to,
-                              const opts *o, const char *dir)
+static int write_geojson_days(zn_store *st, zn_ctx *ctx, const zn_zone_rules *r, int64_t run_id, int32_t from,
+                              int32_t to, const opts *o, const char *dir)
 {
-    const char *rules = r->name;
     zn_zone_geojson_opts go = {.buffer_m = o->buffer_m, .quad_segs = o->quad_segs, .list_units = o->list_units};
     if (!o->all_levels && r->floor > 0) /* the floor is the rest of the registry: left out unless asked */
         go.levels = (1u << r->floor) - 1;
@@ -431,7 +505,7 @@ static int write_geojson_days(zn_store *st, zn_ctx *ctx, const zn_zone_rules *r,
         fprintf(stderr, "zhinao zones: cannot create %s: %s\n", dir, strerror(errno));
         return 1;
     }
-    if (zn_zone_exporter_new(st, ctx, rules, &go, &x, &err) != ZN_OK) {
+    if (zn_zone_exporter_new_run(st, ctx, run_id, &go, &x, &err) != ZN_OK) {
         zn_cli_error(&err);
         return 1;
     }
@@ -480,19 +554,20 @@ static int cmd_replay(zn_ctx *ctx, zn_store *st, const opts *o)
     zn_zone_day_parse("2022-03-18", &from, NULL);
     zn_zone_day_parse("2022-05-19", &to, NULL);
     /* only Shanghai's units: a registry of another city in the same store is not Shanghai's 防范区 */
-    if (build_units(st, o->grid_m, 1) != 0 || do_run(st, &r, from, to, missing, "310000", 1) != 0)
+    int64_t run_id = 0;
+    if (build_units(st, o->grid_m, 1) != 0 || do_run(st, &r, from, to, missing, "310000", 1, &run_id) != 0)
         return 1;
     double t1 = now_s();
     if (!o->no_geojson) {
         const char *dir = o->out ? o->out : "zones-shanghai-2022";
-        if (write_geojson_days(st, ctx, &r, from, to, o, dir) != 0)
+        if (write_geojson_days(st, ctx, &r, run_id, from, to, o, dir) != 0)
             return 1;
         printf("daily GeoJSON in %s/: merged polygons of the %s units, %g m around each (%.1fs)\n", dir,
                o->all_levels ? "sealed, controlled and precaution" : "sealed and controlled",
                o->buffer_m > 0 ? o->buffer_m : r.buffer_m, now_s() - t1);
     }
-    printf("replay done in %.1fs. Counts: zhinao zones days --rules %s; one day: zhinao zones show --rules %s "
-           "--date 2022-04-15\n",
+    printf("replay done in %.1fs. Counts: zhinao zones days --rules %s --within 310000; one day: zhinao zones show"
+           " --rules %s --within 310000 --date 2022-04-15\n",
            now_s() - t0, r.name, r.name);
     return 0;
 }
@@ -611,7 +686,7 @@ int zn_cmd_zones(int argc, char **argv)
         return cmd_rules();
     if (!strcmp(sub, "measures"))
         return cmd_measures(&o);
-    static const char *subs[] = {"units", "run",   "days",   "show",    "history",
+    static const char *subs[] = {"units",    "run",   "runs",   "days",    "show",   "history",
                                  "export", "override", "event", "replay", "registry"};
     int known = 0;
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
@@ -628,6 +703,7 @@ int zn_cmd_zones(int argc, char **argv)
     zn_error err;
     zn_zone_rules r;
     int32_t d1 = 0, d2 = 0;
+    int64_t run_id = 0;
     rc = 0;
     if (!strcmp(sub, "units")) {
         rc = build_units(st, o.grid_m, 1);
@@ -652,17 +728,24 @@ int zn_cmd_zones(int argc, char **argv)
             if (uncovered > 0)
                 rc = build_units(st, o.grid_m, 1);
             if (rc == 0)
-                rc = do_run(st, &r, d1, d2, missing, o.within, !o.quiet);
+                rc = do_run(st, &r, d1, d2, missing, o.within, !o.quiet, NULL);
         }
+    } else if (!strcmp(sub, "runs")) {
+        rc = cmd_runs(st, o.rules);
     } else if (!strcmp(sub, "days")) {
-        rc = need(o.rules, "--rules") ? 2 : print_days(st, o.rules);
+        if (need(o.rules, "--rules"))
+            rc = 2;
+        else
+            rc = pick_run(st, o.rules, o.within, &run_id) != 0 ? 1 : print_days(st, run_id);
     } else if (!strcmp(sub, "show")) {
         if (need(o.rules, "--rules") || need(o.date, "--date") || parse_date(o.date, &d1))
             rc = 2;
+        else if (pick_run(st, o.rules, o.within, &run_id) != 0)
+            rc = 1;
         else {
             int left = o.limit > 0 ? o.limit : 1 << 30;
             row_header();
-            if (zn_zone_map(st, o.rules, d1, o.level, print_row, &left, &err) != ZN_OK) {
+            if (zn_zone_map_run(st, run_id, d1, o.level, print_row, &left, &err) != ZN_OK) {
                 zn_cli_error(&err);
                 rc = 1;
             } else if (left == 0)
@@ -671,10 +754,12 @@ int zn_cmd_zones(int argc, char **argv)
     } else if (!strcmp(sub, "history")) {
         if (need(o.rules, "--rules") || need(o.unit, "--unit"))
             rc = 2;
+        else if (pick_run(st, o.rules, o.within, &run_id) != 0)
+            rc = 1;
         else {
             int left = 1 << 30;
             row_header();
-            if (zn_zone_history(st, o.rules, o.unit, print_row, &left, &err) != ZN_OK) {
+            if (zn_zone_history_run(st, run_id, o.unit, print_row, &left, &err) != ZN_OK) {
                 zn_cli_error(&err);
                 rc = 1;
             }
@@ -682,6 +767,8 @@ int zn_cmd_zones(int argc, char **argv)
     } else if (!strcmp(sub, "export")) {
         if (need(o.rules, "--rules") || need(o.date, "--date") || parse_date(o.date, &d1))
             rc = 2;
+        else if (pick_run(st, o.rules, o.within, &run_id) != 0)
+            rc = 1;
         else {
             FILE *f = o.out ? fopen(o.out, "w") : stdout;
             zn_zone_geojson_opts go = {.buffer_m = o.buffer_m, .quad_segs = o.quad_segs, .list_units = o.list_units};
@@ -689,10 +776,13 @@ int zn_cmd_zones(int argc, char **argv)
                 fprintf(stderr, "zhinao zones: cannot write %s: %s\n", o.out, strerror(errno));
                 rc = 1;
             } else {
-                if (zn_zone_export_geojson(st, ctx, o.rules, d1, &go, f, &err) != ZN_OK) {
+                zn_zone_exporter *x = NULL;
+                if (zn_zone_exporter_new_run(st, ctx, run_id, &go, &x, &err) != ZN_OK ||
+                    zn_zone_exporter_write(x, d1, f, &err) != ZN_OK) {
                     zn_cli_error(&err);
                     rc = 1;
                 }
+                zn_zone_exporter_free(x);
                 if (f != stdout && fclose(f) != 0)
                     rc = 1;
             }
