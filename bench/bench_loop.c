@@ -14,6 +14,7 @@
  * Prints wall and CPU seconds (the machine may be shared: CPU time is what an idle core needs).
  * Results are recorded in docs/loop.md. Never run by the tests.
  */
+#include "common.h"
 #include "zhinao/loop.h"
 #include "zhinao/store.h"
 
@@ -21,55 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
 #define T0 1704067200 /* 2024-01-01T00:00:00Z */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* CPU seconds (user + system) of this process: what the work costs on an idle core, since the
- * benchmark machine is shared and wall time includes waiting for the CPU. */
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
-           (double)ru.ru_stime.tv_usec * 1e-6;
-}
-
-static void check(zn_status rc, const zn_error *err, const char *what)
-{
-    if (rc != ZN_OK) {
-        char b[800];
-        fprintf(stderr, "bench_loop: %s: %s\n", what, zn_error_format(err, b, sizeof b));
-        exit(1);
-    }
-}
-
-static uint64_t rng = 88172645463325252ULL;
-static uint64_t xr(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static void grid_of(uint64_t k, char *grid, char *community)
-{
-    /* k in [0, 33000): city 1..11, county 1..10, township 1..10, village 1..10, grid 1..3 */
-    int g = (int)(k % 3), v = (int)(k / 3 % 10), tw = (int)(k / 30 % 10), co = (int)(k / 300 % 10),
-        ci = (int)(k / 3000 % 11);
-    snprintf(community, 13, "33%02d%02d%03d%03d", ci + 1, co + 1, tw + 1, v + 1);
-    snprintf(grid, 24, "G%s-%d", community, g + 1);
-}
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -103,48 +58,41 @@ int main(int argc, char **argv)
     }
     if (nmoves > ntasks)
         nmoves = ntasks;
-    char path[1024];
-    for (const char *sfx = ""; sfx && !query_only; sfx = !*sfx ? "-wal" : !strcmp(sfx, "-wal") ? "-shm" : NULL) {
-        snprintf(path, sizeof path, "%s%s", db, sfx);
-        unlink(path);
-    }
+    if (!query_only)
+        zn_bench_remove_db(db);
     zn_ctx *ctx;
     zn_store *st;
     zn_loop *lp;
     zn_error err;
-    check(zn_ctx_new(&ctx), NULL, "ctx");
+    zn_bench_check(zn_ctx_new(&ctx), NULL, "ctx");
     zn_ctx_set_now(ctx, T0);
-    check(zn_store_open(ctx, db, &st, &err), &err, "open");
-    check(zn_loop_open(st, data, &lp, &err), &err, "loop");
+    zn_bench_check(zn_store_open(ctx, db, &st, &err), &err, "open");
+    zn_bench_check(zn_loop_open(st, data, &lp, &err), &err, "loop");
 
-    const uint64_t NGRID = 33000;
+    const uint64_t NGRID = ZN_BENCH_NGRID;
+    uint64_t rng = 88172645463325252ULL; /* xorshift state: the same tasks and grids on every run */
     char grid[24], comm[13];
     int64_t *ids = NULL;
     printf("bench_loop: %ld tasks, %llu grids, store %s (SQLite WAL, synchronous=NORMAL)\n", ntasks,
            (unsigned long long)NGRID, db);
     printf("%-46s %9s %9s %9s %11s %11s\n", "operation", "count", "wall s", "cpu s", "/s (wall)", "/s (cpu)");
     double w0, c0;
-#define START() (w0 = now_s(), c0 = cpu_s())
+#define START() (w0 = zn_bench_now_s(), c0 = zn_bench_cpu_s())
 #define REPORT(name, count)                                                                                    \
     do {                                                                                                       \
-        double w = now_s() - w0, c = cpu_s() - c0;                                                             \
+        double w = zn_bench_now_s() - w0, c = zn_bench_cpu_s() - c0;                                           \
         printf("%-46s %9.0f %9.3f %9.3f %11.0f %11.0f\n", name, (double)(count), w, c, (count) / w, (count) / c); \
         fflush(stdout);                                                                                        \
     } while (0)
     if (query_only)
         goto queries;
     START();
-    check(zn_store_begin(st, &err), &err, "begin");
-    for (uint64_t k = 0; k < NGRID; k++) {
-        grid_of(k, grid, comm);
-        check(zn_loop_grid_put(st, grid, comm, grid, NULL, &err), &err, "grid");
-    }
-    check(zn_store_commit(st, &err), &err, "commit");
+    zn_bench_put_grids(st);
     REPORT("grids added (one transaction)", (double)NGRID);
 
     zn_loop_instruction in = {.issuer = "province-command", .issuer_unit = "33", .reason = "benchmark"};
     int64_t instr;
-    check(zn_loop_instruct(lp, &in, &instr, &err), &err, "instruct");
+    zn_bench_check(zn_loop_instruct(lp, &in, &instr, &err), &err, "instruct");
     static const char *tpl[] = {"epi.quarantine_transfer", "epi.seal_unit", "epi.test_zone", "epi.verify_signal"};
     zn_loop_act a = {.actor = "dispatcher"};
     ids = malloc((size_t)ntasks * sizeof *ids);
@@ -152,13 +100,13 @@ int main(int argc, char **argv)
     START();
     for (long i = 0; i < ntasks; i++) {
         if (i % 10000 == 0)
-            check(zn_store_begin(st, &err), &err, "begin");
+            zn_bench_check(zn_store_begin(st, &err), &err, "begin");
         zn_ctx_set_now(ctx, T0 + (int64_t)((double)i / (double)ntasks * (double)span));
-        grid_of(xr() % NGRID, grid, comm);
+        zn_bench_grid_of(zn_bench_xorshift(&rng) % NGRID, grid, comm);
         zn_loop_task_spec sp = {.instruction_id = instr, .template_id = tpl[i % 4], .where = {.grid_id = grid}};
-        check(zn_loop_issue(lp, &sp, &a, &ids[i], NULL, &err), &err, "issue");
+        zn_bench_check(zn_loop_issue(lp, &sp, &a, &ids[i], NULL, &err), &err, "issue");
         if (i % 10000 == 9999 || i == ntasks - 1)
-            check(zn_store_commit(st, &err), &err, "commit");
+            zn_bench_check(zn_store_commit(st, &err), &err, "commit");
     }
     REPORT("tasks issued (routed to a grid, 10k per txn)", (double)ntasks);
 
@@ -174,7 +122,7 @@ int main(int argc, char **argv)
         int64_t created = T0 + (int64_t)((double)(j * step) / (double)ntasks * (double)span);
         for (int k = 0; k < 5; k++) {
             zn_ctx_set_now(ctx, created + (j % 2 ? 3600 : 30 * 3600) + k * 60);
-            check(zn_loop_move(lp, id, path5[k], &a, &err), &err, "move");
+            zn_bench_check(zn_loop_move(lp, id, path5[k], &a, &err), &err, "move");
             moves++;
         }
     }
@@ -183,7 +131,7 @@ int main(int argc, char **argv)
     /* escalation: the first 300,000 rungs due by day 31, one transaction each */
     int64_t fired = 0;
     START();
-    check(zn_loop_tick_ex(st, T0 + 31 * 86400, 300000, NULL, NULL, &fired, &err), &err, "tick");
+    zn_bench_check(zn_loop_tick_ex(st, T0 + 31 * 86400, 300000, NULL, NULL, &fired, &err), &err, "tick");
     REPORT("tick: rungs fired, one transaction each", (double)fired);
 
 queries:;
@@ -191,13 +139,13 @@ queries:;
     double lat[100];
     size_t total_listed = 0;
     for (int i = 0; i < 100; i++) {
-        grid_of(xr() % NGRID, grid, comm);
+        zn_bench_grid_of(zn_bench_xorshift(&rng) % NGRID, grid, comm);
         zn_loop_filter f = {.assignee = grid, .open_only = 1};
         zn_loop_task *v;
         size_t n;
-        double t1 = now_s();
-        check(zn_loop_list(lp, &f, &v, &n, &err), &err, "list");
-        lat[i] = now_s() - t1;
+        double t1 = zn_bench_now_s();
+        zn_bench_check(zn_loop_list(lp, &f, &v, &n, &err), &err, "list");
+        lat[i] = zn_bench_now_s() - t1;
         total_listed += n;
         free(v);
     }
@@ -218,7 +166,7 @@ queries:;
         zn_loop_metrics_row *rows;
         size_t nrow;
         START();
-        check(zn_loop_metrics(st, &q, &rows, &nrow, &err), &err, "metrics");
+        zn_bench_check(zn_loop_metrics(st, &q, &rows, &nrow, &err), &err, "metrics");
         REPORT(mq[k].name, 1.0);
         if (k == 0)
             keep_rows = rows;
@@ -236,9 +184,6 @@ queries:;
     zn_store_close(st);
     zn_ctx_free(ctx);
     if (!keep)
-        for (const char *sfx = ""; sfx; sfx = !*sfx ? "-wal" : !strcmp(sfx, "-wal") ? "-shm" : NULL) {
-            snprintf(path, sizeof path, "%s%s", db, sfx);
-            unlink(path);
-        }
+        zn_bench_remove_db(db);
     return 0;
 }

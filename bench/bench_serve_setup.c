@@ -17,6 +17,7 @@
  *   cmd        county command, scope 330101
  * Prints, on stdout, one line: "first_report_id last_report_id open_tasks_of_gw_list".
  */
+#include "common.h"
 #include "zhinao/loop.h"
 #include "zhinao/server.h"
 #include "zhinao/store.h"
@@ -25,34 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-
-static void check(zn_status rc, const zn_error *err, const char *what)
-{
-    if (rc != ZN_OK) {
-        char b[800];
-        fprintf(stderr, "bench_serve_setup: %s: %s\n", what, err ? zn_error_format(err, b, sizeof b) : zn_strerror(rc));
-        exit(1);
-    }
-}
-
-static uint64_t rng = 88172645463325252ULL;
-static uint64_t xr(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-/* grid k in [0, 33000): city 1..11, county 1..10, township 1..10, village 1..10, grid 1..3 */
-static void grid_of(uint64_t k, char *grid, char *community)
-{
-    int g = (int)(k % 3), v = (int)(k / 3 % 10), tw = (int)(k / 30 % 10), co = (int)(k / 300 % 10),
-        ci = (int)(k / 3000 % 11);
-    snprintf(community, 13, "33%02d%02d%03d%03d", ci + 1, co + 1, tw + 1, v + 1);
-    snprintf(grid, 24, "G%s-%d", community, g + 1);
-}
 
 int main(int argc, char **argv)
 {
@@ -79,59 +52,50 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_serve_setup --db PATH [--data DIR] [--tasks N] [--report R] [--password PW]\n");
         return 2;
     }
-    char path[1024];
-    for (const char *sfx = ""; sfx; sfx = !*sfx ? "-wal" : !strcmp(sfx, "-wal") ? "-shm" : NULL) {
-        snprintf(path, sizeof path, "%s%s", db, sfx);
-        unlink(path);
-    }
+    zn_bench_remove_db(db);
     zn_ctx *ctx;
     zn_store *st;
     zn_loop *lp;
     zn_error err;
-    check(zn_ctx_new(&ctx), NULL, "ctx");
+    zn_bench_check(zn_ctx_new(&ctx), NULL, "ctx");
     zn_ctx_set_log_level(ctx, ZN_LOG_WARN);
     const int64_t t_end = (int64_t)time(NULL), t_start = t_end - 600;
     zn_ctx_set_now(ctx, t_start);
-    check(zn_store_open(ctx, db, &st, &err), &err, "open");
-    check(zn_loop_open(st, data, &lp, &err), &err, "loop");
+    zn_bench_check(zn_store_open(ctx, db, &st, &err), &err, "open");
+    zn_bench_check(zn_loop_open(st, data, &lp, &err), &err, "loop");
 
-    const uint64_t NGRID = 33000;
-    char grid[24], comm[13];
-    check(zn_store_begin(st, &err), &err, "begin");
-    for (uint64_t k = 0; k < NGRID; k++) {
-        grid_of(k, grid, comm);
-        check(zn_loop_grid_put(st, grid, comm, grid, NULL, &err), &err, "grid");
-    }
-    check(zn_store_commit(st, &err), &err, "commit");
+    zn_bench_put_grids(st);
 
+    uint64_t rng = 88172645463325252ULL; /* xorshift state: the same tasks on every run */
     zn_loop_instruction in = {.issuer = "bench-command", .issuer_unit = "33", .reason = "load benchmark"};
     int64_t instr;
-    check(zn_loop_instruct(lp, &in, &instr, &err), &err, "instruct");
+    zn_bench_check(zn_loop_instruct(lp, &in, &instr, &err), &err, "instruct");
     static const char *tpl[] = {"epi.quarantine_transfer", "epi.seal_unit", "epi.test_zone", "epi.verify_signal"};
     zn_loop_act issuer = {.actor = "bench-command"}, worker = {.actor = "bench-worker"};
     const long total = nrep + nbg;
     int64_t first = 0, last = 0, id = 0;
     for (long i = 0; i < total; i++) {
         if (i % 10000 == 0)
-            check(zn_store_begin(st, &err), &err, "begin");
+            zn_bench_check(zn_store_begin(st, &err), &err, "begin");
         zn_ctx_set_now(ctx, t_start + (int64_t)((double)i / (double)total * 590.0));
         /* report tasks: the 30 grids of township 330101001 are grids 0..29 */
-        grid_of(i < nrep ? (uint64_t)i % 30 : xr() % NGRID, grid, comm);
+        char grid[24], comm[13];
+        zn_bench_grid_of(i < nrep ? (uint64_t)i % 30 : zn_bench_xorshift(&rng) % ZN_BENCH_NGRID, grid, comm);
         zn_loop_task_spec sp = {.instruction_id = instr, .template_id = tpl[i % 4], .where = {.grid_id = grid}};
-        check(zn_loop_issue(lp, &sp, &issuer, &id, NULL, &err), &err, "issue");
+        zn_bench_check(zn_loop_issue(lp, &sp, &issuer, &id, NULL, &err), &err, "issue");
         if (i == 0)
             first = id;
         if (i == nrep - 1)
             last = id;
         if (i < nrep || i % 3 != 0)
-            check(zn_loop_move(lp, id, ZN_TASK_RECEIVED, &worker, &err), &err, "receive");
+            zn_bench_check(zn_loop_move(lp, id, ZN_TASK_RECEIVED, &worker, &err), &err, "receive");
         if (i >= nrep && i % 3 == 2) {
             static const zn_task_state rest[] = {ZN_TASK_REPORTED, ZN_TASK_VERIFIED, ZN_TASK_CLOSED};
             for (int k = 0; k < 3; k++)
-                check(zn_loop_move(lp, id, rest[k], k ? &issuer : &worker, &err), &err, "move");
+                zn_bench_check(zn_loop_move(lp, id, rest[k], k ? &issuer : &worker, &err), &err, "move");
         }
         if (i % 10000 == 9999 || i == total - 1)
-            check(zn_store_commit(st, &err), &err, "commit");
+            zn_bench_check(zn_store_commit(st, &err), &err, "commit");
     }
     if (last - first != nrep - 1) {
         fprintf(stderr, "bench_serve_setup: report task ids are not contiguous (%lld..%lld)\n", (long long)first,
@@ -139,18 +103,18 @@ int main(int argc, char **argv)
         return 1;
     }
     /* the users' scopes must be divisions of the store: a synthetic edition with their codes */
-    check(zn_store_exec(st,
-                        "INSERT INTO division(edition, code, level, name, parent_code) VALUES"
-                        " (2023, '330000000000', 1, 'bench province', NULL),"
-                        " (2023, '330100000000', 2, 'bench city 1', '330000000000'),"
-                        " (2023, '330101000000', 3, 'bench county 1-1', '330100000000'),"
-                        " (2023, '330101001000', 4, 'bench township 1-1-1', '330101000000'),"
-                        " (2023, '330500000000', 2, 'bench city 5', '330000000000'),"
-                        " (2023, '330505000000', 3, 'bench county 5-5', '330500000000'),"
-                        " (2023, '330505005000', 4, 'bench township 5-5-5', '330505000000'),"
-                        " (2023, '330505005005', 5, 'bench community 5-5-5-5', '330505005000')",
-                        &err),
-          &err, "divisions");
+    zn_bench_check(zn_store_exec(st,
+                                 "INSERT INTO division(edition, code, level, name, parent_code) VALUES"
+                                 " (2023, '330000000000', 1, 'bench province', NULL),"
+                                 " (2023, '330100000000', 2, 'bench city 1', '330000000000'),"
+                                 " (2023, '330101000000', 3, 'bench county 1-1', '330100000000'),"
+                                 " (2023, '330101001000', 4, 'bench township 1-1-1', '330101000000'),"
+                                 " (2023, '330500000000', 2, 'bench city 5', '330000000000'),"
+                                 " (2023, '330505000000', 3, 'bench county 5-5', '330500000000'),"
+                                 " (2023, '330505005000', 4, 'bench township 5-5-5', '330505000000'),"
+                                 " (2023, '330505005005', 5, 'bench community 5-5-5-5', '330505005000')",
+                                 &err),
+                   &err, "divisions");
     static const struct {
         const char *name;
         zn_role role;
@@ -160,13 +124,14 @@ int main(int argc, char **argv)
                  {"cmd", ZN_ROLE_COUNTY, "330101"}};
     for (size_t i = 0; i < sizeof users / sizeof users[0]; i++) {
         int64_t uid;
-        check(zn_user_add(st, users[i].name, users[i].name, pw, users[i].role, users[i].scope, "bench", &uid, &err),
-              &err, "user");
+        zn_bench_check(
+            zn_user_add(st, users[i].name, users[i].name, pw, users[i].role, users[i].scope, "bench", &uid, &err), &err,
+            "user");
     }
     zn_loop_filter f = {.division_prefix = "330505005005", .open_only = 1, .limit = 100000};
     zn_loop_task *v;
     size_t n;
-    check(zn_loop_list(lp, &f, &v, &n, &err), &err, "list");
+    zn_bench_check(zn_loop_list(lp, &f, &v, &n, &err), &err, "list");
     free(v);
     printf("%lld %lld %zu\n", (long long)first, (long long)last, n);
     zn_loop_free(lp);
