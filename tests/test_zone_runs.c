@@ -72,8 +72,10 @@ static zn_store *open_store(zn_ctx **ctx, const char *path)
     return st;
 }
 
-static int64_t run(zn_store *st, const zn_zone_rules *r, const char *from, const char *to, const char *within,
-                   int64_t want_units)
+/* Run r over from .. to within `within`; the run must have want_units units; *outside (may be
+ * NULL) receives the summary's count of events of other areas. */
+static int64_t run_out(zn_store *st, const zn_zone_rules *r, const char *from, const char *to, const char *within,
+                       int64_t want_units, int64_t *outside)
 {
     zn_zone_run_opts o = {.from = D(from), .to = D(to), .missing = -1, .within = within};
     zn_zone_run_summary sum;
@@ -81,7 +83,16 @@ static int64_t run(zn_store *st, const zn_zone_rules *r, const char *from, const
     if (zn_zone_run(st, r, &o, &sum, NULL, &err) != ZN_OK)
         fail_msg("run within %s: %s", within ? within : "-", err.msg);
     assert_int_equal(sum.units, want_units);
+    assert_int_equal(sum.unmapped, 0); /* every event's unit is a place unit */
+    if (outside)
+        *outside = sum.outside;
     return sum.run_id;
+}
+
+static int64_t run(zn_store *st, const zn_zone_rules *r, const char *from, const char *to, const char *within,
+                   int64_t want_units)
+{
+    return run_out(st, r, from, to, within, want_units, NULL);
 }
 
 /* The id of the run serving `area`, or -(status). */
@@ -145,9 +156,13 @@ static void test_two_areas_coexist(void **state)
     zn_zone_rules r;
     assert_int_equal(zn_zone_rules_find(zn_test_src("data/rules"), "shanghai-2022-04", &r, &err), ZN_OK);
 
-    int64_t sh = run(st, &r, "2022-04-01", "2022-04-10", "310000", 3);
-    int64_t hz = run(st, &r, "2022-04-01", "2022-04-10", "330100", 3);
+    int64_t out_sh = -1, out_hz = -1;
+    int64_t sh = run_out(st, &r, "2022-04-01", "2022-04-10", "310000", 3, &out_sh);
+    int64_t hz = run_out(st, &r, "2022-04-01", "2022-04-10", "330100", 3, &out_hz);
     assert_true(hz > sh);
+    /* the other city's events are counted as such: D and F for Shanghai, A for Hangzhou */
+    assert_int_equal(out_sh, 2);
+    assert_int_equal(out_hz, 1);
     /* the Hangzhou run did not replace the Shanghai run */
     assert_int_equal(q64(st, "SELECT COUNT(*) FROM zone_run WHERE rules = 'shanghai-2022-04'"), 2);
     /* 10 days x (3 levels + none) each */
@@ -324,7 +339,9 @@ static void test_latest_covering_wins(void **state)
     assert_int_equal(serving(st, "shanghai-2022-04", "330102"), hz2);
     assert_int_equal(q64(st, "SELECT COUNT(*) FROM zone_run"), 3);
     /* a run without --within covers every area, Zhejiang included, and is the latest */
-    int64_t all = run(st, &r, "2022-04-01", "2022-04-10", NULL, 6);
+    int64_t out_all = -1;
+    int64_t all = run_out(st, &r, "2022-04-01", "2022-04-10", NULL, 6, &out_all);
+    assert_int_equal(out_all, 0);
     assert_int_equal(serving(st, "shanghai-2022-04", "330000"), all);
     assert_int_equal(serving(st, "shanghai-2022-04", "310000"), all);
     assert_int_equal(serving(st, "shanghai-2022-04", "000000"), all); /* the whole country */

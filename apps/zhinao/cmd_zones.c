@@ -378,11 +378,14 @@ static int do_run(zn_store *st, const zn_zone_rules *r, int32_t from, int32_t to
         zn_cli_error(&err);
         return 1;
     }
-    printf("%s: %lld %s units, %lld events (%lld case residences without a unit), %lld overrides, %lld unknown "
+    char outside[64] = "";
+    if (sum.outside)
+        snprintf(outside, sizeof outside, ", %lld of other areas", (long long)sum.outside);
+    printf("%s: %lld %s units, %lld events (%lld case residences without a unit%s), %lld overrides, %lld unknown "
            "days; %lld history rows in %.2fs\n",
            r->name, (long long)sum.units, zn_zone_unit_kind_name(r->unit_kind), (long long)sum.events,
-           (long long)sum.unmapped, (long long)sum.overrides, (long long)sum.unknown_days, (long long)sum.periods,
-           sum.seconds);
+           (long long)sum.unmapped, outside, (long long)sum.overrides, (long long)sum.unknown_days,
+           (long long)sum.periods, sum.seconds);
     zn_zone_run_info ri;
     if (zn_zone_run_find(st, r->name, within, &ri, &err) == ZN_OK && ri.id == sum.run_id)
         printf("stored as run #%lld of %s %s%s (replacing that area's earlier run, if any)\n", (long long)sum.run_id,

@@ -428,6 +428,8 @@ typedef struct zn_zone_run_summary {
     int64_t units;        /* registry units of the rule's kind */
     int64_t events;       /* events read (case residences mapped to a unit + zone_event rows) */
     int64_t unmapped;     /* case residences whose address has no unit of the rule's kind */
+    int64_t outside;      /* case residences and zone events in a county outside opts->within (the
+                             unit's county, else the residence's): another area's, not unmapped */
     int64_t overrides;
     int64_t unknown_days; /* unknown days within from .. to */
     int64_t periods;      /* history rows written */

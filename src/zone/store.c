@@ -210,6 +210,7 @@ typedef struct run_input {
     int32_t *unknown;
     size_t nunknown;
     int64_t unmapped;
+    int64_t outside; /* events of units outside the run's area */
     zn__zone_addr_unit *addr_map; /* building runs: listed address -> building unit id */
     size_t naddr_map;
 } run_input;
@@ -427,8 +428,15 @@ static zn_status parse_day(const char *text, int32_t *day, zn_error *err)
     return zn_zone_day_parse(text, day, err);
 }
 
-static zn_status load_events(zn_store *st, const zn_zone_rules *r, const zn_zone_run_opts *o, run_input *ri,
-                             int have_cases, zn_error *err)
+/* Is an event whose unit (or residence) lies in `county` outside the run's area `within`? Not when
+ * the run has no area or the county is unknown (then it is unmapped). */
+static int outside_area(const char *within, const char *county)
+{
+    return within[0] && county && county[0] && strncmp(county, within, strlen(within)) != 0;
+}
+
+static zn_status load_events(zn_store *st, const zn_zone_rules *r, const zn_zone_run_opts *o, const char *within,
+                             run_input *ri, int have_cases, zn_error *err)
 {
     zn_stmt *q = NULL;
     zn_status s = ZN_OK;
@@ -438,9 +446,12 @@ static zn_status load_events(zn_store *st, const zn_zone_rules *r, const zn_zone
     int building = r->unit_kind == ZN_ZONE_UNIT_BUILDING;
     if (have_cases) {
         s = zn_stmt_prepare(st,
-                            building ? "SELECT date, NULL, district, address FROM case_residence ORDER BY date"
-                                     : "SELECT c.date, a.unit_id FROM case_residence c LEFT JOIN zone_unit_address a"
-                                       " ON a.district = c.district AND a.address = c.address ORDER BY c.date",
+                            building ? "SELECT date, NULL, district, address, county_code FROM case_residence"
+                                       " ORDER BY date"
+                                     : "SELECT c.date, a.unit_id, NULL, NULL, COALESCE(u.county_code, c.county_code)"
+                                       " FROM case_residence c LEFT JOIN zone_unit_address a"
+                                       " ON a.district = c.district AND a.address = c.address"
+                                       " LEFT JOIN zone_unit u ON u.id = a.unit_id ORDER BY c.date",
                             &q, err);
         while (s == ZN_OK && (s = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
             const char *date = zn_stmt_column_text(q, 0);
@@ -458,7 +469,10 @@ static zn_status load_events(zn_store *st, const zn_zone_rules *r, const zn_zone
                 u = zn_stmt_column_is_null(q, 1) ? -1 : map_unit(ri, zn_stmt_column_int64(q, 1));
             }
             if (u < 0) {
-                ri->unmapped++;
+                if (outside_area(within, zn_stmt_column_text(q, 4)))
+                    ri->outside++;
+                else
+                    ri->unmapped++;
                 continue;
             }
             if (last_day <= o->to)
@@ -468,7 +482,10 @@ static zn_status load_events(zn_store *st, const zn_zone_rules *r, const zn_zone
         q = NULL;
     }
     if (s == ZN_OK)
-        s = zn_stmt_prepare(st, "SELECT date, unit_id, kind, isolated FROM zone_event ORDER BY id", &q, err);
+        s = zn_stmt_prepare(st,
+                            "SELECT e.date, e.unit_id, e.kind, e.isolated, u.county_code FROM zone_event e"
+                            " LEFT JOIN zone_unit u ON u.id = e.unit_id ORDER BY e.id",
+                            &q, err);
     while (s == ZN_OK && (s = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
         int32_t day;
         zn_zone_event_kind kind;
@@ -481,7 +498,10 @@ static zn_status load_events(zn_store *st, const zn_zone_rules *r, const zn_zone
         }
         int32_t u = map_unit(ri, zn_stmt_column_int64(q, 1));
         if (u < 0) {
-            ri->unmapped++;
+            if (outside_area(within, zn_stmt_column_text(q, 4)))
+                ri->outside++;
+            else
+                ri->unmapped++;
             continue;
         }
         if (day <= o->to)
@@ -784,7 +804,7 @@ zn_status zn_zone_run(zn_store *st, const zn_zone_rules *rules, const zn_zone_ru
     if (s == ZN_OK)
         s = load_place_map(st, rules, within, &ri, err);
     if (s == ZN_OK)
-        s = load_events(st, rules, opts, &ri, have_cases, err);
+        s = load_events(st, rules, opts, within, &ri, have_cases, err);
     if (s == ZN_OK)
         s = load_unknown(st, opts, &ri, have_cases, err);
     if (s == ZN_OK) {
@@ -813,6 +833,7 @@ zn_status zn_zone_run(zn_store *st, const zn_zone_rules *rules, const zn_zone_ru
         out->units = (int64_t)ri.units.n;
         out->events = (int64_t)ri.nevents;
         out->unmapped = ri.unmapped;
+        out->outside = ri.outside;
         out->overrides = (int64_t)ri.noverrides;
         out->unknown_days = (int64_t)ri.nunknown;
         out->periods = (int64_t)res.nperiods;
