@@ -382,7 +382,7 @@ typedef struct graph {
     json_t *shown;  /* ids already shown (masked ids must stay unique) */
     json_t *edges;
     json_t *seen;   /* edge keys shown */
-    json_t *all;    /* edge keys of every edge (person indices) */
+    size_t edges_total; /* distinct (source, target, class) */
     json_t *audits; /* objects to audit */
     size_t outside; /* placeholders given */
     size_t total[K_N], nshown[K_N];
@@ -439,7 +439,6 @@ static void graph_fini(graph *g)
     json_decref(g->by);
     json_decref(g->shown);
     json_decref(g->seen);
-    json_decref(g->all);
     json_decref(g->audits);
 }
 
@@ -470,6 +469,16 @@ static size_t person_of(graph *g, const char *p, const char *div, int in, int ki
     return g->np++;
 }
 
+static int edge_cmp(const void *p, const void *q)
+{
+    const edge *x = *(edge *const *)p, *y = *(edge *const *)q;
+    if (x->a != y->a)
+        return x->a < y->a ? -1 : 1;
+    if (x->b != y->b)
+        return x->b < y->b ? -1 : 1;
+    return strcmp(x->cls, y->cls);
+}
+
 /* Step 1: the persons, their kinds and reach; the distinct edges counted. 0 out of memory. */
 static int persons(graph *g, edges *e)
 {
@@ -484,13 +493,19 @@ static int persons(graph *g, edges *e)
         if (x->b == (size_t)-1 || !ilist_add(&g->ps[x->a].reach[sec], x->b) ||
             (sec && !ilist_add(&g->ps[x->a].sec, i)))
             return 0;
-        char key[160];
-        snprintf(key, sizeof key, "%zu>%zu>%s", x->a, x->b, x->cls);
-        if (json_object_set_new(g->all, key, json_true()))
-            return 0;
     }
     for (size_t i = 0; i < g->np; i++)
         g->total[g->ps[i].kind]++;
+    /* the distinct edges: sorted by (source, target, class) */
+    edge **v = malloc((e->n + 1) * sizeof *v);
+    if (!v)
+        return 0;
+    for (size_t i = 0; i < e->n; i++)
+        v[i] = &e->v[i];
+    qsort(v, e->n, sizeof *v, edge_cmp);
+    for (size_t i = 0; i < e->n; i++)
+        g->edges_total += i == 0 || edge_cmp(&v[i - 1], &v[i]) != 0;
+    free(v);
     return 1;
 }
 
@@ -637,14 +652,14 @@ int zn__h_contacts_graph(zn__call *c)
     if (!trace_run(c, &run, &run_id))
         return 0;
     graph g = {.c = c, .limit = (size_t)limit, .secondary = secondary, .by = json_object(), .nodes = json_array(),
-               .shown = json_object(), .edges = json_array(), .seen = json_object(), .all = json_object(),
+               .shown = json_object(), .edges = json_array(), .seen = json_object(),
                .audits = json_array()};
     zn_error err;
     zn_status s = zn_store_begin(c->db->st, &err);
     if (s == ZN_OK) {
         edges e = {0};
         s = zn__q_contact_edges(c->db->st, c->who.prefix, prefix, run_id, collect_edge, &e, &err);
-        if (s == ZN_OK && (e.nomem || !g.by || !g.nodes || !g.shown || !g.edges || !g.seen || !g.all || !g.audits ||
+        if (s == ZN_OK && (e.nomem || !g.by || !g.nodes || !g.shown || !g.edges || !g.seen || !g.audits ||
                            !build_graph(&g, &e)))
             s = zn_error_set(&err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
         edges_fini(&e);
@@ -661,7 +676,7 @@ int zn__h_contacts_graph(zn__call *c)
         else
             zn_store_rollback(c->db->st);
     }
-    size_t edges_total = json_object_size(g.all);
+    size_t edges_total = g.edges_total;
     int truncated = g.nshown[K_INDEX] < g.total[K_INDEX] || g.nshown[K_CLOSE] < g.total[K_CLOSE] ||
                     (secondary && g.nshown[K_SECONDARY] < g.total[K_SECONDARY]);
     graph_fini(&g);
