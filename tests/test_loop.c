@@ -308,6 +308,7 @@ static void test_templates(void **state)
     assert_non_null(t->steps_zh);
     assert_string_equal(t->steps[1], "assign a quarantine site and arrange a dedicated vehicle (点对点闭环转运)");
     assert_string_equal(t->steps_zh[1], "确定集中隔离点，安排专车点对点闭环转运");
+    assert_string_equal(zn_loop_template_title(t), "密接转运集中隔离");
     assert_int_equal(t->nrungs, 3);
     assert_string_equal(t->rungs[0].name, "warning");
     assert_double_near(t->rungs[0].at_fraction, 0.75, 1e-12);
@@ -451,6 +452,8 @@ static void test_workday_task_deadline(void **state)
     assert_int_equal(zn_loop_open(f->st, dir, &lp, &err), ZN_OK);
     /* no name_zh, no steps_zh: steps_zh is NULL and a task's title is the English name */
     assert_null(zn_loop_template_find(lp, "enf.clue_check")->steps_zh);
+    assert_string_equal(zn_loop_template_title(zn_loop_template_find(lp, "enf.clue_check")), "Check a clue");
+    assert_null(zn_loop_template_title(NULL));
     zn_loop_instruction in = {.issuer = "samr", .reason = "clue 17"};
     int64_t instr, id;
     zn_ctx_set_now(f->ctx, 1707357600); /* Thu 2024-02-08 10:00 +08:00 */

@@ -209,6 +209,12 @@ const zn_loop_template *zn_loop_template_find(const zn_loop *lp, const char *id)
 /* First template whose triggers contain `event` ("contact.new"), NULL when none; *pos (may be
  * NULL) continues a search: start with 0. */
 const zn_loop_template *zn_loop_template_for(const zn_loop *lp, const char *event, size_t *pos);
+/* The title of a task of template t that has no title of its own (stored as ""): the Chinese name
+ * when the template has one (the pages and the field read Chinese, issue #5), else the English
+ * name. zn_loop_task_get and zn_loop_list fill zn_loop_task.title with it; code that reads
+ * loop_task rows itself (src/server/api.c task_row_append) should too. The template's own string,
+ * valid while the engine is open; NULL when t is NULL. */
+const char *zn_loop_template_title(const zn_loop_template *t);
 
 /* Who does something, and what they attach. Strings are copied; NULL means none. */
 typedef struct zn_loop_act {

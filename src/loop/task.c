@@ -763,22 +763,14 @@ static void read_task(zn_stmt *s, zn_loop_task *t)
     t->ended_at = zn_stmt_column_int64(s, 21);
 }
 
-/* The title a task without its own shows: the template's Chinese name (the pages and the field
- * read Chinese, issue #5), its English name when it has none, the template id when the template is
- * gone. */
-static const char *default_title(const zn_loop_template *tp, const char *template_id)
-{
-    if (!tp)
-        return template_id;
-    return tp->name_zh && *tp->name_zh ? tp->name_zh : tp->name;
-}
-
-/* An empty stored title is the template's default title (default_title). */
+/* An empty stored title is the template's default title (zn_loop_template_title), the template id
+ * when the template is gone. */
 static void fill_title(const zn_loop *lp, zn_loop_task *t)
 {
-    if (!t->title[0])
-        snprintf(t->title, sizeof t->title, "%s",
-                 default_title(zn_loop_template_find(lp, t->template_id), t->template_id));
+    if (!t->title[0]) {
+        const char *d = zn_loop_template_title(zn_loop_template_find(lp, t->template_id));
+        snprintf(t->title, sizeof t->title, "%s", d ? d : t->template_id);
+    }
 }
 
 zn_status zn_loop_task_get(zn_loop *lp, int64_t task_id, zn_loop_task *out, zn_error *err)

@@ -292,3 +292,10 @@ const zn_loop_template *zn_loop_template_for(const zn_loop *lp, const char *even
         *pos = lp->ntpls;
     return NULL;
 }
+
+const char *zn_loop_template_title(const zn_loop_template *t)
+{
+    if (!t)
+        return NULL;
+    return t->name_zh && *t->name_zh ? t->name_zh : t->name;
+}

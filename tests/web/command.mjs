@@ -2,7 +2,9 @@
 // usage: node command.mjs BASE_URL NAME PASSWORD OUTDIR WEBDIR
 // A county command post (浦东新区) logs in, opens /command, issues "封控单元并设岗值守" to 张江镇
 // and sees the instruction in its list (1 task, waiting to be received) and the task on the field
-// page; then a screenshot. The instruction count before and after comes from the API itself.
+// page in Chinese: the template's Chinese name as its title, its Chinese steps and the responsible
+// unit by name (issue #5); screenshots of both pages. The instruction count before and after, the
+// title, the steps and the unit name are compared with the API's own answers.
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +37,16 @@ try {
   await page.selectOption('#template', 'epi.seal_unit');
   const steps = await page.textContent('#steps');
   if (!steps.includes('时限')) fail('template steps not shown: ' + steps);
-  await page.fill('#title', '封控张东路2281弄');
+  // the steps are the template's Chinese ones (GET /templates), not the English
+  const tpls = await page.evaluate(() => zn.get('/templates'));
+  const seal = tpls.rows.find((t) => t.id === 'epi.seal_unit');
+  if (!seal || !Array.isArray(seal.steps_zh) || seal.steps_zh.length !== seal.steps.length || !seal.steps.length)
+    fail('GET /templates: no steps_zh for epi.seal_unit: ' + JSON.stringify(seal));
+  const cjk = /[\u4e00-\u9fff]/;
+  if (tpls.rows.some((t) => !t.steps_zh || t.steps_zh.some((z) => !cjk.test(z)))) fail('a template without Chinese steps');
+  if (!seal.steps_zh.every((z) => steps.includes(z)) || steps.includes(seal.steps[0]))
+    fail('command page steps are not the Chinese ones: ' + steps);
+  // no title of our own: the task takes the template's Chinese name
   await page.fill('#reason', '新增阳性病例居住地');
   // 张江镇 is a child of 浦东新区 in the registry (310115125000)
   const options = await page.$$eval('#level1 option', (os) => os.map((o) => [o.value, o.textContent]));
@@ -55,11 +66,34 @@ try {
   const api = await page.evaluate(() => zn.get('/instructions'));
   if (api.total !== 1 || api.rows[0].id !== (await page.evaluate(() => window.znReady.issued))) fail('API disagrees');
   await page.screenshot({ path: join(outdir, 'command.png'), fullPage: true });
-  // the field page lists the new task with its title, waiting to be received
+  // the field page lists the new task in Chinese, waiting to be received
   await page.goto(base + '/field');
   await page.waitForFunction(() => window.znReady && window.znReady.tasks >= 1);
-  const cards = await page.$$eval('.task h3', (hs) => hs.map((h) => h.textContent));
-  if (!cards.some((c) => c.includes('封控张东路2281弄'))) fail('task not on the field page: ' + cards);
+  const tasks = await page.evaluate(() => zn.get('/tasks', { open: '1' }));
+  const task = tasks.items.find((t) => t.template_id === 'epi.seal_unit');
+  if (!task) fail('GET /tasks: no task of epi.seal_unit');
+  // the title is the template's Chinese name: title_zh of the list (which the card shows), title of
+  // the task itself (GET /tasks/{id}, filled by the loop engine)
+  const detail = await page.evaluate((id) => zn.get('/tasks/' + id), task.id);
+  if (task.title_zh !== seal.name_zh || detail.task.title !== seal.name_zh || detail.task.title_zh !== seal.name_zh ||
+      seal.name_zh !== '封控单元并设岗值守')
+    fail('task title is not the Chinese name: ' + task.title_zh + ' / ' + detail.task.title);
+  const card = await page.$('.task[data-id="' + task.id + '"]');
+  if (!card) fail('task #' + task.id + ' not on the field page');
+  const h3 = await card.$eval('h3', (h) => h.textContent);
+  if (h3 !== '#' + task.id + ' ' + seal.name_zh) fail('card title: ' + h3);
+  // its steps: the Chinese steps of its template, in order
+  const lis = await card.$$eval('.steps li', (ls) => ls.map((l) => l.textContent));
+  if (JSON.stringify(lis) !== JSON.stringify(seal.steps_zh)) fail('card steps: ' + lis);
+  if (!(await card.$eval('.steps', (d) => d.open))) fail('the steps of an open task are folded');
+  // the responsible unit by its name in the registry (GET /divisions/{code}), not the bare code
+  const div = await page.evaluate((c) => zn.get('/divisions/' + c), task.division_code);
+  const unit = await card.$eval('.unit', (u) => u.textContent);
+  if (div.division.name !== '张江镇' || !unit.includes(div.division.name) || unit.includes(task.division_code))
+    fail('card unit: ' + unit + ' (division ' + div.division.name + ' ' + task.division_code + ')');
+  const state = await card.$eval('.state', (e) => e.textContent);
+  if (state !== '已下发') fail('card state: ' + state);
+  await page.screenshot({ path: join(outdir, 'field.png'), fullPage: true });
   // a target outside the county is refused by the server, whatever the page offers
   const refused = await page.evaluate(() => zn.post('/instructions', { template: 'epi.seal_unit', reason: 'x-y',
     targets: [{ division: '310101013000' }] }).then(() => 0, (e) => e.status));
