@@ -4,23 +4,10 @@
 # usage: run.sh ZHINAO_BINARY SOURCE_DIR [OUTDIR]   (screenshots go to OUTDIR, default ./web-screenshots)
 # Exits 77 (skipped) when chromium, node or web/node_modules (npm ci) is missing.
 set -euo pipefail
-ZN=$1
-SRC=$2
-OUT=${3:-$PWD/web-screenshots}
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-skip() { echo "SKIP: $*"; exit 77; }
-[ -x "$CHROMIUM" ] || skip "no $CHROMIUM (apt-get install chromium fonts-droid-fallback; scripts/install-deps)"
-command -v node >/dev/null || skip "no node (apt-get install nodejs npm)"
-[ -d "$SRC/web/node_modules/playwright-core" ] && [ -f "$SRC/web/node_modules/echarts/dist/echarts.min.js" ] \
-  || skip "web/node_modules missing: run npm ci in $SRC/web"
+. "$(dirname "$0")/lib.sh"
+[ -f "$SRC/web/node_modules/echarts/dist/echarts.min.js" ] || skip "web/node_modules missing: run npm ci in $SRC/web"
 fc-list :lang=zh 2>/dev/null | grep -q . || echo "warning: no CJK font (fonts-droid-fallback): Chinese shows as boxes"
 
-T=$(mktemp -d)
-PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-mkdir -p "$OUT"
-export ZHINAO_DATA="$SRC/data"
 # the store of `make run` (scripts/run-demo), smaller: the Shanghai 2022 lists with the zones
 # replayed on them and the sealed units of 2022-04-08 as tasks, and a 2,000-resident Hangzhou demo
 # city traced (plan-9) with its close contacts as tasks
@@ -42,13 +29,8 @@ done
   --now 2022-03-15T09:00:00+08:00 >> "$T/tasks.out"
 # a township command post of 金山区 (310116107, 廊下镇) that receives, reports, verifies and closes
 # its tasks on the field page
-echo "field page password" | "$ZN" users add langxia --role township --scope 310116107 --password-stdin \
-  --db "$T/z.db" > /dev/null
-"$ZN" serve --db "$T/z.db" --listen 127.0.0.1:0 --port-file "$T/port" --web "$SRC/web" --demo > "$T/serve.out" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do [ -s "$T/port" ] && grep -q "demo login" "$T/serve.out" && break; sleep 0.1; done
-[ -s "$T/port" ] || { cat "$T/serve.out"; echo "FAIL: server did not start"; exit 1; }
-PORT=$(cat "$T/port")
+web_user langxia township 310116107 "field page password"
+web_serve "demo login" --demo
 PW=$(sed -n 's/^demo login: name demo, password \([^ ]*\) .*/\1/p' "$T/serve.out")
 PWZJ=$(sed -n 's/^demo login: name demo-zj, password \([^ ]*\) .*/\1/p' "$T/serve.out")
 [ -n "$PW" ] && [ -n "$PWZJ" ] || { cat "$T/serve.out"; echo "FAIL: no demo passwords printed"; exit 1; }
