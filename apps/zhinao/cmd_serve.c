@@ -195,10 +195,13 @@ int zn_cmd_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&set, &sig);
     printf("zhinao serve: stopping (signal %d)\n", sig);
-    int64_t moves = 0, txns = 0;
-    zn_server_move_stats(srv, &moves, &txns);
-    if (moves)
-        printf("zhinao serve: %lld task moves committed in %lld transactions\n", (long long)moves, (long long)txns);
+    zn_server_write_stats ws;
+    zn_server_write_stats_get(srv, &ws);
+    if (ws.moves)
+        printf("zhinao serve: %lld task moves committed in %lld transactions; %lld checkpoints (%lld holding the "
+               "write lock)\n",
+               (long long)ws.moves, (long long)ws.transactions, (long long)ws.checkpoints,
+               (long long)ws.checkpoints_locked);
     zn_server_stop(srv);
     zn_ctx_free(ctx);
     return 0;

@@ -229,10 +229,17 @@ zn_status zn_server_publish(zn_server *srv, const char *event, const char *data,
 /* Stop listening, close the event streams, wait for requests in flight, free everything. NULL ok. */
 void zn_server_stop(zn_server *srv);
 
-/* Task moves answered so far through the API (POST /tasks/{id}/move) and the transactions that
- * committed them: moves arriving together share one transaction (group commit, src/server/commit.c),
- * so *moves / *transactions is the mean batch. Either pointer may be NULL. Thread-safe. */
-void zn_server_move_stats(zn_server *srv, int64_t *moves, int64_t *transactions);
+/* What the server wrote to the closed loop so far (src/server/commit.c). */
+typedef struct zn_server_write_stats {
+    int64_t moves;              /* task moves through the API (POST /tasks/{id}/move), refused ones too */
+    int64_t transactions;       /* the transactions that held them: moves arriving together share
+                                 * one (group commit), so moves / transactions is the mean batch */
+    int64_t checkpoints;        /* WAL checkpoints run by the server's checkpoint thread */
+    int64_t checkpoints_locked; /* of which had to hold the write lock to let the WAL restart */
+} zn_server_write_stats;
+
+/* Fill *out (all zeros before any move). Thread-safe. */
+void zn_server_write_stats_get(zn_server *srv, zn_server_write_stats *out);
 
 #ifdef __cplusplus
 }

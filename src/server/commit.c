@@ -16,11 +16,32 @@
  *
  * Locks: move_mu guards the queue and the leader flag; write_mu is held around the transaction
  * (the API's other writers of the closed loop, e.g. POST /instructions, take it too).
+ *
+ * Checkpoints. In WAL mode SQLite copies the WAL back into the database (a checkpoint, two
+ * fdatasync calls: 4-12 ms each on the project machine) when a commit leaves more than 1,000 pages
+ * in it, inside that commit: with the moves serialised on write_mu every move queued behind it
+ * waited, and that set the p99. The server's connections therefore do not checkpoint
+ * (wal_autocheckpoint=0); a thread of its own does, on its own connection, after every
+ * CKPT_MOVES moves or once a second: a PASSIVE checkpoint, which runs beside the writers (it only
+ * copies frames already committed). A WAL written without pause is never copied to its very end,
+ * and SQLite only starts it again from the beginning when it was and no reader still reads from it
+ * (sqlite.org/wal.html, "Avoiding Excessively Large WAL Files"): so when the WAL holds more than
+ * CKPT_WAL_CAP frames the thread takes write_mu for a RESTART checkpoint, which has only the frames
+ * written since the passive one left to copy, then waits for the readers of the WAL (short reads;
+ * at most 50 ms, else it tries again next round) so that the next commit writes the WAL from its
+ * beginning again.
  */
 #include "server_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+enum {
+    CKPT_MOVES = 256,    /* moves between checkpoints: ~1,000 WAL pages when each is alone */
+    CKPT_WAL_CAP = 32768, /* WAL frames (4 KB pages, 128 MB) beyond which a checkpoint holds write_mu */
+};
 
 /* One queued move; lives on the stack of the worker that waits for it. */
 typedef struct zn__move_req {
@@ -79,10 +100,121 @@ zn_status zn__task_move(zn__call *c, int64_t task_id, zn_task_state to, const zn
         p->move_leader = 0;
         p->move_batches++;
         p->move_count += (int64_t)n;
+        p->ckpt_moves += (int64_t)n;
+        if (p->ckpt_started && p->ckpt_moves >= CKPT_MOVES)
+            pthread_cond_signal(&p->ckpt_cv);
         pthread_cond_broadcast(&p->move_cv);
     }
     pthread_mutex_unlock(&p->move_mu);
     if (me.m.status != ZN_OK && err)
         *err = me.m.err;
     return me.m.status;
+}
+
+/* ------------------------------------------------------------ checkpoints ---- */
+
+/* One checkpoint (PASSIVE, or RESTART: see the top of the file); *log = frames in the WAL (-1 when
+ * unknown). */
+static void checkpoint(zn__pool *p, int restart, int64_t *log)
+{
+    zn_stmt *q;
+    zn_error e;
+    *log = -1;
+    if (zn_stmt_prepare(p->ckpt_st, restart ? "PRAGMA wal_checkpoint(RESTART)" : "PRAGMA wal_checkpoint(PASSIVE)", &q,
+                        &e) != ZN_OK)
+        return;
+    int row = 0;
+    if (zn_stmt_step(q, &row, &e) == ZN_OK && row) /* busy, log, checkpointed */
+        *log = zn_stmt_column_int64(q, 1);
+    zn_stmt_finalize(q);
+}
+
+static void *ckpt_main(void *arg)
+{
+    zn__pool *p = arg;
+    pthread_mutex_lock(&p->move_mu);
+    while (!p->ckpt_stop) {
+        if (p->ckpt_moves < CKPT_MOVES) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            pthread_cond_timedwait(&p->ckpt_cv, &p->move_mu, &until);
+            if (p->ckpt_stop)
+                break;
+        }
+        p->ckpt_moves = 0;
+        pthread_mutex_unlock(&p->move_mu);
+        int64_t log;
+        checkpoint(p, 0, &log); /* beside the writers */
+        int locked = log > CKPT_WAL_CAP;
+        if (locked) { /* finish it while no move commits, so the WAL can restart */
+            checkpoint(p, 0, &log); /* first what came during the first pass, still beside the writers */
+            pthread_mutex_lock(&p->write_mu);
+            checkpoint(p, 1, &log);
+            pthread_mutex_unlock(&p->write_mu);
+        }
+        pthread_mutex_lock(&p->move_mu);
+        p->ckpt_count++;
+        p->ckpt_locked += locked;
+    }
+    pthread_mutex_unlock(&p->move_mu);
+    return NULL;
+}
+
+zn_status zn__checkpointer_start(zn__pool *p, const char *db_path, zn_ctx *ctx, zn_error *err)
+{
+    zn_status s = zn_ctx_new(&p->ckpt_ctx);
+    if (s != ZN_OK)
+        return zn_error_set(err, s, NULL, 0, NULL, "out of memory");
+    zn_ctx_set_log_level(p->ckpt_ctx, zn_ctx_log_level(ctx));
+    if ((s = zn_store_open(p->ckpt_ctx, db_path, &p->ckpt_st, err)) != ZN_OK) {
+        zn_ctx_free(p->ckpt_ctx);
+        p->ckpt_ctx = NULL;
+        return s;
+    }
+    /* A RESTART checkpoint holds the database's write lock while it waits for the readers of the
+     * WAL: a long read (a country-wide GeoJSON) must not keep every writer of the server waiting
+     * for seconds (and failing at their own 5 s busy timeout). After 50 ms it gives up, with the
+     * copying done, and the next round tries again. PASSIVE checkpoints never wait. */
+    if ((s = zn_store_exec(p->ckpt_st, "PRAGMA busy_timeout=50", err)) != ZN_OK) {
+        zn_store_close(p->ckpt_st);
+        zn_ctx_free(p->ckpt_ctx);
+        p->ckpt_st = NULL;
+        p->ckpt_ctx = NULL;
+        return s;
+    }
+    pthread_cond_init(&p->ckpt_cv, NULL);
+    p->ckpt_stop = 0;
+    if (pthread_create(&p->ckpt_thread, NULL, ckpt_main, p) != 0) {
+        pthread_cond_destroy(&p->ckpt_cv);
+        zn_store_close(p->ckpt_st);
+        zn_ctx_free(p->ckpt_ctx);
+        p->ckpt_st = NULL;
+        p->ckpt_ctx = NULL;
+        return zn_error_set(err, ZN_EIO, NULL, 0, NULL, "cannot start the checkpoint thread: %s", strerror(errno));
+    }
+    p->ckpt_started = 1;
+    /* only now: should anything above fail, the connections keep checkpointing when they commit */
+    for (size_t i = 0; i < p->n; i++)
+        zn_store_exec(p->conns[i].st, "PRAGMA wal_autocheckpoint=0", NULL);
+    return ZN_OK;
+}
+
+void zn__checkpointer_stop(zn__pool *p)
+{
+    if (!p->ckpt_started)
+        return;
+    pthread_mutex_lock(&p->move_mu);
+    p->ckpt_stop = 1;
+    pthread_cond_signal(&p->ckpt_cv);
+    pthread_mutex_unlock(&p->move_mu);
+    pthread_join(p->ckpt_thread, NULL);
+    p->ckpt_started = 0;
+    pthread_cond_destroy(&p->ckpt_cv);
+    int64_t log;
+    checkpoint(p, 0, &log); /* what the last moves wrote */
+    zn_store_close(p->ckpt_st);
+    zn_ctx_free(p->ckpt_ctx);
+    p->ckpt_st = NULL;
+    p->ckpt_ctx = NULL;
 }

@@ -451,6 +451,13 @@ zn_status zn_server_start(zn_ctx *ctx, const zn_server_options *opt, zn_server *
     /* one store connection per worker, one for the event thread */
     if ((s = zn__pool_init(&srv->pool, threads + 1, srv->db_path, srv->data_dir, ctx, err)) != ZN_OK)
         goto fail;
+    {
+        zn_error e2;
+        if (zn__checkpointer_start(&srv->pool, srv->db_path, ctx, &e2) != ZN_OK) {
+            char buf[1024];
+            zn_log(ctx, ZN_LOG_WARN, "serve: checkpoints stay in the commits: %s", zn_error_format(&e2, buf, sizeof buf));
+        }
+    }
     if (srv->data_dir) {
         char path[2048];
         struct stat sb;
@@ -500,6 +507,7 @@ void zn_server_stop(zn_server *srv)
         MHD_stop_daemon(srv->daemon);
     if (lfd != MHD_INVALID_SOCKET)
         close(lfd);
+    zn__checkpointer_stop(&srv->pool);
     zn__pool_fini(&srv->pool);
     zn__boundaries_fini(&srv->bounds);
     zn_catalogue_free(srv->cat);
@@ -512,12 +520,12 @@ void zn_server_stop(zn_server *srv)
     free(srv);
 }
 
-void zn_server_move_stats(zn_server *srv, int64_t *moves, int64_t *transactions)
+void zn_server_write_stats_get(zn_server *srv, zn_server_write_stats *out)
 {
     pthread_mutex_lock(&srv->pool.move_mu);
-    if (moves)
-        *moves = srv->pool.move_count;
-    if (transactions)
-        *transactions = srv->pool.move_batches;
+    *out = (zn_server_write_stats){.moves = srv->pool.move_count,
+                                   .transactions = srv->pool.move_batches,
+                                   .checkpoints = srv->pool.ckpt_count,
+                                   .checkpoints_locked = srv->pool.ckpt_locked};
     pthread_mutex_unlock(&srv->pool.move_mu);
 }

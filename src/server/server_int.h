@@ -90,7 +90,22 @@ typedef struct zn__pool {
     int move_leader;        /* 1 while a worker runs a batch */
     int64_t move_batches;   /* transactions committed, and the moves in them (for /health) */
     int64_t move_count;
+    /* Checkpoints off the write path (commit.c): the connections above do not checkpoint when
+     * they commit (wal_autocheckpoint=0); a thread of its own copies the WAL into the database. */
+    pthread_t ckpt_thread;
+    int ckpt_started, ckpt_stop;
+    pthread_cond_t ckpt_cv;      /* signalled (under move_mu) when enough moves wait for it */
+    int64_t ckpt_moves;          /* moves committed since the last checkpoint */
+    int64_t ckpt_count;          /* checkpoints run, and those that had to hold write_mu */
+    int64_t ckpt_locked;
+    zn_ctx *ckpt_ctx;            /* the thread's own context and store connection */
+    zn_store *ckpt_st;
 } zn__pool;
+
+/* Start / stop the checkpoint thread of the pool (commit.c). Start: ZN_ESTORE when its own store
+ * connection cannot be opened (the server then keeps SQLite's automatic checkpoints). */
+zn_status zn__checkpointer_start(zn__pool *p, const char *db_path, zn_ctx *ctx, zn_error *err);
+void zn__checkpointer_stop(zn__pool *p);
 
 zn_status zn__pool_init(zn__pool *p, size_t n, const char *db_path, const char *data_dir, zn_ctx *parent,
                         zn_error *err);
