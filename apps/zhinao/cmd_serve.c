@@ -199,9 +199,9 @@ int zn_cmd_serve(int argc, char **argv)
     zn_server_write_stats_get(srv, &ws);
     if (ws.moves)
         printf("zhinao serve: %lld task moves committed in %lld transactions; %lld checkpoints (%lld holding the "
-               "write lock)\n",
+               "write lock, %.1f ms in all)\n",
                (long long)ws.moves, (long long)ws.transactions, (long long)ws.checkpoints,
-               (long long)ws.checkpoints_locked);
+               (long long)ws.checkpoints_locked, (double)ws.locked_us / 1000.0);
     zn_server_stop(srv);
     zn_ctx_free(ctx);
     return 0;

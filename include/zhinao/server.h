@@ -236,6 +236,7 @@ typedef struct zn_server_write_stats {
                                  * one (group commit), so moves / transactions is the mean batch */
     int64_t checkpoints;        /* WAL checkpoints run by the server's checkpoint thread */
     int64_t checkpoints_locked; /* of which had to hold the write lock to let the WAL restart */
+    int64_t locked_us;          /* microseconds these held it: moves waited that long in all */
 } zn_server_write_stats;
 
 /* Fill *out (all zeros before any move). Thread-safe. */

@@ -147,15 +147,21 @@ static void *ckpt_main(void *arg)
         int64_t log;
         checkpoint(p, 0, &log); /* beside the writers */
         int locked = log > CKPT_WAL_CAP;
+        int64_t held = 0;
         if (locked) { /* finish it while no move commits, so the WAL can restart */
             checkpoint(p, 0, &log); /* first what came during the first pass, still beside the writers */
             pthread_mutex_lock(&p->write_mu);
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
             checkpoint(p, 1, &log);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
             pthread_mutex_unlock(&p->write_mu);
+            held = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
         }
         pthread_mutex_lock(&p->move_mu);
         p->ckpt_count++;
         p->ckpt_locked += locked;
+        p->ckpt_locked_us += held;
     }
     pthread_mutex_unlock(&p->move_mu);
     return NULL;

@@ -526,6 +526,7 @@ void zn_server_write_stats_get(zn_server *srv, zn_server_write_stats *out)
     *out = (zn_server_write_stats){.moves = srv->pool.move_count,
                                    .transactions = srv->pool.move_batches,
                                    .checkpoints = srv->pool.ckpt_count,
-                                   .checkpoints_locked = srv->pool.ckpt_locked};
+                                   .checkpoints_locked = srv->pool.ckpt_locked,
+                                   .locked_us = srv->pool.ckpt_locked_us};
     pthread_mutex_unlock(&srv->pool.move_mu);
 }

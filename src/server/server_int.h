@@ -98,6 +98,7 @@ typedef struct zn__pool {
     int64_t ckpt_moves;          /* moves committed since the last checkpoint */
     int64_t ckpt_count;          /* checkpoints run, and those that had to hold write_mu */
     int64_t ckpt_locked;
+    int64_t ckpt_locked_us;      /* time write_mu was held by them, microseconds */
     zn_ctx *ckpt_ctx;            /* the thread's own context and store connection */
     zn_store *ckpt_st;
 } zn__pool;
