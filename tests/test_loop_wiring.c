@@ -1,5 +1,7 @@
 /* loop wiring: close contacts of a stored trace run and units entering the sealed level become
- * tasks routed to where the contact lives / the unit is; transfers, unrouted counts, idempotence. */
+ * tasks routed to where the contact lives / the unit is; transfers, unrouted counts, idempotence;
+ * runs of one rule set over two areas give one instruction per area (zn_zone_run_find with the
+ * issuing unit's area), and a link "rules@date" stored before runs had areas is still taken. */
 #include "zn_test.h"
 
 #include <stdio.h>
@@ -237,6 +239,10 @@ static void test_from_zones(void **state)
     assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task WHERE subject_ref LIKE '%:C' OR subject_ref LIKE '%:D'"),
                      0);
     assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task"), 8);
+    /* a run without area keeps the link of before runs had areas */
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction_link WHERE kind = 'zone_day' AND "
+                                  "ref = 'three-zones-2021@2022-04-02'"),
+                     1);
     assert_int_equal(zn_loop_from_zones(f->lp, "three-zones-2021", "2022-04-02", "hz-command", "330100", &r, &err),
                      ZN_OK);
     assert_int_equal(r.issued, 0);
@@ -249,12 +255,131 @@ static void test_from_zones(void **state)
     assert_int_equal(zn_loop_from_zones(f->lp, "three-zones-2021", "2022-4-1", NULL, NULL, &r, &err), ZN_EINVAL);
 }
 
+/* Units 1, 2 in Hangzhou (西湖区), unit 5 in Shanghai (黄浦区); every one enters the sealed level on
+ * 2022-04-02 in the run given. */
+static const char *ZONE_UNITS =
+    "INSERT INTO zone_unit(id, kind, key, name, county_code, township_code, source) VALUES "
+    "(1,'place','place:西湖区:A','A','330106000000','330106001000','t'),"
+    "(2,'place','place:西湖区:B','B','330106000000',NULL,'t'),"
+    "(5,'place','place:黄浦区:E','E','310101000000','310101002000','t');";
+
+static void add_run(fx *f, int id, const char *within, const int *units, int nunits)
+{
+    char q[1024];
+    int len = snprintf(q, sizeof q,
+                       "INSERT INTO zone_run(id, rules, from_date, to_date, unit_kind, missing, buffer_m, levels, "
+                       "rules_json, units, events, created_at, within_prefix) VALUES (%d,'r22','2022-04-01',"
+                       "'2022-04-10','place','pause',0,'[]','{}',%d,1,0,'%s');",
+                       id, nunits, within);
+    for (int i = 0; i < nunits; i++)
+        len += snprintf(q + len, sizeof q - (size_t)len,
+                        "INSERT INTO zone_period(run_id, unit_id, level, level_rank, entered, valid_from, valid_to, "
+                        "cause) VALUES (%d,%d,'sealed',0,'2022-04-02','2022-04-02','2022-04-08','event');",
+                        id, units[i]);
+    assert_int_equal(sql(f->st, q), 0);
+}
+
+static void test_from_zones_areas(void **state)
+{
+    fx *f = *state;
+    zn_error err;
+    zn_loop_wiring_result r;
+    assert_int_equal(sql(f->st, ZONE_UNITS), 0);
+    add_run(f, 1, "3301", (const int[]){1, 2}, 2); /* zhinao zones run --rules r22 --within 330100 */
+    add_run(f, 2, "31", (const int[]){5}, 1);      /* ... --within 310000, later */
+
+    /* Shanghai's command: the Shanghai run, unit E: seal + test, no transfer (both in 31) */
+    assert_int_equal(zn_loop_from_zones(f->lp, "r22", "2022-04-02", "sh-command", "310000", &r, &err), ZN_OK);
+    assert_int_equal(r.run_id, 2);
+    assert_int_equal(r.subjects, 1);
+    assert_int_equal(r.issued, 1);
+    assert_int_equal(r.tasks, 2);
+    assert_int_equal(r.transferred, 0);
+    int64_t sh = r.instruction_id;
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task WHERE subject_ref = 'place:黄浦区:E' AND "
+                                  "division_code = '310101002000' AND parent_id IS NULL"),
+                     2);
+
+    /* Hangzhou's command the same day: the Hangzhou run (older), units A and B, its own instruction */
+    assert_int_equal(zn_loop_from_zones(f->lp, "r22", "2022-04-02", "hz-command", "330100", &r, &err), ZN_OK);
+    assert_int_equal(r.run_id, 1);
+    assert_int_equal(r.subjects, 2);
+    assert_int_equal(r.issued, 2);
+    assert_int_equal(r.tasks, 4);
+    assert_int_equal(r.transferred, 0);
+    assert_true(r.instruction_id != sh);
+    int64_t hz = r.instruction_id;
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task"), 6);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction"), 2);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction_link WHERE kind = 'zone_day' AND "
+                                  "ref IN ('r22@2022-04-02@31', 'r22@2022-04-02@3301')"),
+                     2);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task WHERE subject_ref LIKE 'place:西湖区:%' AND "
+                                  "instruction_id = (SELECT instruction_id FROM loop_instruction_link WHERE "
+                                  "ref = 'r22@2022-04-02@3301')"),
+                     4);
+
+    /* re-wiring is idempotent, from any unit the run covers; no area: the latest run (Shanghai) */
+    assert_int_equal(zn_loop_from_zones(f->lp, "r22", "2022-04-02", "hz-command", "330106", &r, &err), ZN_OK);
+    assert_int_equal(r.instruction_id, hz);
+    assert_int_equal(r.issued, 0);
+    assert_int_equal(r.already, 2);
+    assert_int_equal(zn_loop_from_zones(f->lp, "r22", "2022-04-02", "hp-command", "310101", &r, &err), ZN_OK);
+    assert_int_equal(r.instruction_id, sh);
+    assert_int_equal(r.already, 1);
+    assert_int_equal(zn_loop_from_zones(f->lp, "r22", "2022-04-02", NULL, NULL, &r, &err), ZN_OK);
+    assert_int_equal(r.run_id, 2);
+    assert_int_equal(r.instruction_id, sh);
+    assert_int_equal(r.already, 1);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task"), 6);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction"), 2);
+
+    /* Zhejiang: no run of r22 covers the province */
+    assert_int_equal(zn_loop_from_zones(f->lp, "r22", "2022-04-02", "zj-command", "330000", &r, &err), ZN_ENOTFOUND);
+    assert_non_null(strstr(err.msg, "3301"));
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction"), 2);
+}
+
+/* A store wired before runs had areas: the one run of r22 (Shanghai's) gave the link "r22@DATE";
+ * migration 8 set the run's within prefix. Shanghai's units stay with that instruction; Hangzhou's
+ * new run gets its own. */
+static void test_from_zones_old_link(void **state)
+{
+    fx *f = *state;
+    zn_error err;
+    zn_loop_wiring_result r;
+    assert_int_equal(sql(f->st, ZONE_UNITS), 0);
+    add_run(f, 1, "", (const int[]){5}, 1);
+    assert_int_equal(zn_loop_from_zones(f->lp, "r22", "2022-04-02", "sh-command", "310000", &r, &err), ZN_OK);
+    int64_t old = r.instruction_id;
+    assert_int_equal(r.tasks, 2);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction_link WHERE ref = 'r22@2022-04-02'"), 1);
+    assert_int_equal(sql(f->st, "UPDATE zone_run SET within_prefix = '31' WHERE id = 1"), 0);
+    add_run(f, 2, "3301", (const int[]){1, 2}, 2);
+
+    assert_int_equal(zn_loop_from_zones(f->lp, "r22", "2022-04-02", "sh-command", "310000", &r, &err), ZN_OK);
+    assert_int_equal(r.run_id, 1);
+    assert_int_equal(r.instruction_id, old);
+    assert_int_equal(r.issued, 0);
+    assert_int_equal(r.already, 1);
+    assert_int_equal(zn_loop_from_zones(f->lp, "r22", "2022-04-02", "hz-command", "330100", &r, &err), ZN_OK);
+    assert_int_equal(r.run_id, 2);
+    assert_true(r.instruction_id != old);
+    assert_int_equal(r.issued, 2);
+    assert_int_equal(r.tasks, 4);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task"), 6);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction"), 2);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction_link WHERE ref = 'r22@2022-04-02@31'"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_from_trace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_from_trace_no_registry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_from_zones, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_from_zones_areas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_from_zones_old_link, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,35 +2,50 @@
  * zn_loop_from_zones in include/zhinao/loop.h). */
 #include "zhinao/loop.h"
 #include "zhinao/store.h"
+#include "zhinao/zone.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The instruction linked to (kind, ref), or a new one with that link. */
-static zn_status find_or_instruct(zn_loop *lp, const char *kind, const char *ref, const char *issuer,
-                                  const char *issuer_unit, const char *reason, int64_t *id, zn_error *err)
+/* The first instruction linked to (kind, ref) in *id, 0 when none. */
+static zn_status find_link(zn_loop *lp, const char *kind, const char *ref, int64_t *id, zn_error *err)
 {
     zn_stmt *s = NULL;
     zn_status rc = zn_stmt_prepare(zn_loop_store(lp),
                                    "SELECT MIN(instruction_id) FROM loop_instruction_link WHERE kind = ?1 AND ref = ?2",
                                    &s, err);
+    *id = 0;
     if (rc != ZN_OK)
         return rc;
     zn_stmt_bind_text(s, 1, kind);
     zn_stmt_bind_text(s, 2, ref);
     int row = 0;
     rc = zn_stmt_step(s, &row, err);
-    *id = 0;
     if (rc == ZN_OK && row && !zn_stmt_column_is_null(s, 0))
         *id = zn_stmt_column_int64(s, 0);
     zn_stmt_finalize(s);
-    if (rc != ZN_OK || *id)
-        return rc;
+    return rc;
+}
+
+/* A new instruction linked to (kind, ref). */
+static zn_status instruct(zn_loop *lp, const char *kind, const char *ref, const char *issuer, const char *issuer_unit,
+                          const char *reason, int64_t *id, zn_error *err)
+{
     zn_loop_link link = {kind, ref};
     zn_loop_instruction in = {.issuer = issuer ? issuer : "zhinao", .issuer_unit = issuer_unit, .reason = reason,
                               .links = &link, .nlinks = 1};
     return zn_loop_instruct(lp, &in, id, err);
+}
+
+/* The instruction linked to (kind, ref), or a new one with that link. */
+static zn_status find_or_instruct(zn_loop *lp, const char *kind, const char *ref, const char *issuer,
+                                  const char *issuer_unit, const char *reason, int64_t *id, zn_error *err)
+{
+    zn_status rc = find_link(lp, kind, ref, id, err);
+    if (rc != ZN_OK || *id)
+        return rc;
+    return instruct(lp, kind, ref, issuer, issuer_unit, reason, id, err);
 }
 
 /* Is there already an original task of instruction `instr` about `ref`? */
@@ -211,6 +226,47 @@ static int valid_date(const char *d)
     return 1;
 }
 
+/*
+ * The instruction of the units of `run` sealed on `date`, linked as ("zone_day", "RULES@DATE") for a
+ * run without area and "RULES@DATE@AREA" (AREA = the run's within prefix, "31") for a run
+ * restricted to an area: one instruction per (rule set, area, day), whichever run of that area
+ * (re-running replaces it) and whichever issuer wires it. A link "RULES@DATE" stored before runs
+ * had areas (one run per rule set) is taken for a run with an area too when its instruction
+ * already has an original task about one of the run's units `u` (the run it was made from was that
+ * area's); otherwise a new instruction. q: the already_issued statement.
+ */
+static zn_status zone_instruction(zn_loop *lp, const zn_zone_run_info *run, const char *date, const char *issuer,
+                                  const char *issuer_unit, const zunit *u, size_t n, zn_stmt *q, int64_t *id,
+                                  zn_error *err)
+{
+    char legacy[128], ref[160], reason[224];
+    snprintf(legacy, sizeof legacy, "%.100s@%s", run->rules, date);
+    if (!*run->within)
+        snprintf(reason, sizeof reason, "units sealed on %s (rules %.100s)", date, run->rules);
+    else
+        snprintf(reason, sizeof reason, "units sealed on %s (rules %.100s, within %s)", date, run->rules,
+                 run->within);
+    if (!*run->within)
+        return find_or_instruct(lp, "zone_day", legacy, issuer, issuer_unit, reason, id, err);
+    snprintf(ref, sizeof ref, "%s@%s", legacy, run->within);
+    zn_status rc = find_link(lp, "zone_day", ref, id, err);
+    if (rc != ZN_OK || *id)
+        return rc;
+    int64_t old = 0;
+    if ((rc = find_link(lp, "zone_day", legacy, &old, err)) != ZN_OK)
+        return rc;
+    for (size_t i = 0; old && i < n; i++) {
+        int yes = 0;
+        if ((rc = already_issued(q, old, u[i].ref, &yes, err)) != ZN_OK)
+            return rc;
+        if (yes) {
+            *id = old;
+            return ZN_OK;
+        }
+    }
+    return instruct(lp, "zone_day", ref, issuer, issuer_unit, reason, id, err);
+}
+
 zn_status zn_loop_from_zones(zn_loop *lp, const char *rules, const char *date, const char *issuer,
                              const char *issuer_unit, zn_loop_wiring_result *out, zn_error *err)
 {
@@ -224,20 +280,12 @@ zn_status zn_loop_from_zones(zn_loop *lp, const char *rules, const char *date, c
         return rc;
     zn_store *st = zn_loop_store(lp);
     zn_stmt *s = NULL, *q = NULL;
-    if ((rc = zn_stmt_prepare(st, "SELECT MAX(id) FROM zone_run WHERE rules = ?1", &s, err)) != ZN_OK)
+    /* the run serving the issuer's area (the latest of `rules` whatever its area without one) */
+    zn_zone_run_info run;
+    if ((rc = zn_zone_run_find(st, rules, issuer_unit, &run, err)) != ZN_OK)
         return rc;
-    zn_stmt_bind_text(s, 1, rules);
+    out->run_id = run.id;
     int row = 0;
-    rc = zn_stmt_step(s, &row, err);
-    if (rc == ZN_OK && row && !zn_stmt_column_is_null(s, 0))
-        out->run_id = zn_stmt_column_int64(s, 0);
-    zn_stmt_finalize(s);
-    s = NULL;
-    if (rc != ZN_OK)
-        return rc;
-    if (!out->run_id)
-        return zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "rules", "no zone run of rules '%s' (run zhinao zones first)",
-                            rules);
     zunit *u = NULL;
     size_t n = 0, cap = 0;
     rc = zn_stmt_prepare(st,
@@ -272,17 +320,13 @@ zn_status zn_loop_from_zones(zn_loop *lp, const char *rules, const char *date, c
         }
     }
     zn_stmt_finalize(s);
-    char ref[128], reason[192];
-    if (rc == ZN_OK && n) {
-        snprintf(ref, sizeof ref, "%.100s@%s", rules, date);
-        snprintf(reason, sizeof reason, "units sealed on %s (rules %.100s)", date, rules);
-        rc = find_or_instruct(lp, "zone_day", ref, issuer, issuer_unit, reason, &out->instruction_id, err);
-    }
     if (rc == ZN_OK && n)
         rc = zn_stmt_prepare(st,
                              "SELECT 1 FROM loop_task WHERE instruction_id = ?1 AND subject_ref = ?2 "
                              "AND parent_id IS NULL LIMIT 1",
                              &q, err);
+    if (rc == ZN_OK && n)
+        rc = zone_instruction(lp, &run, date, issuer, issuer_unit, u, n, q, &out->instruction_id, err);
     const char *actor = issuer ? issuer : "zhinao";
     for (size_t i = 0; rc == ZN_OK && i < n; i++) {
         out->subjects++;
