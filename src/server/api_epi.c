@@ -105,14 +105,15 @@ static json_t *day_json(int32_t d)
     return json_string(zn_zone_day_format(d, b, sizeof b));
 }
 
-/* ?rules= (absent: the latest stored run). Returns 0 after the error answer. */
-static int zone_run_arg(zn__call *c, zn__zrun *r)
+/* ?rules= (absent: any rule set): the run serving area prefix `area` (zn__q_zone_run). Returns 0
+ * after the error answer. */
+static int zone_run_arg(zn__call *c, const char *area, zn__zrun *r)
 {
     const char *rules = zn__arg(c, "rules");
     if (rules && !name_ok(rules))
         return zn__fail(c, 400, "bad_request", "rules is the name of a rule set ([A-Za-z0-9._-])");
     zn_error err;
-    zn_status s = zn__q_zone_run(c->db->st, rules, r, &err);
+    zn_status s = zn__q_zone_run(c->db->st, rules, area, r, &err);
     return s == ZN_OK ? 1 : zn__fail_status(c, s, &err);
 }
 
@@ -142,7 +143,7 @@ int zn__h_zone_days(zn__call *c)
     if ((from && !date_ok(from)) || (to && !date_ok(to)))
         return zn__fail(c, 400, "bad_request", "dates are YYYY-MM-DD");
     zn__zrun r;
-    if (!zone_run_arg(c, &r))
+    if (!zone_run_arg(c, prefix, &r))
         return 0;
     json_t *days = json_array();
     zn_error err;
@@ -166,7 +167,7 @@ int zn__h_zones(zn__call *c)
     if (!date_ok(day))
         return zn__fail(c, 400, "bad_request", "give day=YYYY-MM-DD");
     zn__zrun r;
-    if (!zone_run_arg(c, &r))
+    if (!zone_run_arg(c, prefix, &r))
         return 0;
     int rank = -1;
     const char *lv = zn__arg(c, "level");

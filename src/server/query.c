@@ -379,22 +379,72 @@ static zn_status zrun_fill(zn_stmt *q, zn__zrun *r, zn_error *err)
 }
 
 #define ZRUN_COLS "SELECT id, rules, COALESCE(title, ''), from_date, to_date, unit_kind, levels, units FROM zone_run"
+/* ZRUN_COLS and the run's area (column 8: zone_run.within_prefix, migration 8) */
+#define ZRUN_COLS_WITHIN                                                                                              \
+    "SELECT id, rules, COALESCE(title, ''), from_date, to_date, unit_kind, levels, units, within_prefix FROM zone_run"
 
-zn_status zn__q_zone_run(zn_store *st, const char *rules, zn__zrun *out, zn_error *err)
+/* The id of the latest run of `rules` (NULL = any) whose area lies inside prefix `area` ("" = any
+ * area), 0 when none. */
+static zn_status zrun_inside(zn_store *st, const char *rules, const char *area, int64_t *id, zn_error *err)
 {
     zn_stmt *q;
-    zn_status s = zn_stmt_prepare(st, ZRUN_COLS " WHERE ?1 IS NULL OR rules = ?1 ORDER BY id DESC LIMIT 1", &q, err);
+    zn_status s = zn_stmt_prepare(st,
+                                  "SELECT id FROM zone_run WHERE (?1 IS NULL OR rules = ?1)"
+                                  " AND substr(within_prefix, 1, length(?2)) = ?2 ORDER BY id DESC LIMIT 1",
+                                  &q, err);
+    *id = 0;
     if (s != ZN_OK)
         return s;
     zn_stmt_bind_text(q, 1, rules);
+    zn_stmt_bind_text(q, 2, area);
     int row = 0;
-    if ((s = zn_stmt_step(q, &row, err)) == ZN_OK) {
-        if (row)
-            s = zrun_fill(q, out, err);
-        else
-            s = rules ? zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "rules", "no stored zone run of rules '%s'", rules)
-                      : zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "rules", "no stored zone run (zhinao zones run)");
+    if ((s = zn_stmt_step(q, &row, err)) == ZN_OK && row)
+        *id = zn_stmt_column_int64(q, 0);
+    zn_stmt_finalize(q);
+    return s;
+}
+
+zn_status zn__q_zone_run(zn_store *st, const char *rules, const char *area, zn__zrun *out, zn_error *err)
+{
+    char prefix[13] = "";
+    zn_status s;
+    if (area && strlen(area) == 12) {
+        if ((s = zn_scope_prefix(area, prefix, err)) != ZN_OK)
+            return s;
+    } else {
+        snprintf(prefix, sizeof prefix, "%s", area ? area : "");
     }
+    if (strspn(prefix, "0123456789") != strlen(prefix) || strlen(prefix) == 1)
+        return zn_error_set(err, ZN_EINVAL, NULL, 0, "area", "'%s' is not a division code or prefix", area);
+    /* the latest run covering the area ("000000": the runs without area cover the country) */
+    zn_zone_run_info ri;
+    zn_error nf;
+    int64_t id = 0;
+    s = zn_zone_run_find(st, rules, *prefix ? prefix : "000000", &ri, &nf);
+    if (s == ZN_OK)
+        id = ri.id;
+    else if (s != ZN_ENOTFOUND) {
+        if (err)
+            *err = nf;
+        return s;
+    } else if ((s = zrun_inside(st, rules, prefix, &id, err)) != ZN_OK) /* else the latest inside it */
+        return s;
+    if (!id) {
+        if (*prefix && err)
+            *err = nf;
+        else if (!*prefix)
+            return rules ? zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "rules", "no stored zone run of rules '%s'", rules)
+                         : zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "rules", "no stored zone run (zhinao zones run)");
+        return ZN_ENOTFOUND;
+    }
+    zn_stmt *q;
+    if ((s = zn_stmt_prepare(st, ZRUN_COLS " WHERE id = ?1", &q, err)) != ZN_OK)
+        return s;
+    zn_stmt_bind_int64(q, 1, id);
+    int row = 0;
+    if ((s = zn_stmt_step(q, &row, err)) == ZN_OK)
+        s = row ? zrun_fill(q, out, err) : zn_error_set(err, ZN_ENOTFOUND, NULL, 0, "rules", "zone run %lld is gone",
+                                                         (long long)id);
     zn_stmt_finalize(q);
     return s;
 }
@@ -410,16 +460,17 @@ json_t *zn__zrun_levels(const zn__zrun *r)
 zn_status zn__q_zone_runs(zn_store *st, json_t *rows, zn_error *err)
 {
     zn_stmt *q;
-    zn_status s = zn_stmt_prepare(st, ZRUN_COLS " ORDER BY rules, id", &q, err);
+    zn_status s = zn_stmt_prepare(st, ZRUN_COLS_WITHIN " ORDER BY rules, id", &q, err);
     int row = 0;
     while (s == ZN_OK && (s = zn_stmt_step(q, &row, err)) == ZN_OK && row) {
         zn__zrun r;
         if ((s = zrun_fill(q, &r, err)) != ZN_OK)
             break;
-        json_array_append_new(rows, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:I}", "id", (json_int_t)r.id,
-                                              "rules", r.rules, "title", r.title, "from", r.from, "to", r.to,
-                                              "unit_kind", r.unit_kind, "levels", zn__zrun_levels(&r), "units",
-                                              (json_int_t)r.units));
+        const char *within = zn_stmt_column_text(q, 8);
+        json_array_append_new(rows, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I}", "id", (json_int_t)r.id,
+                                              "rules", r.rules, "within", within ? within : "", "title", r.title,
+                                              "from", r.from, "to", r.to, "unit_kind", r.unit_kind, "levels",
+                                              zn__zrun_levels(&r), "units", (json_int_t)r.units));
     }
     zn_stmt_finalize(q);
     return s;

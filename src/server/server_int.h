@@ -274,11 +274,17 @@ typedef struct zn__zrun {
     char level[ZN_ZONE_MAX_LEVELS][32], level_zh[ZN_ZONE_MAX_LEVELS][32]; /* highest first */
 } zn__zrun;
 
-/* The latest run of rule set `rules` (NULL = the latest of any). ZN_ENOTFOUND when none. */
-zn_status zn__q_zone_run(zn_store *st, const char *rules, zn__zrun *out, zn_error *err);
+/* The run of rule set `rules` (NULL = any rule set) that serves `area` (a 12-digit division code or
+ * a division-code prefix, "" or "000000000000" = the country): the latest run whose area covers it
+ * (zn_zone_run_find: a run --within 310000 covers 31 and 310115, never 3301; the runs without area
+ * cover the country), else the latest run whose area lies inside it (a run --within 330100 for
+ * 330000, any run for the country). ZN_ENOTFOUND when none (err names the areas the rule set has
+ * runs for); ZN_EINVAL for an area that is not digits. */
+zn_status zn__q_zone_run(zn_store *st, const char *rules, const char *area, zn__zrun *out, zn_error *err);
 /* [{"name", "zh"}] of the run's levels (new reference). */
 json_t *zn__zrun_levels(const zn__zrun *r);
-/* Every stored run as {id, rules, title, from, to, unit_kind, levels, units}, appended to rows. */
+/* Every stored run as {id, rules, within, title, from, to, unit_kind, levels, units} (within: the
+ * run's area, zone_run.within_prefix, "" = every unit), appended to rows by rule set then id. */
 zn_status zn__q_zone_runs(zn_store *st, json_t *rows, zn_error *err);
 /* Per day of the run (clipped to [from, to] when given, YYYY-MM-DD) {date, known, counts{level: units},
  * none, population{level: sum of known populations}} of the units inside scope and area (prefixes):
