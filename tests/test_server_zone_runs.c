@@ -1,0 +1,269 @@
+/*
+ * Which stored zone run the zones routes of the HTTP API answer with, when the store keeps one run
+ * per (rule set, area) (migration 8, zone_run.within_prefix; docs/server.md "Zones"), against a real
+ * server on 127.0.0.1.
+ *
+ * Units (one place each): 甲 Pudong (310115), 乙 Huangpu (310101), 丙 and 丁 Xihu, Hangzhou (330106).
+ * Runs, each with its own title and dates so the answer tells which one was read:
+ *   1  r21 "r21 全国"  within ""     2022-03-01 .. 03-03  甲 sealed
+ *   2  r21 "r21 杭州"  within "3301" 2022-03-02 .. 03-04  丙 sealed
+ *   3  r22 "r22 上海"  within "31"   2022-04-01 .. 04-03  甲 sealed, 乙 controlled
+ *   5  r22 "r22 杭州"  within "3301" 2022-04-02 .. 04-04  丙 sealed, 丁 precaution
+ * The run of an area is the latest of the rule set covering it (zn_zone_run_find), else the latest
+ * lying inside it: r22 gives Shanghai run 3 and Hangzhou run 5 (never the later Hangzhou run for
+ * Shanghai), Zhejiang run 5 (inside), Guangdong none; r21 gives Shanghai and the country run 1,
+ * Hangzhou run 2. A user asking outside its scope still gets 403.
+ */
+#include "zn_test.h"
+#include "zn_http.h"
+
+#include "zhinao/div.h"
+#include "zhinao/server.h"
+#include "zhinao/zone.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct fixture {
+    zn_ctx *ctx;
+    zn_server *srv;
+    char db[512];
+    char tok_admin[65], tok_sh[65], tok_hz[65], tok_zj[65], tok_pd[65];
+} fixture;
+
+static fixture F;
+
+static void exec(zn_store *st, const char *sql)
+{
+    zn_error err;
+    zn_fx_check(zn_store_exec(st, sql, &err), &err, sql);
+}
+
+static void build_store(void)
+{
+    zn_error err;
+    zn_store *st;
+    zn_fx_check(zn_store_open(F.ctx, F.db, &st, &err), &err, "open");
+    zn_div_registry *reg;
+    zn_fx_check(zn_div_registry_new(F.ctx, zn_test_src("data/divisions"), &reg, &err), &err, "divisions");
+    zn_fx_check(zn_div_registry_save(reg, st, NULL, &err), &err, "divisions save");
+    zn_div_registry_free(reg);
+
+    zn_zone_unit u[] = {
+        {ZN_ZONE_UNIT_PLACE, "place:浦东新区:甲", "甲", "310115000000", "310115125000", 121.6, 31.2, 100, NULL},
+        {ZN_ZONE_UNIT_PLACE, "place:黄浦区:乙", "乙", "310101000000", "310101013000", 121.48, 31.23, 50, NULL},
+        {ZN_ZONE_UNIT_PLACE, "place:西湖区:丙", "丙", "330106000000", "330106001000", 120.13, 30.26, 10, NULL},
+        {ZN_ZONE_UNIT_PLACE, "place:西湖区:丁", "丁", "330106000000", "330106001000", 120.14, 30.27, 20, NULL},
+    };
+    int64_t id[4];
+    for (int i = 0; i < 4; i++)
+        zn_fx_check(zn_zone_unit_put(st, &u[i], &id[i], &err), &err, "unit");
+    exec(st, "INSERT INTO zone_run (id, rules, title, from_date, to_date, unit_kind, missing, buffer_m, levels,"
+             " rules_json, units, events, created_at, within_prefix) VALUES"
+             " (1, 'r21', 'r21 全国', '2022-03-01', '2022-03-03', 'place', 'pause', 0, "
+             "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 4, 1, 0, ''),"
+             " (2, 'r21', 'r21 杭州', '2022-03-02', '2022-03-04', 'place', 'pause', 0, "
+             "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 2, 1, 0, '3301'),"
+             " (3, 'r22', 'r22 上海', '2022-04-01', '2022-04-03', 'place', 'pause', 0, "
+             "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 2, 2, 0, '31'),"
+             " (5, 'r22', 'r22 杭州', '2022-04-02', '2022-04-04', 'place', 'pause', 0, "
+             "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 2, 1, 0, '3301')");
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO zone_period (run_id, unit_id, level, level_rank, entered, valid_from, valid_to, cause) VALUES"
+             " (1, %lld, 'sealed', 0, '2022-03-01', '2022-03-01', '2022-03-03', 'event'),"
+             " (2, %lld, 'sealed', 0, '2022-03-02', '2022-03-02', '2022-03-04', 'event'),"
+             " (3, %lld, 'sealed', 0, '2022-04-01', '2022-04-01', '2022-04-03', 'event'),"
+             " (3, %lld, 'controlled', 1, '2022-04-01', '2022-04-01', '2022-04-03', 'event'),"
+             " (5, %lld, 'sealed', 0, '2022-04-02', '2022-04-02', '2022-04-04', 'event'),"
+             " (5, %lld, 'precaution', 2, '2022-04-02', '2022-04-02', '2022-04-04', 'event')",
+             (long long)id[0], (long long)id[2], (long long)id[0], (long long)id[1], (long long)id[2],
+             (long long)id[3]);
+    exec(st, sql);
+
+    static const struct {
+        const char *name;
+        zn_role role;
+        const char *scope;
+    } U[] = {
+        {"admin", ZN_ROLE_ADMIN, "0"},          {"shanghai", ZN_ROLE_PROVINCE, "31"},
+        {"hangzhou", ZN_ROLE_CITY, "3301"},     {"zhejiang", ZN_ROLE_PROVINCE, "33"},
+        {"pudong", ZN_ROLE_COUNTY, "310115"},
+    };
+    for (size_t i = 0; i < sizeof U / sizeof U[0]; i++)
+        zn_fx_check(zn_user_add(st, U[i].name, NULL, "correct horse battery", U[i].role, U[i].scope, "test", NULL, &err),
+                    &err, U[i].name);
+    zn_store_close(st);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (zn_ctx_new(&F.ctx) != ZN_OK)
+        return -1;
+    snprintf(F.db, sizeof F.db, "%s/server_zone_runs.db", zn_test_tmpdir());
+    build_store();
+    char dd[1024];
+    snprintf(dd, sizeof dd, "%s", zn_test_src("data"));
+    zn_server_options opt = {.db_path = F.db, .listen = "127.0.0.1:0", .data_dir = dd, .threads = 2, .timeout = 5,
+                             .event_interval = 1};
+    zn_error err;
+    zn_fx_check(zn_server_start(F.ctx, &opt, &F.srv, &err), &err, "start");
+    zn_http_use_port(zn_server_port(F.srv));
+    zn_http_login("admin", "correct horse battery", F.tok_admin);
+    zn_http_login("shanghai", "correct horse battery", F.tok_sh);
+    zn_http_login("hangzhou", "correct horse battery", F.tok_hz);
+    zn_http_login("zhejiang", "correct horse battery", F.tok_zj);
+    zn_http_login("pudong", "correct horse battery", F.tok_pd);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    zn_server_stop(F.srv);
+    zn_ctx_free(F.ctx);
+    return 0;
+}
+
+static void get_ok(zn_http_resp *r, const char *path, const char *token)
+{
+    zn_http_get(r, path, token);
+    if (r->status != 200 || !r->json)
+        fprintf(stderr, "GET %s: %s\n", path, r->raw);
+    assert_int_equal(r->status, 200);
+    assert_non_null(r->json);
+}
+
+/* GET /zones/days answers with the run titled `title` over from .. to, and `sealed` units sealed
+ * on its first day. */
+static void days_run(const char *path, const char *token, const char *title, const char *from, const char *to,
+                     int sealed)
+{
+    zn_http_resp r;
+    get_ok(&r, path, token);
+    if (strcmp(zn_jstr(r.json, "title"), title))
+        fprintf(stderr, "GET %s: %s\n", path, r.body);
+    assert_string_equal(zn_jstr(r.json, "title"), title);
+    assert_string_equal(zn_jstr(r.json, "from"), from);
+    assert_string_equal(zn_jstr(r.json, "to"), to);
+    json_t *days = json_object_get(r.json, "days");
+    assert_int_equal(json_array_size(days), 3);
+    assert_string_equal(zn_jstr(json_array_get(days, 0), "date"), from);
+    if (zn_jint(json_object_get(json_array_get(days, 0), "counts"), "sealed") != sealed)
+        fprintf(stderr, "GET %s: %s\n", path, r.body);
+    assert_int_equal(zn_jint(json_object_get(json_array_get(days, 0), "counts"), "sealed"), sealed);
+    zn_http_free(&r);
+}
+
+static void test_runs_list(void **state)
+{
+    (void)state;
+    zn_http_resp r;
+    get_ok(&r, "/api/v1/zones/runs", F.tok_admin);
+    json_t *rows = json_object_get(r.json, "rows");
+    assert_int_equal(json_array_size(rows), 4);
+    static const struct {
+        int id;
+        const char *rules, *within, *title;
+    } want[] = {{1, "r21", "", "r21 全国"}, {2, "r21", "3301", "r21 杭州"}, {3, "r22", "31", "r22 上海"},
+                {5, "r22", "3301", "r22 杭州"}};
+    for (size_t i = 0; i < 4; i++) {
+        json_t *x = json_array_get(rows, i);
+        assert_int_equal(zn_jint(x, "id"), want[i].id);
+        assert_string_equal(zn_jstr(x, "rules"), want[i].rules);
+        assert_non_null(json_object_get(x, "within"));
+        assert_string_equal(zn_jstr(x, "within"), want[i].within);
+        assert_string_equal(zn_jstr(x, "title"), want[i].title);
+    }
+    zn_http_free(&r);
+}
+
+static void test_run_per_area(void **state)
+{
+    (void)state;
+    /* r22: Shanghai (asked for, or the caller's scope) gets run 3 though run 5 is later */
+    days_run("/api/v1/zones/days?rules=r22&area=310000", F.tok_admin, "r22 上海", "2022-04-01", "2022-04-03", 1);
+    days_run("/api/v1/zones/days?rules=r22&area=310000000000", F.tok_sh, "r22 上海", "2022-04-01", "2022-04-03", 1);
+    days_run("/api/v1/zones/days?rules=r22", F.tok_sh, "r22 上海", "2022-04-01", "2022-04-03", 1);
+    days_run("/api/v1/zones/days?rules=r22", F.tok_pd, "r22 上海", "2022-04-01", "2022-04-03", 1);
+    /* Hangzhou and Xihu: run 5 (丙 sealed from 04-02) */
+    days_run("/api/v1/zones/days?rules=r22&area=330100", F.tok_admin, "r22 杭州", "2022-04-02", "2022-04-04", 1);
+    days_run("/api/v1/zones/days?rules=r22&area=330106", F.tok_hz, "r22 杭州", "2022-04-02", "2022-04-04", 1);
+    days_run("/api/v1/zones/days?rules=r22", F.tok_hz, "r22 杭州", "2022-04-02", "2022-04-04", 1);
+    /* Zhejiang: no run covers it, run 5 lies inside it */
+    days_run("/api/v1/zones/days?rules=r22", F.tok_zj, "r22 杭州", "2022-04-02", "2022-04-04", 1);
+    /* r21: the run without area covers Shanghai and the country; Hangzhou has its later own */
+    days_run("/api/v1/zones/days?rules=r21&area=310115", F.tok_admin, "r21 全国", "2022-03-01", "2022-03-03", 1);
+    days_run("/api/v1/zones/days?rules=r21&area=330106", F.tok_admin, "r21 杭州", "2022-03-02", "2022-03-04", 1);
+    days_run("/api/v1/zones/days?rules=r21&area=440000", F.tok_admin, "r21 全国", "2022-03-01", "2022-03-03", 0);
+    /* no rule set named: the latest run covering the area, of any rule set */
+    days_run("/api/v1/zones/days?area=310115", F.tok_admin, "r22 上海", "2022-04-01", "2022-04-03", 1);
+    days_run("/api/v1/zones/days?area=330106", F.tok_admin, "r22 杭州", "2022-04-02", "2022-04-04", 1);
+
+    /* the map of one day: Shanghai's units from run 3 only, Hangzhou's from run 5 only */
+    zn_http_resp r;
+    get_ok(&r, "/api/v1/zones?rules=r22&day=2022-04-02&area=310000", F.tok_sh);
+    json_t *f = json_object_get(r.json, "features");
+    assert_int_equal(json_array_size(f), 2);
+    assert_string_equal(zn_jstr(json_object_get(json_array_get(f, 0), "properties"), "unit"), "place:浦东新区:甲");
+    assert_string_equal(zn_jstr(json_object_get(json_array_get(f, 1), "properties"), "unit"), "place:黄浦区:乙");
+    assert_int_equal(zn_jint(json_object_get(r.json, "counts"), "sealed"), 1);
+    assert_int_equal(zn_jint(json_object_get(r.json, "counts"), "controlled"), 1);
+    assert_null(strstr(r.body, "西湖区"));
+    zn_http_free(&r);
+    get_ok(&r, "/api/v1/zones?rules=r22&day=2022-04-02&area=330100", F.tok_admin);
+    f = json_object_get(r.json, "features");
+    assert_int_equal(json_array_size(f), 2);
+    assert_string_equal(zn_jstr(json_object_get(json_array_get(f, 0), "properties"), "unit"), "place:西湖区:丙");
+    assert_string_equal(zn_jstr(json_object_get(json_array_get(f, 1), "properties"), "unit"), "place:西湖区:丁");
+    assert_int_equal(zn_jint(json_object_get(r.json, "counts"), "precaution"), 1);
+    zn_http_free(&r);
+    /* 04-04 is inside Hangzhou's run but after Shanghai's */
+    zn_http_get(&r, "/api/v1/zones?rules=r22&day=2022-04-04&area=310000", F.tok_admin);
+    zn_http_assert_error(&r, 404, "not_found");
+    zn_http_free(&r);
+    get_ok(&r, "/api/v1/zones?rules=r22&day=2022-04-04&area=330000", F.tok_zj);
+    assert_int_equal(json_array_size(json_object_get(r.json, "features")), 2);
+    zn_http_free(&r);
+
+    /* Guangdong: no run of r22 covers it or lies inside it; the answer names the areas */
+    zn_http_get(&r, "/api/v1/zones/days?rules=r22&area=440000", F.tok_admin);
+    zn_http_assert_error(&r, 404, "not_found");
+    assert_non_null(strstr(r.body, "3301"));
+    zn_http_free(&r);
+}
+
+static void test_scope_unchanged(void **state)
+{
+    (void)state;
+    const struct {
+        const char *path, *tok;
+    } c[] = {{"/api/v1/zones/days?rules=r22&area=330100", F.tok_sh},
+             {"/api/v1/zones?rules=r22&day=2022-04-02&area=3301", F.tok_sh},
+             {"/api/v1/zones/runs?area=330000", F.tok_pd},
+             {"/api/v1/zones/days?rules=r22&area=310101", F.tok_pd}};
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        zn_http_resp r;
+        zn_http_get(&r, c[i].path, c[i].tok);
+        zn_http_assert_error(&r, 403, "forbidden");
+        zn_http_free(&r);
+    }
+    /* Hangzhou asking for the country is outside its scope too */
+    zn_http_resp r;
+    zn_http_get(&r, "/api/v1/zones/days?rules=r21&area=0", F.tok_hz);
+    zn_http_assert_error(&r, 403, "forbidden");
+    zn_http_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_runs_list),
+        cmocka_unit_test(test_run_per_area),
+        cmocka_unit_test(test_scope_unchanged),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
