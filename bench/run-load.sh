@@ -3,7 +3,7 @@
 #   list:   GET  /api/v1/tasks?open=1&limit=200           (the field page's task list)
 #   report: POST /api/v1/tasks/{id}/move {"to":"reported"} (the field page's 反馈 button)
 # each for DURATION seconds. Targets: >= 10,000 requests/s on 2 cores, p99 < 20 ms, no errors.
-# usage: bench/run-load.sh [BUILD_DIR] [DURATION] [REPORT_TASKS]   (default build, 60, 1000000)
+# usage: bench/run-load.sh [BUILD_DIR] [DURATION] [REPORT_TASKS]   (default build, 60, 1500000)
 # env: THREADS (server workers, default 4 as `zhinao serve`), WRK_THREADS (default 1), CONNS (default 64),
 #      BG_TASKS (background tasks, default 200000), KEEP=1 (keep the temp folder)
 # Everything is made in a temp folder (bench_serve_setup: 33,000 grids, REPORT_TASKS received
@@ -15,7 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/.." && pwd)
 BUILD=${1:-build}
 DUR=${2:-60}
-NREP=${3:-1000000}
+NREP=${3:-1500000}
 CORES=$(nproc 2>/dev/null || echo 2)
 THREADS=${THREADS:-4}
 WRK_THREADS=${WRK_THREADS:-1}
