@@ -12,12 +12,15 @@
  * The run of an area is the latest of the rule set covering it (zn_zone_run_find), else the latest
  * lying inside it: r22 gives Shanghai run 3 and Hangzhou run 5 (never the later Hangzhou run for
  * Shanghai), Zhejiang run 5 (inside), Guangdong none; r21 gives Shanghai and the country run 1,
- * Hangzhou run 2. A user asking outside its scope still gets 403.
+ * Hangzhou run 2. A user asking outside its scope still gets 403. The closed loop wires r22 for
+ * Shanghai's and Hangzhou's commands (zn_loop_from_zones: one instruction each), and the task list
+ * shows those tasks' titles in Chinese, as the task itself does.
  */
 #include "zn_test.h"
 #include "zn_http.h"
 
 #include "zhinao/div.h"
+#include "zhinao/loop.h"
 #include "zhinao/server.h"
 #include "zhinao/zone.h"
 
@@ -54,8 +57,8 @@ static void build_store(void)
     zn_zone_unit u[] = {
         {ZN_ZONE_UNIT_PLACE, "place:浦东新区:甲", "甲", "310115000000", "310115125000", 121.6, 31.2, 100, NULL},
         {ZN_ZONE_UNIT_PLACE, "place:黄浦区:乙", "乙", "310101000000", "310101013000", 121.48, 31.23, 50, NULL},
-        {ZN_ZONE_UNIT_PLACE, "place:西湖区:丙", "丙", "330106000000", "330106001000", 120.13, 30.26, 10, NULL},
-        {ZN_ZONE_UNIT_PLACE, "place:西湖区:丁", "丁", "330106000000", "330106001000", 120.14, 30.27, 20, NULL},
+        {ZN_ZONE_UNIT_PLACE, "place:西湖区:丙", "丙", "330106000000", "330106002000", 120.13, 30.26, 10, NULL},
+        {ZN_ZONE_UNIT_PLACE, "place:西湖区:丁", "丁", "330106000000", "330106002000", 120.14, 30.27, 20, NULL},
     };
     int64_t id[4];
     for (int i = 0; i < 4; i++)
@@ -82,6 +85,26 @@ static void build_store(void)
              (long long)id[0], (long long)id[2], (long long)id[0], (long long)id[1], (long long)id[2],
              (long long)id[3]);
     exec(st, sql);
+
+    /* the closed loop reads the same runs: Shanghai's command wires 04-01 (甲, run 3), Hangzhou's
+     * 04-02 (丙, run 5): seal + test each, two instructions */
+    zn_loop *lp;
+    zn_loop_wiring_result wr;
+    zn_fx_check(zn_loop_open(st, zn_test_src("data"), &lp, &err), &err, "loop");
+    zn_fx_check(zn_loop_from_zones(lp, "r22", "2022-04-01", "sh-command", "310000", &wr, &err), &err, "wire sh");
+    int64_t sh = wr.instruction_id;
+    if (wr.run_id != 3 || wr.tasks != 2) {
+        fprintf(stderr, "fixture: Shanghai wiring read run %lld, made %lld tasks\n", (long long)wr.run_id,
+                (long long)wr.tasks);
+        abort();
+    }
+    zn_fx_check(zn_loop_from_zones(lp, "r22", "2022-04-02", "hz-command", "330100", &wr, &err), &err, "wire hz");
+    if (wr.run_id != 5 || wr.tasks != 2 || wr.instruction_id == sh) {
+        fprintf(stderr, "fixture: Hangzhou wiring read run %lld, made %lld tasks\n", (long long)wr.run_id,
+                (long long)wr.tasks);
+        abort();
+    }
+    zn_loop_free(lp);
 
     static const struct {
         const char *name;
@@ -258,12 +281,49 @@ static void test_scope_unchanged(void **state)
     zn_http_free(&r);
 }
 
+/* The task list writes its rows itself: a task with the template's title shows the template's
+ * Chinese name (zn_loop_template_title), as the task itself does. */
+static void test_task_titles(void **state)
+{
+    (void)state;
+    const struct {
+        const char *tok, *division;
+    } who[] = {{F.tok_sh, "310115125000"}, {F.tok_hz, "330106002000"}};
+    for (size_t w = 0; w < 2; w++) {
+        zn_http_resp r;
+        get_ok(&r, "/api/v1/tasks?limit=200", who[w].tok);
+        json_t *items = json_object_get(r.json, "items");
+        assert_int_equal(json_array_size(items), 2); /* seal + test of the area's one unit */
+        int seal = 0, test = 0;
+        for (size_t i = 0; i < 2; i++) {
+            json_t *it = json_array_get(items, i);
+            const char *tpl = zn_jstr(it, "template_id");
+            const char *want = !strcmp(tpl, "epi.seal_unit") ? "封控单元并设岗值守" : "区域全员核酸检测";
+            seal += !strcmp(tpl, "epi.seal_unit");
+            test += !strcmp(tpl, "epi.test_zone");
+            assert_string_equal(zn_jstr(it, "title"), want);
+            assert_string_equal(zn_jstr(it, "title_zh"), want);
+            assert_string_equal(zn_jstr(it, "division_code"), who[w].division);
+            char path[64];
+            snprintf(path, sizeof path, "/api/v1/tasks/%lld", (long long)zn_jint(it, "id"));
+            zn_http_resp d;
+            get_ok(&d, path, who[w].tok);
+            assert_string_equal(zn_jstr(json_object_get(d.json, "task"), "title"), want);
+            zn_http_free(&d);
+        }
+        assert_int_equal(seal, 1);
+        assert_int_equal(test, 1);
+        zn_http_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_runs_list),
         cmocka_unit_test(test_run_per_area),
         cmocka_unit_test(test_scope_unchanged),
+        cmocka_unit_test(test_task_titles),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1216,8 +1216,8 @@ static void task_row_append(zn_buf *b, zn_loop *lp, zn_stmt *q, int64_t now)
 {
     const char *tpl = zn_stmt_column_text(q, 2), *title = zn_stmt_column_text(q, 3);
     const zn_loop_template *tp = zn_loop_template_find(lp, tpl);
-    if (!*title) /* "" stands for the template's name (as zn_loop_list fills it) */
-        title = tp ? tp->name : tpl;
+    if (!*title) /* "" stands for the template's title (name_zh, else name), as zn_loop_list fills it */
+        title = tp ? zn_loop_template_title(tp) : tpl;
     const char *title_zh = tp && tp->name_zh && *tp->name_zh && !strcmp(tp->name, title) ? tp->name_zh : title;
     zn_task_state state;
     if (zn_task_state_parse(zn_stmt_column_text(q, 10), &state) != ZN_OK)
