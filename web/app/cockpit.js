@@ -63,7 +63,7 @@
   /* at or below this geo zoom (1 = the whole area fits) polygons are drawn as their centre point in
    * the level's point layer: one canvas pass for 10^4 units instead of 10^4 paths */
   const POLYGON_ZOOM = 3;
-  const zs = (state.zone = { runs: [], rules: '', levels: [], days: {}, daysKey: '', cache: new Map(), hidden: {},
+  const zs = (state.zone = { runs: [], rules: '', want: '', levels: [], days: {}, daysKey: '', cache: new Map(), hidden: {},
     on: true, zoom: 1 });
 
   /* WGS-84 -> GCJ-02 (the published "eviltransform" series, as zn_crs_convert in src/geo/crs.c):
@@ -94,27 +94,60 @@
     } catch (e) {
       zs.runs = []; /* no zones in this store (or no route): the layer stays hidden */
     }
+    ready.zoneRuns = zs.runs.length;
+    zoneChoose();
+  }
+
+  /* a division code as the API's area prefix (zn_scope_prefix): 310000000000 -> 31,
+   * 330106002000 -> 330106002, 000000000000 -> '' (the country) */
+  function areaPrefix(code) {
+    const c = String(code || '').padEnd(12, '0');
+    for (const n of [0, 2, 4, 6, 9]) if (/^0*$/.test(c.slice(n))) return c.slice(0, n);
+    return c;
+  }
+  const latestRun = (a) => a.reduce((m, x) => (!m || x.id > m.id ? x : m), null);
+  /* The run of rule set `rules` that serves the area `code`, as the API chooses it (docs/server.md
+   * "Zones"): the latest run whose area (within) covers the area, else the latest lying inside it;
+   * null when the rule set has no run for the area. A rule set can have one run per area. */
+  function runFor(rules, code) {
+    const p = areaPrefix(code), mine = zs.runs.filter((x) => x.rules === rules);
+    return latestRun(mine.filter((x) => p.startsWith(x.within || ''))) ||
+      latestRun(mine.filter((x) => (x.within || '').startsWith(p)));
+  }
+  function zoneArea() { return state.area ? state.area.code : (state.me ? state.me.division.code : ''); }
+  /* the rule sets with a run for the area on screen, each once, by that run (runs come by rule set) */
+  function runsHere() {
+    const code = zoneArea(), out = [];
+    zs.runs.forEach((x) => {
+      if (out.length && out[out.length - 1].rules === x.rules) return;
+      const r = runFor(x.rules, code);
+      if (r) out.push(r);
+    });
+    return out;
+  }
+
+  /* the chooser for the area on screen: the rule set chosen (zs.want) when it has a run here, else
+   * the latest run here that covers the slider's day, else the latest here */
+  function zoneChoose() {
+    const here = runsHere();
     const sel = $('zone-rules');
     sel.textContent = '';
-    zs.runs.forEach((r) => {
+    here.forEach((r) => {
       const o = zn.text(document.createElement('option'), (r.title || r.rules).split(' / ')[0] + '（' + r.from + '–' + r.to + '）');
       o.value = r.rules;
       sel.appendChild(o);
     });
-    sel.hidden = zs.runs.length < 2;
-    $('zone-controls').hidden = zs.runs.length === 0;
-    /* the rule set shown so far, else the latest run (as the API's default) that covers the slider's
-     * day, else the latest */
+    sel.hidden = here.length < 2;
+    $('zone-controls').hidden = here.length === 0;
     const d = day();
-    const latest = (a) => a.reduce((m, x) => (!m || x.id > m.id ? x : m), null);
-    const r = zs.runs.find((x) => x.rules === zs.rules) || latest(zs.runs.filter((x) => d && x.from <= d && d <= x.to)) ||
-      latest(zs.runs);
+    const r = here.find((x) => x.rules === zs.want) || latestRun(here.filter((x) => d && x.from <= d && d <= x.to)) ||
+      latestRun(here);
     zs.rules = r ? r.rules : '';
+    if (!zs.want && r) zs.want = r.rules;
     zs.levels = r ? r.levels : [];
     sel.value = zs.rules;
-    ready.zoneRuns = zs.runs.length;
   }
-  function zoneRun() { return zs.runs.find((r) => r.rules === zs.rules); }
+  function zoneRun() { return zs.rules ? runFor(zs.rules, zoneArea()) : null; }
 
   /* the daily counts per level of the area (the legend and the stacked chart) */
   async function zoneDays() {
@@ -695,6 +728,7 @@
     state.path = d.path.length ? d.path : [d.division];
     if (!d.path.length) state.path = [{ code: d.division.code, name: d.division.name, level: 0 }];
     crumbs();
+    zoneChoose(); /* the runs serving this area (one rule set can have a run per area) */
     ready.map = false;
     ready.rt = -1;
     state.zoom = zs.zoom = 1;
@@ -770,7 +804,7 @@
     });
     $('zone-on').addEventListener('change', () => { zs.on = $('zone-on').checked; drawMap(); });
     $('zone-rules').addEventListener('change', async () => {
-      zs.rules = $('zone-rules').value;
+      zs.rules = zs.want = $('zone-rules').value;
       zs.levels = zoneRun().levels;
       zs.hidden = {};
       await zoneDays();
