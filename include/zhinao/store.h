@@ -66,6 +66,13 @@ zn_status zn_store_rollback(zn_store *st);
  * keep = 1 after an inner rollback since the mark undoes the work too and returns ZN_ESTATE.
  * Errors: ZN_ESTATE (no mark, or an inner begin still open), ZN_ESTORE.
  */
+/*
+ * Checkpoint the WAL into the database when a commit of this connection leaves more than `pages`
+ * pages in it (SQLite's wal_autocheckpoint; 1000 when a store is opened; 0 = never: then somebody
+ * else must checkpoint, as the server's checkpoint thread does). Cheap: no statement is run.
+ */
+void zn_store_set_autocheckpoint(zn_store *st, int pages);
+
 #define ZN_STORE_MAX_SAVEPOINTS 8
 zn_status zn_store_savepoint(zn_store *st, zn_error *err);
 zn_status zn_store_savepoint_end(zn_store *st, int keep, zn_error *err);

@@ -20,10 +20,11 @@
  * Checkpoints. In WAL mode SQLite copies the WAL back into the database (a checkpoint, two
  * fdatasync calls: 4-12 ms each on the project machine) when a commit leaves more than 1,000 pages
  * in it, inside that commit: with the moves serialised on write_mu every move queued behind it
- * waited, and that set the p99. The server's connections therefore do not checkpoint
- * (wal_autocheckpoint=0); a thread of its own does, on its own connection, after every
- * CKPT_MOVES moves or once a second: a PASSIVE checkpoint, which runs beside the writers (it only
- * copies frames already committed). A WAL written without pause is never copied to its very end,
+ * waited, and that set the p99. A batch of moves therefore commits without checkpointing
+ * (zn_store_set_autocheckpoint 0 around it; the server's other writers, e.g. the escalation
+ * timer, still checkpoint when they commit), and a thread of its own checkpoints, on its own
+ * connection, after every CKPT_MOVES moves or once a second: a PASSIVE checkpoint, which runs
+ * beside the writers (it only copies frames already committed). A WAL written without pause is never copied to its very end,
  * and SQLite only starts it again from the beginning when it was and no reader still reads from it
  * (sqlite.org/wal.html, "Avoiding Excessively Large WAL Files"): so when the WAL holds more than
  * CKPT_WAL_CAP frames the thread takes write_mu for a RESTART checkpoint, which has only the frames
@@ -92,7 +93,11 @@ zn_status zn__task_move(zn__call *c, int64_t task_id, zn_task_state to, const zn
         for (zn__move_req *r = batch; r; r = r->next)
             n++;
         pthread_mutex_lock(&p->write_mu);
+        if (p->ckpt_started)
+            zn_store_set_autocheckpoint(c->db->st, 0);
         run_batch(c->db, batch, n);
+        if (p->ckpt_started)
+            zn_store_set_autocheckpoint(c->db->st, 1000);
         pthread_mutex_unlock(&p->write_mu);
         pthread_mutex_lock(&p->move_mu);
         for (zn__move_req *r = batch; r; r = r->next)
@@ -199,10 +204,7 @@ zn_status zn__checkpointer_start(zn__pool *p, const char *db_path, zn_ctx *ctx, 
         p->ckpt_ctx = NULL;
         return zn_error_set(err, ZN_EIO, NULL, 0, NULL, "cannot start the checkpoint thread: %s", strerror(errno));
     }
-    p->ckpt_started = 1;
-    /* only now: should anything above fail, the connections keep checkpointing when they commit */
-    for (size_t i = 0; i < p->n; i++)
-        zn_store_exec(p->conns[i].st, "PRAGMA wal_autocheckpoint=0", NULL);
+    p->ckpt_started = 1; /* from now on batches of moves leave the checkpoints to the thread */
     return ZN_OK;
 }
 

@@ -90,8 +90,8 @@ typedef struct zn__pool {
     int move_leader;        /* 1 while a worker runs a batch */
     int64_t move_batches;   /* transactions committed, and the moves in them (for /health) */
     int64_t move_count;
-    /* Checkpoints off the write path (commit.c): the connections above do not checkpoint when
-     * they commit (wal_autocheckpoint=0); a thread of its own copies the WAL into the database. */
+    /* Checkpoints off the write path (commit.c): batches of moves commit without checkpointing;
+     * a thread of its own copies the WAL into the database (set before the workers start). */
     pthread_t ckpt_thread;
     int ckpt_started, ckpt_stop;
     pthread_cond_t ckpt_cv;      /* signalled (under move_mu) when enough moves wait for it */

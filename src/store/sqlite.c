@@ -243,6 +243,8 @@ zn_status zn_store_savepoint_end(zn_store *st, int keep, zn_error *err)
     return s;
 }
 
+void zn_store_set_autocheckpoint(zn_store *st, int pages) { sqlite3_wal_autocheckpoint(st->db, pages > 0 ? pages : 0); }
+
 int64_t zn_store_changes(zn_store *st) { return sqlite3_changes64(st->db); }
 int64_t zn_store_last_id(zn_store *st) { return sqlite3_last_insert_rowid(st->db); }
 
