@@ -63,9 +63,9 @@ static const sub subs[] = {
      "residence division in feed_population_registry (another city than --issuer-unit: 协查).\n"
      "Contacts not in the registry are counted as unrouted. Running it again issues nothing new."},
     {"from-zones", "--rules NAME --date YYYY-MM-DD [--issuer WHO] [--issuer-unit CODE] [--json]",
-     "Units of the latest zone run of NAME that enter the highest level (sealed / high) on DATE\n"
-     "become zone.sealed events (seal the unit, test everyone), routed to the unit's township\n"
-     "(else county). Running it again issues nothing new."},
+     "Units of the zone run of NAME serving --issuer-unit (else the latest run of NAME) that enter\n"
+     "the highest level (sealed / high) on DATE become zone.sealed events (seal the unit, test\n"
+     "everyone), routed to the unit's township (else county). Running it again issues nothing new."},
 };
 
 static void usage(FILE *f)

@@ -576,13 +576,18 @@ zn_status zn_loop_from_trace(zn_loop *lp, int64_t run_id, const char *issuer, co
                              zn_loop_wiring_result *out, zn_error *err);
 
 /*
- * For the latest zone_run of rule set `rules`, each unit whose period at the highest level
- * (level_rank 0: sealed / high) starts on `date` (YYYY-MM-DD) and does not continue a period at
- * that level ending the day before: one "zone.sealed" event (seal + test, per the templates)
- * routed to the unit's township_code, else its county_code (subject_ref = zone_unit.key, or
- * "zone_unit:<id>" when the key is longer than 63 bytes). The instruction is "units sealed on
- * DATE (rules R)". Errors: ZN_EINVAL (bad date), ZN_ENOTFOUND (no run of `rules`, no template
- * listens to zone.sealed), those of zn_loop_instruct / zn_loop_issue_event, ZN_ESTORE.
+ * For the zone_run of rule set `rules` that serves issuer_unit (zn_zone_run_find(rules,
+ * issuer_unit): the latest run whose area covers it; issuer_unit NULL or "" = the latest run
+ * whatever its area), each unit whose period at the highest level (level_rank 0: sealed / high)
+ * starts on `date` (YYYY-MM-DD) and does not continue a period at that level ending the day
+ * before: one "zone.sealed" event (seal + test, per the templates) routed to the unit's
+ * township_code, else its county_code (subject_ref = zone_unit.key, or "zone_unit:<id>" when the
+ * key is longer than 63 bytes). The instruction is "units sealed on DATE (rules R)", linked as
+ * ("zone_day", "RULES@DATE") for a run without area and "RULES@DATE@AREA" for a run of one area
+ * (docs/loop.md); an older RULES@DATE link is reused when its instruction already has a task about
+ * one of the run's units. Errors: ZN_EINVAL (bad date, issuer_unit not a division code),
+ * ZN_ENOTFOUND (no run of `rules` covers issuer_unit, no template listens to zone.sealed), those of
+ * zn_loop_instruct / zn_loop_issue_event, ZN_ESTORE.
  */
 zn_status zn_loop_from_zones(zn_loop *lp, const char *rules, const char *date, const char *issuer,
                              const char *issuer_unit, zn_loop_wiring_result *out, zn_error *err);
