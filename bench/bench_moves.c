@@ -1,7 +1,7 @@
 /*
  * bench_moves: what group commit saves per task move (zn_loop_move_batch), on the embedded store.
  *   bench_moves [--tasks N] [--moves M] [--data DIR] [--db PATH] [--reported]
- * Issues N tasks (default 200,000) to one community, then for each batch size k in 1, 2, 4, 8, 16,
+ * Issues N tasks (default 300,000) to one community, then for each batch size k in 1, 2, 4, 8, 16,
  * 32 moves M further tasks (default 20,000) to `received` (with --reported: all tasks are first
  * received, 10,000 per transaction, and the measured move is received -> reported, the field
  * page's 反馈 as in bench/run-load.sh), k moves per transaction, in id order
@@ -57,7 +57,7 @@ static long long wal_bytes(const char *db)
 
 int main(int argc, char **argv)
 {
-    long ntasks = 200000, nmoves = 20000;
+    long ntasks = 300000, nmoves = 20000;
     const char *data = getenv("ZHINAO_DATA") ? getenv("ZHINAO_DATA") : "data";
     char db[1024] = "";
     int reported = 0;
