@@ -292,6 +292,24 @@ try {
   if (!(per.total > 0) || per.r.contactTotal !== per.total || per.r.contactRows !== per.rows || !per.table.includes(per.first))
     fail('contact list ' + JSON.stringify({ total: per.total, rows: per.rows, ui: per.r.contactRows }));
   if (/\d{17}[\dXx]|1[3-9]\d{9}/.test(per.table)) fail('an unmasked ID number or mobile in the contact list');
+  // at the province the graph opens without secondary contacts (server default) and says how many
+  // there are; the toggle reloads it with them, as the API answers with secondary=1
+  const sec = await page.evaluate(async () => {
+    const why = encodeURIComponent('浏览器测试：核对次密接');
+    const g1 = await (await fetch('/api/v1/contacts/graph?area=330000000000&secondary=1&why=' + why)).json();
+    return { note: document.getElementById('graph-note').textContent, visible: !document.getElementById('graph-sec-label').hidden,
+      total: g1.counts.secondary.total, n1: g1.nodes.length, e1: g1.edges.length, s: window.znReady.graphSecondary };
+  });
+  console.log('graph secondary:', JSON.stringify(sec));
+  if (sec.total > 0) {
+    if (sec.s !== 0 || !sec.visible || !sec.note.includes('次密接 ' + sec.total.toLocaleString('zh-CN') + '（未显示）'))
+      fail('graph secondary toggle ' + JSON.stringify(sec));
+    await page.check('#graph-sec');
+    await page.waitForFunction(() => window.znReady.graphSecondary === 1);
+    const after = await page.evaluate(() => ({ n: window.znReady.graph, e: window.znReady.graphEdges }));
+    if (after.n !== sec.n1 || after.e !== sec.e1) fail('graph with secondary contacts ' + JSON.stringify({ after, sec }));
+    await page.screenshot({ path: join(outdir, 'cockpit-5c-zhejiang-graph-secondary.png') });
+  }
   await page.locator('#person-panel').scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(outdir, 'cockpit-5-zhejiang-contacts.png'), fullPage: true });
   if (per.total > 50) {

@@ -468,7 +468,9 @@
   }
 
   async function graph() {
-    const g = await zn.get('/contacts/graph', { area: cs.area, why: cs.why });
+    const q = { area: cs.area, why: cs.why };
+    if (cs.secondary !== undefined) q.secondary = cs.secondary ? 1 : 0; /* else the server's default by level */
+    const g = await zn.get('/contacts/graph', q);
     const seen = new Set(); /* ECharts needs unique node ids */
     g.nodes = g.nodes.filter((n) => !seen.has(String(n.id)) && seen.add(String(n.id)));
     const deg = {};
@@ -491,12 +493,24 @@
         emphasis: { focus: 'adjacency', lineStyle: { width: 2 } },
       }],
     });
-    const n = { index: 0, close: 0, secondary: 0 };
+    const n = { index: 0, close: 0, secondary: 0, edges: g.edges.length };
     g.nodes.forEach((x) => { n[x.kind] = (n[x.kind] || 0) + 1; });
-    $('graph-note').textContent = '指示病例 ' + zn.fmt(n.index) + '，密接 ' + zn.fmt(n.close) + '，次密接 ' + zn.fmt(n.secondary) +
-      '，关系 ' + zn.fmt(g.edges.length) + (g.truncated ? '（已截断，仅显示前一部分）' : '') + (g.masked && !g.masked.resident_id ? '。身份证号未脱敏（流调角色）。' : '。编号已脱敏。');
+    /* shown / total of each kind (the server fills the cap index cases first, then their close
+     * contacts in turn, then secondary contacts; g.counts says what was left out) */
+    const c = g.counts || {};
+    const part = (k, label) => label + ' ' + zn.fmt(c[k] ? c[k].shown : n[k]) +
+      (c[k] && c[k].shown !== c[k].total ? '/' + zn.fmt(c[k].total) : '');
+    const sec = c.secondary && c.secondary.total > 0;
+    $('graph-note').textContent = [part('index', '指示病例'), part('close', '密接'),
+      g.secondary === false && sec ? '次密接 ' + zn.fmt(c.secondary.total) + '（未显示）' : part('secondary', '次密接'),
+      part('edges', '关系')].join('，') +
+      (g.truncated ? '（已达上限 ' + zn.fmt(g.limit) + ' 个节点）' : '') +
+      (g.masked && !g.masked.resident_id ? '。身份证号未脱敏（流调角色）。' : '。编号已脱敏。');
+    $('graph-sec-label').hidden = !sec;
+    $('graph-sec').checked = !!g.secondary;
     ready.graph = g.nodes.length;
     ready.graphEdges = g.edges.length;
+    ready.graphSecondary = g.secondary ? 1 : 0;
   }
 
   async function personLoad(ev) {
@@ -505,6 +519,7 @@
     $('why-error').textContent = '';
     if (why.length < 2) { $('why-error').textContent = '请填写查询事由（2–200 字）'; return; }
     cs.why = why;
+    if (cs.area !== state.area.code) cs.secondary = undefined; /* each area opens with the server's default */
     cs.area = state.area.code;
     try {
       await Promise.all([graph(), contactsPage(0)]);
@@ -514,6 +529,10 @@
   }
   function contactsWire() {
     $('why-form').addEventListener('submit', personLoad);
+    $('graph-sec').addEventListener('change', () => {
+      cs.secondary = $('graph-sec').checked;
+      graph().catch((e) => { $('why-error').textContent = e.message; });
+    });
     $('contacts-prev').addEventListener('click', () => contactsPage(cs.page - 1).catch((e) => { $('why-error').textContent = e.message; }));
     $('contacts-next').addEventListener('click', () => contactsPage(cs.page + 1).catch((e) => { $('why-error').textContent = e.message; }));
   }
