@@ -417,6 +417,72 @@ static void test_save(void **state)
     zn_store_close(st);
 }
 
+/* The registry read back from the store answers as the one from the files. */
+static void test_load_store(void **state)
+{
+    fixture *f = *state;
+    zn_store *st;
+    zn_error err;
+    zn_div_registry *back = NULL;
+    assert_int_equal(zn_store_open(f->ctx, ":memory:", &st, &err), ZN_OK);
+    assert_int_equal(zn_div_registry_load_store(f->ctx, st, &back, &err), ZN_ENOTFOUND); /* empty table */
+    assert_null(back);
+    assert_non_null(strstr(err.msg, "no divisions"));
+    assert_int_equal(zn_div_registry_save(f->reg, st, NULL, &err), ZN_OK);
+    assert_int_equal(zn_div_registry_load_store(f->ctx, st, &back, &err), ZN_OK);
+
+    int eds[4];
+    assert_int_equal(zn_div_editions(back, eds, 4), 2);
+    assert_int_equal(eds[0], 2021);
+    assert_int_equal(eds[1], 2023);
+    for (int e = 0; e < 2; e++)
+        for (int lv = 0; lv <= 5; lv++)
+            assert_int_equal(zn_div_count(back, eds[e], lv), zn_div_count(f->reg, eds[e], lv));
+    assert_int_equal(zn_div_count(back, 2023, 0), 33797);
+
+    zn_div d, p;
+    assert_int_equal(zn_div_lookup(back, 0, "330106", &d, &err), ZN_OK);
+    assert_string_equal(d.name, "西湖区");
+    assert_string_equal(d.parent_code, "330100000000");
+    assert_int_equal(d.nchildren, 12);
+    assert_int_equal(d.edition, 2023);
+    assert_int_equal(zn_div_parent(back, 0, "330106", &p, &err), ZN_OK);
+    assert_string_equal(p.name, "杭州市");
+    zn_buf path = {0};
+    assert_int_equal(zn_div_path(back, 0, "330106004053", &path, &err), ZN_OK);
+    assert_string_equal(path.data, "浙江省/杭州市/西湖区/西溪街道/石灰桥社区");
+    zn_buf_fini(&path);
+    assert_int_equal(zn_div_lookup(back, 2021, "330371", &d, &err), ZN_OK);
+    assert_string_equal(d.name, "温州经济技术开发区");
+    assert_int_equal(zn_div_lookup(back, 2023, "330371", &d, &err), ZN_ENOTFOUND);
+    zn_div_diff dd;
+    assert_int_equal(zn_div_diff_compute(back, 2021, 2023, "33", &dd, &err), ZN_OK);
+    assert_int_equal(dd.added[0], 507);
+    assert_int_equal(dd.removed[0], 264);
+    assert_int_equal(dd.renamed[0], 278);
+    zn_div_diff_fini(&dd);
+    zn_div_registry_free(back);
+    back = NULL;
+
+    /* a parent_code that is not the truncated code: the row is named */
+    assert_int_equal(zn_store_exec(st, "UPDATE division SET parent_code = '330200000000' "
+                                       "WHERE edition = 2023 AND code = '330106000000'", &err), ZN_OK);
+    assert_int_equal(zn_div_registry_load_store(f->ctx, st, &back, &err), ZN_EPARSE);
+    assert_null(back);
+    assert_string_equal(err.file, "table division");
+    assert_string_equal(err.field, "parent_code");
+    assert_true(err.line > 33279); /* a 2023 row: after every 2021 row */
+    /* a city missing under its counties */
+    assert_int_equal(zn_store_exec(st, "UPDATE division SET parent_code = '330100000000' "
+                                       "WHERE edition = 2023 AND code = '330106000000'", &err), ZN_OK);
+    assert_int_equal(zn_store_exec(st, "DELETE FROM division WHERE edition = 2021 AND code = '330100000000'", &err),
+                     ZN_OK);
+    assert_int_equal(zn_div_registry_load_store(f->ctx, st, &back, &err), ZN_EVALIDATE);
+    assert_non_null(strstr(err.msg, "edition 2021"));
+    assert_int_equal(zn_div_registry_load_store(NULL, st, &back, &err), ZN_EINVAL);
+    zn_store_close(st);
+}
+
 static void test_locate(void **state)
 {
     fixture *f = *state;
@@ -580,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_save),
+        cmocka_unit_test(test_load_store),
         cmocka_unit_test(test_locate),
         cmocka_unit_test(test_load_errors),
     };

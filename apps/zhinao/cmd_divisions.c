@@ -9,13 +9,16 @@
  *   zhinao divisions stats            editions and counts per level
  *   zhinao divisions load             save the registry into the store's division table
  *
- * Data: <data>/divisions and <data>/boundaries, <data> = zn_cli_data_dir().
+ * Data: <data>/divisions and <data>/boundaries, <data> = zn_cli_data_dir(); with --db PATH,
+ * show, children, search, diff and stats read the store's division table instead
+ * (zn_div_registry_load_store), with the same output.
  */
 #include "cli.h"
 #include "zhinao/div.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +41,8 @@ static const char USAGE[] =
     "  load                 save every edition into the store (table division)\n"
     "\n"
     "common options: --edition YEAR (default: newest), --json\n"
-    "data: $ZHINAO_DATA/divisions and $ZHINAO_DATA/boundaries (see zhinao help)\n";
+    "data: $ZHINAO_DATA/divisions and $ZHINAO_DATA/boundaries (see zhinao help); show, children,\n"
+    "search, diff and stats read the store's division table instead with --db PATH\n";
 
 typedef struct opts {
     int edition;
@@ -49,6 +53,7 @@ typedef struct opts {
     zn_crs crs;
     const char *under;
     const char *db;
+    int db_given; /* --db on the command line: read the registry from the store */
     const char *pos[3];
     int npos;
 } opts;
@@ -102,6 +107,7 @@ static int parse_opts(const char *sub, int argc, char **argv, const char *allowe
             o->under = argv[++i];
         } else if (!strcmp(a, "--db")) {
             o->db = argv[++i];
+            o->db_given = 1;
         } else if (!strcmp(a, "--json")) {
             o->json = 1;
         } else if (!strcmp(a, "--exact")) {
@@ -130,9 +136,33 @@ typedef struct session {
     zn_error err;
 } session;
 
-/* Open s: context and registry of <data>/divisions, checking that `edition` (0: newest) is loaded.
+/* The registry of the store at db (its division table); the store is closed again before
+ * returning. 0 ok, 1 after a message naming the store on stderr (s->ctx left to the caller). */
+static int load_from_store(session *s, const char *db)
+{
+    /* a read must not create a store: refuse a file that is not there */
+    const char *file = strncmp(db, "sqlite:", 7) ? db : db + 7;
+    struct stat sb;
+    if (strcmp(file, ":memory:") && stat(file, &sb) != 0) {
+        fprintf(stderr, "zhinao divisions: no store at %s: %s\n", db, strerror(errno));
+        return 1;
+    }
+    zn_store *st = NULL;
+    if (zn_store_open(s->ctx, db, &st, &s->err) != ZN_OK ||
+        zn_div_registry_load_store(s->ctx, st, &s->reg, &s->err) != ZN_OK) {
+        char buf[1024];
+        fprintf(stderr, "zhinao divisions: store %s: %s\n", db, zn_error_format(&s->err, buf, sizeof buf));
+        zn_store_close(st);
+        return 1;
+    }
+    zn_store_close(st);
+    return 0;
+}
+
+/* Open s: context and registry (of <data>/divisions, or of the store o->db when --db was given),
+ * checking that `edition` (0: newest) is loaded.
  * 0 ok (close with close_registry), 1 after a message on stderr (nothing left to free). */
-static int open_registry(session *s, int edition)
+static int open_registry(session *s, const opts *o, int edition)
 {
     zn_store *none; /* no store: zn_cli_open only makes the context when db_path is NULL */
     if (zn_cli_open(NULL, &s->ctx, &none))
@@ -140,13 +170,16 @@ static int open_registry(session *s, int edition)
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/divisions", zn_cli_data_dir());
     zn_error_clear(&s->err);
-    if (zn_div_registry_new(s->ctx, dir, &s->reg, &s->err) != ZN_OK) {
-        zn_cli_error(&s->err);
+    s->reg = NULL;
+    if (o->db_given ? load_from_store(s, o->db) != 0 : zn_div_registry_new(s->ctx, dir, &s->reg, &s->err) != ZN_OK) {
+        if (!o->db_given)
+            zn_cli_error(&s->err);
         zn_ctx_free(s->ctx);
         return 1;
     }
     if (edition && !zn_div_has_edition(s->reg, edition)) {
-        fprintf(stderr, "zhinao divisions: edition %d is not loaded (editions:", edition);
+        fprintf(stderr, "zhinao divisions: edition %d is not %s%s (editions:", edition,
+                o->db_given ? "in store " : "loaded", o->db_given ? o->db : "");
         int eds[16];
         size_t n = zn_div_editions(s->reg, eds, 16);
         for (size_t i = 0; i < n && i < 16; i++)
@@ -215,7 +248,7 @@ static int sub_show(const opts *o)
         return 2;
     }
     session s;
-    if (open_registry(&s, o->edition))
+    if (open_registry(&s, o, o->edition))
         return 1;
     zn_div d, parent;
     zn_buf path = {0};
@@ -274,7 +307,7 @@ static void print_list(zn_div_registry *reg, const zn_div *v, size_t n, int json
 static int sub_children(const opts *o)
 {
     session s;
-    if (open_registry(&s, o->edition))
+    if (open_registry(&s, o, o->edition))
         return 1;
     zn_div *v = NULL;
     size_t n = 0;
@@ -300,7 +333,7 @@ static int sub_search(const opts *o)
         return 2;
     }
     session s;
-    if (open_registry(&s, o->edition))
+    if (open_registry(&s, o, o->edition))
         return 1;
     zn_div_query q = {o->pos[0], o->exact ? ZN_DIV_MATCH_EXACT : ZN_DIV_MATCH_SUBSTRING, o->level, o->under};
     zn_div *v = NULL;
@@ -326,7 +359,7 @@ static int sub_locate(const opts *o)
         return 2;
     }
     session s;
-    if (open_registry(&s, o->edition))
+    if (open_registry(&s, o, o->edition))
         return 1;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/boundaries", zn_cli_data_dir());
@@ -362,7 +395,7 @@ static int sub_diff(const opts *o)
         return 2;
     }
     session s;
-    if (open_registry(&s, 0))
+    if (open_registry(&s, o, 0))
         return 1;
     zn_div_diff d;
     if (zn_div_diff_compute(s.reg, from, to, o->under, &d, &s.err) != ZN_OK)
@@ -428,7 +461,7 @@ static int sub_diff(const opts *o)
 static int sub_stats(const opts *o)
 {
     session s;
-    if (open_registry(&s, 0))
+    if (open_registry(&s, o, 0))
         return 1;
     int eds[16];
     size_t n = zn_div_editions(s.reg, eds, 16);
@@ -506,21 +539,27 @@ int zn_cmd_divisions(int argc, char **argv)
         int (*run)(const opts *);
         const char *help;
     } subs[] = {
-        {"show", "--edition --json", 1, sub_show,
-         "usage: zhinao divisions show CODE [--edition YEAR] [--json]\n\n"
+        {"show", "--edition --json --db", 1, sub_show,
+         "usage: zhinao divisions show CODE [--edition YEAR] [--db PATH] [--json]\n\n"
          "Show one division: 12-digit code, name, level, path from the province, parent and\n"
          "number of children, in the given edition (default: newest).\n"
+         "  --db PATH      read the store's division table (saved by `zhinao divisions load`)\n"
+         "                 instead of the files in $ZHINAO_DATA/divisions\n"
          "Example: zhinao divisions show 330106 -> 西湖区, 浙江省/杭州市/西湖区\n"},
-        {"children", "--edition --json", 1, sub_children,
-         "usage: zhinao divisions children [CODE] [--edition YEAR] [--json]\n\n"
+        {"children", "--edition --json --db", 1, sub_children,
+         "usage: zhinao divisions children [CODE] [--edition YEAR] [--db PATH] [--json]\n\n"
          "List the direct children of CODE in code order, one per line: code, level, path.\n"
-         "Without CODE, list the provinces.\n"},
-        {"search", "--edition --json --exact --level --under", 1, sub_search,
-         "usage: zhinao divisions search NAME [--exact] [--level N] [--under CODE] [--edition YEAR] [--json]\n\n"
+         "Without CODE, list the provinces.\n"
+         "  --db PATH      read the store's division table (saved by `zhinao divisions load`)\n"
+         "                 instead of the files in $ZHINAO_DATA/divisions\n"},
+        {"search", "--edition --json --exact --level --under --db", 1, sub_search,
+         "usage: zhinao divisions search NAME [--exact] [--level N] [--under CODE] [--edition YEAR] [--db PATH] [--json]\n\n"
          "Every division whose name contains NAME (--exact: equals NAME), in code order, one per\n"
          "line: code, level, path. Names repeat: 普陀区 is a district of Shanghai and of Zhoushan.\n"
          "  --level N      only level N (1 province, 2 city, 3 county, 4 township, 5 village)\n"
          "  --under CODE   only divisions inside CODE (e.g. 3301 for Hangzhou)\n"
+         "  --db PATH      read the store's division table (saved by `zhinao divisions load`)\n"
+         "                 instead of the files in $ZHINAO_DATA/divisions\n"
          "Exit status 1 when nothing matches.\n"},
         {"locate", "--edition --json --crs", 2, sub_locate,
          "usage: zhinao divisions locate LON LAT [--crs wgs84|gcj02|bd09] [--edition YEAR] [--json]\n\n"
@@ -529,16 +568,20 @@ int zn_cmd_divisions(int argc, char **argv)
          "Boundaries shipped: Zhejiang's 90 counties and Shanghai's 16 districts.\n"
          "Exit status 1 when no boundary covers the point (e.g. at sea or outside the data).\n"
          "Example: zhinao divisions locate 120.14 30.25 --crs gcj02 -> 330106 西湖区\n"},
-        {"diff", "--json --under --summary --level", 2, sub_diff,
-         "usage: zhinao divisions diff FROM TO [--under CODE] [--level N] [--summary] [--json]\n\n"
+        {"diff", "--json --under --summary --level --db", 2, sub_diff,
+         "usage: zhinao divisions diff FROM TO [--under CODE] [--level N] [--summary] [--db PATH] [--json]\n\n"
          "What changed from edition FROM to edition TO (e.g. 2021 2023), by code: added (only in\n"
          "TO), removed (only in FROM), renamed (same code, another name). Counts per level, then\n"
          "one line per change (--summary: counts only).\n"
          "  --under CODE   only the subtree of CODE (itself included), e.g. 33 for Zhejiang\n"
-         "  --level N      list only changes at level N (the counts still cover every level)\n"},
-        {"stats", "--json", 0, sub_stats,
-         "usage: zhinao divisions stats [--json]\n\n"
-         "Editions loaded and the number of divisions per level in each.\n"},
+         "  --level N      list only changes at level N (the counts still cover every level)\n"
+         "  --db PATH      read the store's division table (saved by `zhinao divisions load`)\n"
+         "                 instead of the files in $ZHINAO_DATA/divisions\n"},
+        {"stats", "--json --db", 0, sub_stats,
+         "usage: zhinao divisions stats [--db PATH] [--json]\n\n"
+         "Editions loaded and the number of divisions per level in each.\n"
+         "  --db PATH      read the store's division table (saved by `zhinao divisions load`)\n"
+         "                 instead of the files in $ZHINAO_DATA/divisions\n"},
         {"load", "--db --json", 0, sub_load,
          "usage: zhinao divisions load [--db PATH] [--json]\n\n"
          "Save every edition of the registry into the store's division table (default store:\n"

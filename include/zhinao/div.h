@@ -224,6 +224,22 @@ void zn_div_diff_fini(zn_div_diff *d);
 zn_status zn_div_registry_save(const zn_div_registry *reg, zn_store *st, int64_t *changed,
                                zn_error *err);
 
+/*
+ * Build a registry from the store's `division` table instead of the files: every edition found
+ * there, each row checked as a file record is (12-digit code whose shape gives the stored level,
+ * non-empty name, parent_code NULL for a province and otherwise the code truncated to the
+ * parent's digits; every parent present in its edition, no code twice). What the store holds is
+ * what zn_div_registry_save wrote, so the queries above answer as on the registry that was saved.
+ * No boundaries (zn_div_boundaries_load adds them). On success *out is the caller's, freed with
+ * zn_div_registry_free; ctx is borrowed and must outlive it; st is only read during the call.
+ * Errors: ZN_EINVAL (NULL args), ZN_ENOTFOUND (the table is empty), ZN_EPARSE (a bad row;
+ * err->file "table division", err->line its 1-based number in (edition, code) order, err->field
+ * the column), ZN_EDUPLICATE, ZN_EVALIDATE (a parent missing from its edition), ZN_ESTORE,
+ * ZN_ENOMEM.
+ */
+zn_status zn_div_registry_load_store(zn_ctx *ctx, zn_store *st, zn_div_registry **out,
+                                     zn_error *err);
+
 /* ---- boundaries and point location ---- */
 
 /*

@@ -65,6 +65,17 @@ long zn__div_find(const zn__div_edition *ed, uint64_t code);
 /* Fill *out from node i of ed. */
 void zn__div_fill(const zn_div_registry *reg, const zn__div_edition *ed, size_t i, zn_div *out);
 
+/* Append the NUL-terminated s to reg->pool; *off receives its offset. ZN_ENOMEM (err not set). */
+zn_status zn__div_pool_add(zn_div_registry *reg, const char *s, uint32_t *off);
+
+/* The edition for `year`, added (empty, years kept ascending) when absent; NULL when out of memory. */
+zn__div_edition *zn__div_edition_for(zn_div_registry *reg, int year);
+
+/* After loading an edition's nodes: sort them by code, reject a code twice (ZN_EDUPLICATE) or a
+ * missing parent (ZN_EVALIDATE; err->file/line from the node's file and line), link parents,
+ * build the children lists and the counts. */
+zn_status zn__div_finish_edition(zn_div_registry *reg, zn__div_edition *ed, zn_error *err);
+
 /* Free reg->polys. */
 void zn__div_boundaries_free(zn_div_registry *reg);
 

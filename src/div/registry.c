@@ -138,7 +138,7 @@ static void on_field(void *s, size_t len, void *data)
     ls->nf++;
 }
 
-static zn_status pool_add(zn_div_registry *reg, const char *s, uint32_t *off)
+zn_status zn__div_pool_add(zn_div_registry *reg, const char *s, uint32_t *off)
 {
     size_t n = strlen(s) + 1;
     if (reg->pool_len + n > reg->pool_cap) {
@@ -225,7 +225,7 @@ static zn_status data_row(load_state *ls)
     nd->parent = -1;
     nd->line = (uint32_t)ls->record;
     nd->file = ls->file;
-    if (pool_add(ls->reg, name, &nd->name) != ZN_OK)
+    if (zn__div_pool_add(ls->reg, name, &nd->name) != ZN_OK)
         return zn_error_set(ls->err, ZN_ENOMEM, NULL, 0, NULL, "division names");
     ed->n++;
     return ZN_OK;
@@ -323,7 +323,7 @@ static int parse_file_name(const char *fname, int *level, int *year)
     return 0;
 }
 
-static zn__div_edition *edition_for(zn_div_registry *reg, int year)
+zn__div_edition *zn__div_edition_for(zn_div_registry *reg, int year)
 {
     for (size_t i = 0; i < reg->neds; i++)
         if (reg->eds[i].year == year)
@@ -364,7 +364,7 @@ long zn__div_find(const zn__div_edition *ed, uint64_t code)
 }
 
 /* Sort, check duplicates, link parents, build the children lists and the counts. */
-static zn_status finish_edition(zn_div_registry *reg, zn__div_edition *ed, zn_error *err)
+zn_status zn__div_finish_edition(zn_div_registry *reg, zn__div_edition *ed, zn_error *err)
 {
     int sorted = 1;
     for (size_t i = 1; i < ed->n && sorted; i++)
@@ -492,7 +492,7 @@ zn_status zn_div_registry_new(zn_ctx *ctx, const char *dir, zn_div_registry **ou
         free(names[i]);
         if (st != ZN_OK)
             continue;
-        zn__div_edition *ed = edition_for(reg, yr);
+        zn__div_edition *ed = zn__div_edition_for(reg, yr);
         if (!ed) {
             st = zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "division registry");
             continue;
@@ -515,7 +515,7 @@ zn_status zn_div_registry_new(zn_ctx *ctx, const char *dir, zn_div_registry **ou
     if (st != ZN_OK)
         goto fail;
     for (size_t i = 0; i < reg->neds; i++)
-        if ((st = finish_edition(reg, &reg->eds[i], err)) != ZN_OK)
+        if ((st = zn__div_finish_edition(reg, &reg->eds[i], err)) != ZN_OK)
             goto fail;
     zn_log(ctx, ZN_LOG_DEBUG, "division registry: %zu files, %zu editions from %s", reg->nfiles, reg->neds, dir);
     *out = reg;

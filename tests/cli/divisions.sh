@@ -93,4 +93,27 @@ expect "67076 division rows changed, 67076 in table division" "$TMP/out"
 "$ZN" divisions load --db "$TMP/z.db" --json > "$TMP/out"
 expect '"changed": 0' "$TMP/out"; expect '"rows": 67076' "$TMP/out"
 
+# --db: the registry read back from the store answers as the files do
+for args in "show 330106" "show 330106004053 --json" "show 330371 --edition 2021" "children 3301" \
+            "search 普陀区 --exact" "stats" "diff 2021 2023 --under 33 --level 4"; do
+  "$ZN" divisions $args > "$TMP/files"
+  "$ZN" divisions $args --db "$TMP/z.db" > "$TMP/store" || fail "$args --db exited non-zero"
+  cmp -s "$TMP/files" "$TMP/store" || { diff "$TMP/files" "$TMP/store" >&2; fail "$args: store and files differ"; }
+done
+"$ZN" divisions show 330106 --db "$TMP/z.db" > "$TMP/out"
+expect "path      浙江省/杭州市/西湖区" "$TMP/out"
+set +e; "$ZN" divisions show 330371 --edition 2023 --db "$TMP/z.db" > /dev/null 2> "$TMP/err"; rc=$?; set -e
+[ "$rc" = 1 ] || fail "330371 in 2023 from the store: exit $rc, want 1"
+expect "no division 330371000000 in edition 2023" "$TMP/err"
+# a store without divisions: an error naming the store, exit 1
+: > "$TMP/empty.db"  # an empty file is an empty SQLite database
+set +e; "$ZN" divisions show 330106 --db "$TMP/empty.db" > /dev/null 2> "$TMP/err"; rc=$?; set -e
+[ "$rc" = 1 ] || fail "store without divisions: exit $rc, want 1"
+expect "store $TMP/empty.db: the store holds no divisions" "$TMP/err"
+# a store that is not there is not created
+set +e; "$ZN" divisions show 330106 --db "$TMP/none.db" > /dev/null 2> "$TMP/err"; rc=$?; set -e
+[ "$rc" = 1 ] || fail "missing store: exit $rc, want 1"
+expect "no store at $TMP/none.db" "$TMP/err"
+[ ! -e "$TMP/none.db" ] || fail "show --db created $TMP/none.db"
+
 echo "divisions CLI: all checks passed"
