@@ -12,40 +12,15 @@
  * the machine may be shared), WAL bytes per move, and checkpoint ms per 1,000 moves.
  * Results are recorded in docs/benchmarks.md (Server load). Never run by the tests.
  */
+#include "common.h"
 #include "zhinao/loop.h"
 #include "zhinao/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
-           (double)ru.ru_stime.tv_usec * 1e-6;
-}
-
-static void check(zn_status rc, const zn_error *err, const char *what)
-{
-    if (rc != ZN_OK) {
-        char b[800];
-        fprintf(stderr, "bench_moves: %s: %s\n", what, zn_error_format(err, b, sizeof b));
-        exit(1);
-    }
-}
 
 static long long wal_bytes(const char *db)
 {
@@ -95,39 +70,39 @@ int main(int argc, char **argv)
     zn_store *st;
     zn_loop *lp;
     zn_error err;
-    check(zn_ctx_new(&ctx), NULL, "ctx");
-    check(zn_store_open(ctx, db, &st, &err), &err, "open");
-    check(zn_loop_open(st, data, &lp, &err), &err, "loop");
+    zn_bench_check(zn_ctx_new(&ctx), NULL, "ctx");
+    zn_bench_check(zn_store_open(ctx, db, &st, &err), &err, "open");
+    zn_bench_check(zn_loop_open(st, data, &lp, &err), &err, "loop");
     zn_loop_instruction in = {.issuer = "bench", .issuer_unit = "3301", .reason = "bench_moves"};
     int64_t instr, first = 0, id = 0;
-    check(zn_loop_instruct(lp, &in, &instr, &err), &err, "instruct");
+    zn_bench_check(zn_loop_instruct(lp, &in, &instr, &err), &err, "instruct");
     zn_loop_act issuer = {.actor = "dispatcher"};
-    double t = now_s();
+    double t = zn_bench_now_s();
     for (long i = 0; i < ntasks; i++) {
         if (i % 10000 == 0)
-            check(zn_store_begin(st, &err), &err, "begin");
+            zn_bench_check(zn_store_begin(st, &err), &err, "begin");
         char ref[24];
         snprintf(ref, sizeof ref, "U-%ld", i);
         zn_loop_task_spec sp = {.instruction_id = instr, .template_id = "epi.seal_unit", .subject_ref = ref,
                                 .assignee_kind = "division", .assignee = "330106001001"};
-        check(zn_loop_issue(lp, &sp, &issuer, &id, NULL, &err), &err, "issue");
+        zn_bench_check(zn_loop_issue(lp, &sp, &issuer, &id, NULL, &err), &err, "issue");
         if (!first)
             first = id;
         if (i % 10000 == 9999 || i == ntasks - 1)
-            check(zn_store_commit(st, &err), &err, "commit");
+            zn_bench_check(zn_store_commit(st, &err), &err, "commit");
     }
     for (int64_t k = first; reported && k <= id; k++) {
         if ((k - first) % 10000 == 0)
-            check(zn_store_begin(st, &err), &err, "begin");
+            zn_bench_check(zn_store_begin(st, &err), &err, "begin");
         zn_loop_act w = {.actor = "grid-worker"};
-        check(zn_loop_move(lp, k, ZN_TASK_RECEIVED, &w, &err), &err, "receive");
+        zn_bench_check(zn_loop_move(lp, k, ZN_TASK_RECEIVED, &w, &err), &err, "receive");
         if ((k - first) % 10000 == 9999 || k == id)
-            check(zn_store_commit(st, &err), &err, "commit");
+            zn_bench_check(zn_store_commit(st, &err), &err, "commit");
     }
-    check(zn_store_exec(st, "PRAGMA wal_checkpoint(TRUNCATE)", &err), &err, "checkpoint");
-    check(zn_store_exec(st, "PRAGMA wal_autocheckpoint=0", &err), &err, "autocheckpoint");
+    zn_bench_check(zn_store_exec(st, "PRAGMA wal_checkpoint(TRUNCATE)", &err), &err, "checkpoint");
+    zn_bench_check(zn_store_exec(st, "PRAGMA wal_autocheckpoint=0", &err), &err, "autocheckpoint");
     printf("bench_moves: %ld tasks issued%s in %.1f s; %ld moves to %s per batch size and order; store %s\n", ntasks,
-           reported ? " and received" : "", now_s() - t, nmoves, reported ? "reported" : "received", db);
+           reported ? " and received" : "", zn_bench_now_s() - t, nmoves, reported ? "reported" : "received", db);
     printf("| order | moves per transaction | moves/s (wall) | CPU µs per move | WAL bytes per move | checkpoint ms per 1,000 moves |\n");
     printf("|---|---:|---:|---:|---:|---:|\n");
     zn_loop_move_req *reqs = calloc(32, sizeof *reqs);
@@ -143,31 +118,28 @@ int main(int argc, char **argv)
                 order[i] = next + i;
             next += nmoves;
             for (long i = nmoves - 1; random && i > 0; i--) { /* Fisher-Yates, xorshift64 */
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                long j = (long)(rng % (uint64_t)(i + 1));
+                long j = (long)(zn_bench_xorshift(&rng) % (uint64_t)(i + 1));
                 int64_t tmp = order[i];
                 order[i] = order[j];
                 order[j] = tmp;
             }
             long long w0 = wal_bytes(db);
-            double t0 = now_s(), c0 = cpu_s();
+            double t0 = zn_bench_now_s(), c0 = zn_bench_cpu_s();
             for (long i = 0; i < nmoves; i += k) {
                 int n = (int)(nmoves - i < k ? nmoves - i : k);
                 for (int j = 0; j < n; j++)
                     reqs[j] = (zn_loop_move_req){.task_id = order[i + j],
                                                  .to = reported ? ZN_TASK_REPORTED : ZN_TASK_RECEIVED,
                                                  .act = {.actor = "grid-worker", .note = "到达现场"}};
-                check(zn_loop_move_batch(lp, reqs, (size_t)n, &err), &err, "batch");
+                zn_bench_check(zn_loop_move_batch(lp, reqs, (size_t)n, &err), &err, "batch");
                 for (int j = 0; j < n; j++)
-                    check(reqs[j].status, &reqs[j].err, "move");
+                    zn_bench_check(reqs[j].status, &reqs[j].err, "move");
             }
-            double wall = now_s() - t0, cpu = cpu_s() - c0;
+            double wall = zn_bench_now_s() - t0, cpu = zn_bench_cpu_s() - c0;
             long long w1 = wal_bytes(db);
-            double t1 = now_s();
-            check(zn_store_exec(st, "PRAGMA wal_checkpoint(TRUNCATE)", &err), &err, "checkpoint");
-            double ck = now_s() - t1;
+            double t1 = zn_bench_now_s();
+            zn_bench_check(zn_store_exec(st, "PRAGMA wal_checkpoint(TRUNCATE)", &err), &err, "checkpoint");
+            double ck = zn_bench_now_s() - t1;
             printf("| %s | %d | %.0f | %.1f | %.0f | %.1f |\n", random ? "random" : "id", k, nmoves / wall,
                    cpu / nmoves * 1e6, (double)(w1 - w0) / nmoves, ck * 1000.0 / nmoves * 1000.0);
             fflush(stdout);
@@ -178,12 +150,7 @@ int main(int argc, char **argv)
     zn_store_close(st);
     zn_ctx_free(ctx);
     if (dir[sizeof dir - 2] != 'X') { /* our temp folder */
-        char p[1100];
-        snprintf(p, sizeof p, "%s-wal", db);
-        unlink(p);
-        snprintf(p, sizeof p, "%s-shm", db);
-        unlink(p);
-        unlink(db);
+        zn_bench_remove_db(db);
         rmdir(dir);
     }
     return 0;

@@ -14,6 +14,7 @@
  * The machine may be shared: CPU seconds are what an idle core needs. Results go in docs/zones.md.
  * Never run by the tests.
  */
+#include "common.h"
 #include "zhinao/store.h"
 #include "zhinao/zone.h"
 
@@ -21,46 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 + (double)ru.ru_stime.tv_sec +
-           (double)ru.ru_stime.tv_usec * 1e-6;
-}
 
 static long max_rss_mb(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss / 1024;
-}
-
-static void check(zn_status rc, const zn_error *err, const char *what)
-{
-    if (rc != ZN_OK) {
-        char b[800];
-        fprintf(stderr, "bench_zone: %s: %s\n", what, zn_error_format(err, b, sizeof b));
-        exit(1);
-    }
-}
-
-static uint64_t rng = 88172645463325252ULL;
-static uint64_t xr(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
 }
 
 int main(int argc, char **argv)
@@ -95,7 +62,7 @@ int main(int argc, char **argv)
     snprintf(dir, sizeof dir, "%s/rules", data);
     zn_zone_rules r;
     zn_error err;
-    check(zn_zone_rules_find(dir, rules_name, &r, &err), &err, "rules");
+    zn_bench_check(zn_zone_rules_find(dir, rules_name, &r, &err), &err, "rules");
 
     /* 1. synthetic epidemic: daily listed units follow a triangle peaking at day ndays/3 with
      * 3 % of units; half of the listings hit units listed before (hot spots: the first 5 %) */
@@ -108,20 +75,22 @@ int main(int argc, char **argv)
     for (long u = 0; u < nunits; u++)
         county[u] = (int32_t)(u % 100);
     long peak = ndays / 3;
+    uint64_t rng = 88172645463325252ULL;
     for (long d = 0; d < ndays; d++) {
         double f = d <= peak ? (double)d / (double)peak : (double)(ndays - d) / (double)(ndays - peak);
         long k = (long)(0.03 * f * (double)nunits);
         for (long i = 0; i < k && nev < cap; i++) {
-            long u = (xr() & 1) ? (long)(xr() % (uint64_t)(nunits / 20)) : (long)(xr() % (uint64_t)nunits);
+            uint64_t hot = zn_bench_xorshift(&rng) & 1, x = zn_bench_xorshift(&rng);
+            long u = hot ? (long)(x % (uint64_t)(nunits / 20)) : (long)(x % (uint64_t)nunits);
             ev[nev++] = (zn_zone_event){.unit = (int32_t)u, .day = from + (int32_t)d, .kind = ZN_ZONE_EV_CASE};
         }
     }
     zn_zone_input in = {.nunits = (size_t)nunits, .unit_county = county, .events = ev, .nevents = nev, .from = from,
                         .to = to, .missing = -1};
     zn_zone_result res;
-    double t0 = now_s(), c0 = cpu_s();
-    check(zn_zone_evaluate(&r, &in, &res, &err), &err, "evaluate");
-    double wall = now_s() - t0, cpu = cpu_s() - c0;
+    double t0 = zn_bench_now_s(), c0 = zn_bench_cpu_s();
+    zn_bench_check(zn_zone_evaluate(&r, &in, &res, &err), &err, "evaluate");
+    double wall = zn_bench_now_s() - t0, cpu = zn_bench_cpu_s() - c0;
     printf("## bench_zone\n\n");
     printf("synthetic: %ld units, %ld days, %zu case events, rules %s\n\n", nunits, ndays, nev, r.name);
     printf("| what | wall s | CPU s | output |\n|---|---:|---:|---|\n");
@@ -133,33 +102,34 @@ int main(int argc, char **argv)
     zn_ctx *ctx;
     zn_store *st;
     zn_ctx_new(&ctx);
-    check(zn_store_open(ctx, ":memory:", &st, &err), &err, "open");
-    check(zn_store_exec(st, "CREATE TABLE cases (day INTEGER NOT NULL, unit INTEGER NOT NULL)", &err), &err, "ddl");
+    zn_bench_check(zn_store_open(ctx, ":memory:", &st, &err), &err, "open");
+    zn_bench_check(zn_store_exec(st, "CREATE TABLE cases (day INTEGER NOT NULL, unit INTEGER NOT NULL)", &err), &err,
+                   "ddl");
     zn_stmt *ins;
-    check(zn_stmt_prepare(st, "INSERT INTO cases VALUES (?, ?)", &ins, &err), &err, "prepare");
-    t0 = now_s();
+    zn_bench_check(zn_stmt_prepare(st, "INSERT INTO cases VALUES (?, ?)", &ins, &err), &err, "prepare");
+    t0 = zn_bench_now_s();
     zn_store_begin(st, &err);
     for (size_t i = 0; i < nev; i++) {
         zn_stmt_reset(ins);
         zn_stmt_bind_int64(ins, 1, ev[i].day);
         zn_stmt_bind_int64(ins, 2, ev[i].unit);
-        check(zn_stmt_step(ins, NULL, &err), &err, "insert");
+        zn_bench_check(zn_stmt_step(ins, NULL, &err), &err, "insert");
     }
     zn_store_commit(st, &err);
     zn_stmt_finalize(ins);
-    check(zn_store_exec(st, "CREATE INDEX cases_day ON cases(day, unit)", &err), &err, "index");
-    double load = now_s() - t0;
+    zn_bench_check(zn_store_exec(st, "CREATE INDEX cases_day ON cases(day, unit)", &err), &err, "index");
+    double load = zn_bench_now_s() - t0;
     zn_stmt *qs, *qc;
-    check(zn_stmt_prepare(st, "SELECT COUNT(DISTINCT unit) FROM cases WHERE day BETWEEN ? AND ?", &qs, &err), &err,
-          "prepare");
-    check(zn_stmt_prepare(st,
-                          "SELECT COUNT(*) FROM (SELECT unit, MAX(day) AS last FROM cases WHERE day <= ? GROUP BY unit)"
-                          " WHERE last BETWEEN ? AND ?",
-                          &qc, &err),
-          &err, "prepare");
+    zn_bench_check(zn_stmt_prepare(st, "SELECT COUNT(DISTINCT unit) FROM cases WHERE day BETWEEN ? AND ?", &qs, &err),
+                   &err, "prepare");
+    zn_bench_check(zn_stmt_prepare(st,
+                                   "SELECT COUNT(*) FROM (SELECT unit, MAX(day) AS last FROM cases WHERE day <= ? "
+                                   "GROUP BY unit) WHERE last BETWEEN ? AND ?",
+                                   &qc, &err),
+                   &err, "prepare");
     int mismatches = 0;
-    t0 = now_s();
-    c0 = cpu_s();
+    t0 = zn_bench_now_s();
+    c0 = zn_bench_cpu_s();
     for (long k = 0; k < sql_days; k++) {
         int32_t d = from + (int32_t)peak + (int32_t)k;
         if (d > to)
@@ -168,18 +138,18 @@ int main(int argc, char **argv)
         zn_stmt_reset(qs);
         zn_stmt_bind_int64(qs, 1, d - 6);
         zn_stmt_bind_int64(qs, 2, d);
-        check(zn_stmt_step(qs, &row, &err), &err, "sealed query");
+        zn_bench_check(zn_stmt_step(qs, &row, &err), &err, "sealed query");
         int64_t sealed = zn_stmt_column_int64(qs, 0);
         zn_stmt_reset(qc);
         zn_stmt_bind_int64(qc, 1, d);
         zn_stmt_bind_int64(qc, 2, d - 13);
         zn_stmt_bind_int64(qc, 3, d - 7);
-        check(zn_stmt_step(qc, &row, &err), &err, "controlled query");
+        zn_bench_check(zn_stmt_step(qc, &row, &err), &err, "controlled query");
         int64_t controlled = zn_stmt_column_int64(qc, 0);
         if (sealed != zn_zone_result_units(&res, d, 0) || controlled != zn_zone_result_units(&res, d, 1))
             mismatches++;
     }
-    double swall = now_s() - t0, scpu = cpu_s() - c0;
+    double swall = zn_bench_now_s() - t0, scpu = zn_bench_cpu_s() - c0;
     printf("| SQLite: load + index the case table | %.2f | | %zu rows |\n", load, nev);
     printf("| SQLite: daily counts, %ld peak days | %.2f | %.2f | %.2f s a day; all %ld days ~ %.0f s; "
            "counts only, no history |\n",
@@ -194,37 +164,37 @@ int main(int argc, char **argv)
 
     /* 2. the real replay */
     if (db) {
-        check(zn_store_open(ctx, db, &st, &err), &err, "open db");
+        zn_bench_check(zn_store_open(ctx, db, &st, &err), &err, "open db");
         printf("\nreal: Shanghai 2022 on %s\n\n| step | wall s | CPU s |\n|---|---:|---:|\n", db);
         zn_zone_units_summary us;
-        t0 = now_s();
-        c0 = cpu_s();
-        check(zn_zone_units_build(st, 0, &us, &err), &err, "units");
+        t0 = zn_bench_now_s();
+        c0 = zn_bench_cpu_s();
+        zn_bench_check(zn_zone_units_build(st, 0, &us, &err), &err, "units");
         printf("| units: %lld addresses -> %lld place units | %.2f | %.2f |\n", (long long)us.addresses,
-               (long long)us.places, now_s() - t0, cpu_s() - c0);
+               (long long)us.places, zn_bench_now_s() - t0, zn_bench_cpu_s() - c0);
         zn_zone_rules sh;
-        check(zn_zone_rules_find(dir, "shanghai-2022-04", &sh, &err), &err, "rules");
+        zn_bench_check(zn_zone_rules_find(dir, "shanghai-2022-04", &sh, &err), &err, "rules");
         zn_zone_run_opts o = {.missing = -1};
         zn_zone_day_parse("2022-03-18", &o.from, NULL);
         zn_zone_day_parse("2022-05-19", &o.to, NULL);
         zn_zone_run_summary rs;
-        t0 = now_s();
-        c0 = cpu_s();
-        check(zn_zone_run(st, &sh, &o, &rs, NULL, &err), &err, "run");
+        t0 = zn_bench_now_s();
+        c0 = zn_bench_cpu_s();
+        zn_bench_check(zn_zone_run(st, &sh, &o, &rs, NULL, &err), &err, "run");
         printf("| zn_zone_run: %lld events, %lld history rows stored | %.2f | %.2f |\n", (long long)rs.events,
-               (long long)rs.periods, now_s() - t0, cpu_s() - c0);
+               (long long)rs.periods, zn_bench_now_s() - t0, zn_bench_cpu_s() - c0);
         zn_zone_geojson_opts go = {.levels = 3};
         zn_zone_exporter *x;
-        t0 = now_s();
-        c0 = cpu_s();
-        check(zn_zone_exporter_new(st, ctx, sh.name, &go, &x, &err), &err, "exporter");
+        t0 = zn_bench_now_s();
+        c0 = zn_bench_cpu_s();
+        zn_bench_check(zn_zone_exporter_new(st, ctx, sh.name, &go, &x, &err), &err, "exporter");
         FILE *devnull = fopen("/dev/null", "w");
         for (int32_t d = o.from; d <= o.to; d++)
-            check(zn_zone_exporter_write(x, d, devnull, &err), &err, "geojson");
+            zn_bench_check(zn_zone_exporter_write(x, d, devnull, &err), &err, "geojson");
         fclose(devnull);
         zn_zone_exporter_free(x);
-        printf("| GeoJSON of sealed + controlled, %d days | %.2f | %.2f |\n", o.to - o.from + 1, now_s() - t0,
-               cpu_s() - c0);
+        printf("| GeoJSON of sealed + controlled, %d days | %.2f | %.2f |\n", o.to - o.from + 1, zn_bench_now_s() - t0,
+               zn_bench_cpu_s() - c0);
         zn_store_close(st);
     }
     zn_ctx_free(ctx);
