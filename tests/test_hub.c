@@ -133,6 +133,15 @@ static void test_catalogue_errors(void **state)
     expect_bad_catalogue("{\"name\": \"f\", \"source_unit\": \"u\", \"columns\": [{\"name\": \"p\", \"type\": \"lonlat\"}, "
                          "{\"name\": \"p_lon\", \"type\": \"real\"}]}",
                          "f", "'p_lon' would appear twice");
+    expect_bad_catalogue("{\"name\": \"f\", \"source_unit\": \"u\", \"indexes\": [[\"b\"]], \"columns\": "
+                         "[{\"name\": \"a\", \"type\": \"text\"}]}",
+                         "f", "index column 'b' is not a column");
+    expect_bad_catalogue("{\"name\": \"f\", \"source_unit\": \"u\", \"indexes\": [[\"a\"], [\"a\"]], \"columns\": "
+                         "[{\"name\": \"a\", \"type\": \"text\"}]}",
+                         "f", "index 2 repeats index 1");
+    expect_bad_catalogue("{\"name\": \"f\", \"source_unit\": \"u\", \"indexes\": [[]], \"columns\": "
+                         "[{\"name\": \"a\", \"type\": \"text\"}]}",
+                         "f", "index 1 must be a non-empty array");
     /* not JSON: the line is reported */
     zn_catalogue *cat = NULL;
     zn_error err;
@@ -641,6 +650,90 @@ static void test_ingest_keyless(void **state)
     zn_ctx_free(ctx);
 }
 
+/* Index names of table t, "name,name,..." in name order (static buffer). */
+static const char *index_names(zn_store *st, const char *table)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT COALESCE(group_concat(name, ','), '') FROM (SELECT name FROM sqlite_master WHERE type = 'index' "
+             "AND tbl_name = '%s' ORDER BY name)", table);
+    return qtext(st, sql);
+}
+
+/* Catalogue "indexes": made by the ingest (built after the rows when the table was empty, kept
+ * up to date row by row otherwise), kept when a load into an empty table aborts, used by a count
+ * of rows in a division range. The connection's page cache setting is restored after a load. */
+static void test_ingest_indexes(void **state)
+{
+    (void)state;
+    static const char json[] =
+        "{\"source_units\": [{\"id\": \"u\", \"name_zh\": \"单位\"}], \"feeds\": [{\"name\": \"visit\", \"source_unit\": \"u\","
+        " \"key\": [\"who\", \"day\"], \"indexes\": [[\"div\", \"day\"], [\"who\"]],"
+        " \"columns\": [{\"name\": \"day\", \"type\": \"date\", \"required\": true}, {\"name\": \"div\", \"type\": \"division_code\"},"
+        " {\"name\": \"who\", \"type\": \"text\"}]}]}";
+    zn_ctx *ctx;
+    zn_store *st;
+    zn_catalogue *cat;
+    zn_error err;
+    zn_ctx_new(&ctx);
+    zn_ctx_set_now(ctx, NOW);
+    zn_ctx_set_log_level(ctx, ZN_LOG_ERROR);
+    assert_int_equal(zn_store_open(ctx, ":memory:", &st, &err), ZN_OK);
+    assert_int_equal(zn_catalogue_parse(json, strlen(json), "t", &cat, &err), ZN_OK);
+    const zn_feed *f = zn_catalogue_find(cat, "visit");
+    assert_int_equal(f->nindexes, 2);
+    assert_int_equal(f->indexes[0].ncolumns, 2);
+    assert_int_equal(f->indexes[0].columns[0], 1);
+    assert_int_equal(f->indexes[0].columns[1], 0);
+    assert_int_equal(f->indexes[1].ncolumns, 1);
+    assert_int_equal(f->indexes[1].columns[0], 2);
+    assert_int_equal(zn_store_exec(st, "PRAGMA cache_size = -3000", &err), ZN_OK);
+
+    /* an aborted load into the empty table (no 'day' column) rolls its index drop back */
+    static const char bad[] = "div,who\n330102,a\n";
+    const char *p = zn_test_write_file("visit0.csv", bad, sizeof bad - 1);
+    zn_ingest_summary sum;
+    assert_int_equal(zn_hub_ingest(st, cat, "visit", p, NULL, &sum, &err), ZN_EVALIDATE);
+    assert_string_equal(index_names(st, "feed_visit"),
+                        "feed_visit_by_div_day,feed_visit_by_who,feed_visit_key,feed_visit_lineage");
+
+    /* first load into the empty table: 3 rows in 330102 (one repeated), 1 in 330106, 1 without */
+    static const char csv1[] = "day,div,who\n2022-03-01,330102,a\n2022-03-02,330102,b\n2022-03-01,330102,a\n"
+                               "2022-03-05,330102001,c\n2022-03-01,330106,d\n2022-03-03,,e\n";
+    p = zn_test_write_file("visit1.csv", csv1, sizeof csv1 - 1);
+    assert_int_equal(zn_hub_ingest(st, cat, "visit", p, NULL, &sum, &err), ZN_OK);
+    assert_int_equal(sum.accepted, 5);
+    assert_int_equal(sum.duplicates, 1);
+    assert_string_equal(index_names(st, "feed_visit"),
+                        "feed_visit_by_div_day,feed_visit_by_who,feed_visit_key,feed_visit_lineage");
+    /* second load into the filled table: the indexes are kept up to date row by row */
+    static const char csv2[] = "day,div,who\n2022-03-04,330102,f\n2022-03-01,330102,a\n";
+    p = zn_test_write_file("visit2.csv", csv2, sizeof csv2 - 1);
+    assert_int_equal(zn_hub_ingest(st, cat, "visit", p, NULL, &sum, &err), ZN_OK);
+    assert_int_equal(sum.accepted, 1);
+    assert_int_equal(sum.duplicates, 1);
+    assert_string_equal(qtext(st, "PRAGMA integrity_check"), "ok");
+    /* 330102 up to 2022-03-04: a, b, c is on 03-05, f on 03-04 */
+    static const char count[] = "SELECT COUNT(*) FROM feed_visit WHERE div >= '330102' AND div < '330102:' AND day <= '2022-03-04'";
+    assert_int_equal(q64(st, count), 3);
+    char plan[512];
+    zn_stmt *q;
+    char eqp[600];
+    snprintf(eqp, sizeof eqp, "EXPLAIN QUERY PLAN %s", count);
+    assert_int_equal(zn_stmt_prepare(st, eqp, &q, &err), ZN_OK);
+    int row = 0;
+    plan[0] = 0;
+    while (zn_stmt_step(q, &row, &err) == ZN_OK && row)
+        snprintf(plan + strlen(plan), sizeof plan - strlen(plan), "%s;", zn_stmt_column_text(q, 3));
+    zn_stmt_finalize(q);
+    assert_non_null(strstr(plan, "USING COVERING INDEX feed_visit_by_div_day"));
+    assert_int_equal(q64(st, "SELECT COUNT(*) FROM feed_visit INDEXED BY feed_visit_by_who WHERE who = 'a'"), 1);
+    assert_int_equal(q64(st, "PRAGMA cache_size"), -3000);
+    zn_catalogue_free(cat);
+    zn_store_close(st);
+    zn_ctx_free(ctx);
+}
+
 /* The real Shanghai 2022 feeds load on day one. */
 static void test_ingest_shanghai(void **state)
 {
@@ -714,7 +807,7 @@ int main(void)
         cmocka_unit_test(test_reasons_and_mask),  cmocka_unit_test(test_markdown_matches_docs),
         cmocka_unit_test(test_ingest_good),       cmocka_unit_test(test_prepare_feed_adds_columns),
         cmocka_unit_test(test_quarantine_listing), cmocka_unit_test(test_ingest_shanghai),
-        cmocka_unit_test(test_ingest_keyless),
+        cmocka_unit_test(test_ingest_keyless),    cmocka_unit_test(test_ingest_indexes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -87,6 +87,14 @@ typedef struct zn_feed_check {
     const char *text; /* as written in the catalogue */
 } zn_feed_check;
 
+/* A secondary index on feed_<name> that readers need (catalogue "indexes", e.g. the division
+ * column by which the server counts a feed's rows in an area). zn_hub_prepare_feed and
+ * zn_hub_ingest make it as feed_<feed>_by_<col>[_<col>...] with CREATE INDEX IF NOT EXISTS. */
+typedef struct zn_feed_index {
+    size_t ncolumns;
+    const int *columns; /* column indexes into zn_feed.columns, in index order; never lonlat */
+} zn_feed_index;
+
 /* One feed (数据类别). */
 typedef struct zn_feed {
     const char *name;        /* snake_case; the table is feed_<name> */
@@ -102,6 +110,8 @@ typedef struct zn_feed {
     const zn_feed_point *points;
     size_t nchecks;
     const zn_feed_check *checks;
+    size_t nindexes;         /* secondary indexes (besides the unique key and _lineage_id) */
+    const zn_feed_index *indexes;
 } zn_feed;
 
 /* A source unit (数据源单位). */

@@ -310,10 +310,54 @@ static zn_status parse_points(zn_catalogue *cat, zn_feed *f, json_t *jf, const c
     return s;
 }
 
+/* "indexes": [["col", ...], ...]: secondary indexes the readers need (docs/feeds.md). */
+static zn_status parse_indexes(zn_catalogue *cat, zn_feed *f, json_t *jf, const char *name, zn_error *err)
+{
+    json_t *a = json_object_get(jf, "indexes");
+    if (!a)
+        return ZN_OK;
+    if (!json_is_array(a))
+        return zn_error_set(err, ZN_EVALIDATE, name, 0, f->name, "'indexes' must be an array of arrays of column names");
+    size_t n = json_array_size(a);
+    zn_feed_index *ix = cat_calloc(cat, n, sizeof *ix);
+    if (n && !ix)
+        return zn_error_set(err, ZN_ENOMEM, name, 0, f->name, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        json_t *ja = json_array_get(a, i);
+        size_t m = json_is_array(ja) ? json_array_size(ja) : 0;
+        if (m == 0)
+            return zn_error_set(err, ZN_EVALIDATE, name, 0, f->name,
+                                "index %zu must be a non-empty array of column names", i + 1);
+        int *cols = cat_calloc(cat, m, sizeof *cols);
+        if (!cols)
+            return zn_error_set(err, ZN_ENOMEM, name, 0, f->name, "out of memory");
+        for (size_t k = 0; k < m; k++) {
+            json_t *js = json_array_get(ja, k);
+            const char *cn = json_is_string(js) ? json_string_value(js) : "";
+            cols[k] = zn_feed_column_index(f, cn);
+            if (cols[k] < 0)
+                return zn_error_set(err, ZN_EVALIDATE, name, 0, f->name, "index column '%s' is not a column", cn);
+            if (f->columns[cols[k]].type == ZN_COL_LONLAT)
+                return zn_error_set(err, ZN_EVALIDATE, name, 0, f->name, "index column '%s' cannot be lonlat", cn);
+            for (size_t j = 0; j < k; j++)
+                if (cols[j] == cols[k])
+                    return zn_error_set(err, ZN_EVALIDATE, name, 0, f->name, "index %zu names '%s' twice", i + 1, cn);
+        }
+        ix[i].ncolumns = m;
+        ix[i].columns = cols;
+        for (size_t j = 0; j < i; j++)
+            if (ix[j].ncolumns == m && !memcmp(ix[j].columns, cols, m * sizeof *cols))
+                return zn_error_set(err, ZN_EVALIDATE, name, 0, f->name, "index %zu repeats index %zu", i + 1, j + 1);
+    }
+    f->indexes = ix;
+    f->nindexes = n;
+    return ZN_OK;
+}
+
 static zn_status parse_feed(zn_catalogue *cat, json_t *jf, zn_feed *f, const char *name, zn_error *err)
 {
     static const char *const keys[] = {"name", "title_zh", "source_unit", "description", "crs",
-                                       "key", "columns", "checks", "points", NULL};
+                                       "key", "columns", "checks", "points", "indexes", NULL};
     if (!json_is_object(jf))
         return zn_error_set(err, ZN_EVALIDATE, name, 0, NULL, "a feed must be an object");
     f->name = get_str(jf, "name", "");
@@ -365,6 +409,8 @@ static zn_status parse_feed(zn_catalogue *cat, json_t *jf, zn_feed *f, const cha
     }
     f->key = key;
     f->nkey = nkey;
+    if ((s = parse_indexes(cat, f, jf, name, err)))
+        return s;
 
     const char *const *checks;
     size_t nchecks;

@@ -17,6 +17,11 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+/* Page cache of the store's connection during a load, KiB (PRAGMA cache_size = -N). */
+#define ZN__INGEST_CACHE_KIB 65536
+#define ZN__STR_(x) #x
+#define ZN__STR(x) ZN__STR_(x)
+
 /* ---- SHA-256 of the file bytes, on its own thread ---- */
 
 typedef struct file_hash {
@@ -53,6 +58,36 @@ static const char *sqltype_name(zn__sqltype t)
     return t == ZN__SQL_INTEGER ? "INTEGER" : t == ZN__SQL_REAL ? "REAL" : "TEXT";
 }
 
+/*
+ * SQL for the secondary (non-unique) indexes of feed_<name>: the lineage index and the catalogue's
+ * "indexes" (feed_<name>_by_<col>[_<col>...]). create gets CREATE INDEX IF NOT EXISTS statements,
+ * drop (may be NULL) the matching DROP INDEX IF EXISTS.
+ */
+static zn_status index_sql(const zn_feed *feed, zn_buf *create, zn_buf *drop)
+{
+    zn_status s = zn_buf_printf(create, "CREATE INDEX IF NOT EXISTS \"feed_%s_lineage\" ON \"feed_%s\" (_lineage_id);\n",
+                                feed->name, feed->name);
+    if (s == ZN_OK && drop)
+        s = zn_buf_printf(drop, "DROP INDEX IF EXISTS \"feed_%s_lineage\";\n", feed->name);
+    for (size_t i = 0; i < feed->nindexes && s == ZN_OK; i++) {
+        const zn_feed_index *ix = &feed->indexes[i];
+        zn_buf name = {0};
+        s = zn_buf_printf(&name, "feed_%s_by", feed->name);
+        for (size_t k = 0; k < ix->ncolumns && s == ZN_OK; k++)
+            s = zn_buf_printf(&name, "_%s", feed->columns[ix->columns[k]].name);
+        if (s == ZN_OK)
+            s = zn_buf_printf(create, "CREATE INDEX IF NOT EXISTS \"%s\" ON \"feed_%s\" (", name.data, feed->name);
+        for (size_t k = 0; k < ix->ncolumns && s == ZN_OK; k++)
+            s = zn_buf_printf(create, "%s\"%s\"", k ? ", " : "", feed->columns[ix->columns[k]].name);
+        if (s == ZN_OK)
+            s = zn_buf_puts(create, ");\n");
+        if (s == ZN_OK && drop)
+            s = zn_buf_printf(drop, "DROP INDEX IF EXISTS \"%s\";\n", name.data);
+        zn_buf_fini(&name);
+    }
+    return s;
+}
+
 zn_status zn_hub_prepare_feed(zn_store *st, const zn_feed *feed, zn_error *err)
 {
     zn__layout lay;
@@ -70,8 +105,7 @@ zn_status zn_hub_prepare_feed(zn_store *st, const zn_feed *feed, zn_error *err)
     for (size_t k = 0; k < feed->nkey && s == ZN_OK; k++)
         s = zn_buf_printf(&sql, "%s\"%s\"", k ? ", " : "", feed->columns[feed->key[k]].name);
     if (s == ZN_OK)
-        s = zn_buf_printf(&sql, "%s);\nCREATE INDEX IF NOT EXISTS \"feed_%s_lineage\" ON \"feed_%s\" (_lineage_id);",
-                          feed->nkey ? "" : "_row_hash", feed->name, feed->name);
+        s = zn_buf_printf(&sql, "%s);\n", feed->nkey ? "" : "_row_hash");
     if (s != ZN_OK) {
         s = zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
         goto done;
@@ -107,6 +141,12 @@ zn_status zn_hub_prepare_feed(zn_store *st, const zn_feed *feed, zn_error *err)
         }
     }
     free(have);
+    /* The secondary indexes last: a declared index may name a column added just above. */
+    zn_buf_reset(&sql);
+    if (s == ZN_OK && (s = index_sql(feed, &sql, NULL)) != ZN_OK)
+        s = zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
+    if (s == ZN_OK)
+        s = zn_store_exec(st, sql.data, err);
 done:
     zn_buf_fini(&sql);
     zn__layout_fini(&lay);
@@ -133,6 +173,7 @@ typedef struct ingest {
     uint64_t *divs;
     zn_stmt *ins, *quar;
     int in_txn;
+    int deferred;          /* the table was empty: secondary indexes are built after the rows */
     int64_t started_at;
     zn_buf ignored;        /* names of ignored header columns */
 } ingest;
@@ -398,7 +439,28 @@ static zn_status load(ingest *ig, zn_error *err)
         return s;
     ig->sum->lineage_id = zn_store_last_id(ig->st);
 
+    /* Into an empty table, the secondary indexes are dropped and built once after the rows
+     * (sorted, instead of one B-tree insert per row and index); in the same transaction, so an
+     * aborted load rolls the drop back too. The unique key index stays: it dedupes the rows. */
     zn_buf sql = {0};
+    char probe[160];
+    int64_t nonempty = 1;
+    snprintf(probe, sizeof probe, "SELECT EXISTS (SELECT 1 FROM \"feed_%s\")", f->name);
+    if ((s = zn_store_query_int64(ig->st, probe, &nonempty, err)))
+        return s;
+    if (!nonempty) {
+        zn_buf create = {0};
+        s = index_sql(f, &create, &sql);
+        zn_buf_fini(&create);
+        if (s == ZN_OK)
+            s = zn_store_exec(ig->st, sql.data, err);
+        else
+            zn_error_set(err, s, ig->path, 0, NULL, "out of memory");
+        zn_buf_reset(&sql);
+        if (s)
+            goto out;
+        ig->deferred = 1;
+    }
     zn_buf_printf(&sql, "INSERT INTO \"feed_%s\" (", f->name);
     for (size_t i = 0; i < ig->lay.nslots; i++)
         zn_buf_printf(&sql, "\"%s\", ", ig->lay.names[i]);
@@ -410,6 +472,7 @@ static zn_status load(ingest *ig, zn_error *err)
         s = zn_stmt_prepare(ig->st, sql.data, &ig->ins, err);
     else
         zn_error_set(err, s, ig->path, 0, NULL, "out of memory");
+out:
     zn_buf_fini(&sql);
     if (s)
         return s;
@@ -433,7 +496,16 @@ static zn_status load(ingest *ig, zn_error *err)
     }
     progress(ig);
     snprintf(ig->sum->encoding, sizeof ig->sum->encoding, "%s", zn_reader_encoding(ig->rd));
-    return ZN_OK;
+    s = ZN_OK;
+    if (ig->deferred) {
+        zn_buf create = {0};
+        if ((s = index_sql(f, &create, NULL)) == ZN_OK)
+            s = zn_store_exec(ig->st, create.data, err);
+        else
+            zn_error_set(err, s, ig->path, 0, NULL, "out of memory");
+        zn_buf_fini(&create);
+    }
+    return s;
 }
 
 static zn_status finish(ingest *ig, zn_error *err)
@@ -607,6 +679,18 @@ zn_status zn_hub_ingest(zn_store *st, const zn_catalogue *cat, const char *feed_
     pthread_t th;
     int threaded = regular && pthread_create(&th, NULL, hash_file, &fh) == 0;
 
+    /* A larger page cache for the load (64 MiB instead of SQLite's 2 MiB default): the file is one
+     * transaction, and with the default cache SQLite spills dirty pages to the WAL and reads them
+     * back while the indexes grow. The connection's own setting is restored afterwards. */
+    int64_t cache_pages = 0, page_size = 4096;
+    int cache_set = 0;
+    if (zn_store_query_int64(st, "PRAGMA cache_size", &cache_pages, NULL) == ZN_OK &&
+        zn_store_query_int64(st, "PRAGMA page_size", &page_size, NULL) == ZN_OK) {
+        int64_t kib = cache_pages < 0 ? -cache_pages : cache_pages * page_size / 1024; /* N < 0: N KiB */
+        cache_set = kib < ZN__INGEST_CACHE_KIB &&
+                    zn_store_exec(st, "PRAGMA cache_size = -" ZN__STR(ZN__INGEST_CACHE_KIB), NULL) == ZN_OK;
+    }
+
     zn_error local_err;
     zn_error *e = err ? err : &local_err;
     zn_error_clear(e);
@@ -645,6 +729,11 @@ zn_status zn_hub_ingest(zn_store *st, const zn_catalogue *cat, const char *feed_
     free(ig.vals);
     free(ig.divs);
     zn_buf_fini(&ig.ignored);
+    if (cache_set) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA cache_size = %lld", (long long)cache_pages);
+        zn_store_exec(st, pragma, NULL);
+    }
     sum->unchecked = ig.vc.unchecked;
     return s;
 }
