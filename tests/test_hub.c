@@ -42,6 +42,24 @@ static void test_catalogue_shipped(void **state)
         "community_grid", "case_residence_list", "address_geocode"};
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
         assert_non_null(zn_catalogue_find(cat, must[i]));
+    /* every feed with a division column has an index that starts with it (the server counts a
+     * feed's rows in an area by that column); the population registry has one on mobile */
+    for (size_t i = 0; i < zn_catalogue_count(cat); i++) {
+        const zn_feed *f = zn_catalogue_feed(cat, i);
+        int dc = -1, found = 0;
+        for (size_t k = 0; k < f->ncolumns && dc < 0; k++)
+            if (f->columns[k].type == ZN_COL_DIVISION)
+                dc = (int)k;
+        for (size_t x = 0; x < f->nindexes; x++)
+            found |= f->indexes[x].columns[0] == dc;
+        if (dc >= 0 && !found)
+            fprintf(stderr, "feed %s: no index on its division column\n", f->name);
+        assert_true(dc < 0 || found);
+    }
+    const zn_feed *reg = zn_catalogue_find(cat, "population_registry");
+    assert_int_equal(reg->nindexes, 2);
+    assert_int_equal(reg->indexes[1].ncolumns, 1);
+    assert_int_equal(reg->indexes[1].columns[0], zn_feed_column_index(reg, "mobile"));
     /* every unit supplies at least one feed */
     for (size_t u = 0; u < zn_catalogue_unit_count(cat); u++) {
         int n = 0;

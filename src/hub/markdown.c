@@ -92,6 +92,16 @@ static zn_status feed_md(zn_buf *b, const zn_catalogue *cat, const zn_feed *f)
     }
     for (size_t c = 0; c < f->nchecks; c++)
         P("- row check: `%s`\n", f->checks[c].text);
+    for (size_t x = 0; x < f->nindexes; x++) {
+        const zn_feed_index *ix = &f->indexes[x];
+        P("- index: ");
+        for (size_t k = 0; k < ix->ncolumns; k++)
+            P("%s`%s`", k ? ", " : "", f->columns[ix->columns[k]].name);
+        P(" (`feed_%s_by", f->name);
+        for (size_t k = 0; k < ix->ncolumns; k++)
+            P("_%s", f->columns[ix->columns[k]].name);
+        P("`)\n");
+    }
     P("\n| column | 中文 | type | required | checks |\n|---|---|---|---|---|\n");
     for (size_t i = 0; i < f->ncolumns; i++) {
         const zn_feed_column *c = &f->columns[i];
@@ -158,12 +168,24 @@ zn_status zn_catalogue_markdown(const zn_catalogue *cat, zn_buf *b)
       "`data/feeds/catalogue.json` is `{\"source_units\": [...], \"feeds\": [...]}`. A source unit is\n"
       "`{\"id\", \"name_zh\", \"name_en\"}`. A feed is `{\"name\", \"title_zh\", \"source_unit\",\n"
       "\"description\", \"crs\" (wgs84 | gcj02 | bd09, default wgs84), \"key\": [columns], \"columns\": [...],\n"
-      "\"checks\": [\"a >= b\", ...], \"points\": [{\"lon\", \"lat\", \"crs\"}]}`; `points` may be left out\n"
+      "\"checks\": [\"a >= b\", ...], \"points\": [{\"lon\", \"lat\", \"crs\"}], \"indexes\": [[columns], ...]}`;\n"
+      "`points` may be left out\n"
       "when the feed has one lon and one lat column. A column is `{\"name\", \"title_zh\", \"type\",\n"
       "\"required\", \"min\", \"max\", \"max_length\", \"not_future\", \"values\" (enum), \"aliases\"}`. Names\n"
       "are snake_case; unknown keys are refused so that a typo cannot silently drop a check.\n"
       "Row checks compare two time, date or number columns with `>=`, `>`, `<=` or `<` and are\n"
-      "skipped when either side is empty; a failure is `end_before_start`.\n\n");
+      "skipped when either side is empty; a failure is `end_before_start`.\n\n"
+      "`indexes` lists the secondary indexes readers need, each an ordered list of columns (not\n"
+      "lonlat). The ingest makes each one as `feed_<feed>_by_<col>[_<col>...]` with `CREATE INDEX IF\n"
+      "NOT EXISTS`, next to the unique key index and `feed_<feed>_lineage` (on `_lineage_id`). The\n"
+      "shipped catalogue declares one per feed on its division column (the first `division_code`\n"
+      "column), followed by its day column (the first required date or time column) when it has\n"
+      "one: the server counts a feed's rows in an area up to a day (`GET /api/v1/feeds?area=&to=`)\n"
+      "from that index alone, a range over the 12-digit code. `population_registry` also has one on\n"
+      "`mobile` (a person's residence by mobile number). A load into an empty table drops these\n"
+      "secondary indexes and builds them once after the rows, in the same transaction (an aborted\n"
+      "load leaves them as they were); a load into a table with rows keeps them up to date row by\n"
+      "row. The store's connection runs the load with a 64 MiB page cache (restored afterwards).\n\n");
     P("## Feeds\n\n| feed | 中文 | source unit | columns | key |\n|---|---|---|---|---|\n");
     for (size_t i = 0; i < zn_catalogue_count(cat); i++) {
         const zn_feed *f = zn_catalogue_feed(cat, i);
