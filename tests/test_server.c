@@ -1057,6 +1057,77 @@ static void test_events_epidemic(void **state)
     close(fd);
 }
 
+/* A person task's subject (the contact's resident ID number) and the personal numbers in its
+ * history's notes are masked for every role that may not see ID numbers; the epidemiologist sees
+ * the subject and each request that shows one is audited. */
+static void test_task_subject_masking(void **state)
+{
+    (void)state;
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"template\":\"epi.quarantine_transfer\",\"reason\":\"密接转运 C-PD1\","
+             "\"subject\":{\"kind\":\"contact\",\"ref\":\"%s\"},\"targets\":[{\"division\":\"310115125000\"}]}",
+             F.id_hp);
+    zn_http_resp r;
+    zn_http_req(&r, "POST", "/api/v1/instructions", F.tok_pd, NULL, body);
+    assert_int_equal(r.status, 201);
+    json_int_t tid = zn_jint(json_array_get(json_object_get(r.json, "tasks"), 0), "id");
+    zn_http_free(&r);
+    char masked[19];
+    zn_mask_resident_id(F.id_hp, masked, sizeof masked);
+    assert_string_not_equal(masked, F.id_hp);
+
+    /* the grid worker receives it with a note holding a mobile and the ID number */
+    char path[96], note[256];
+    snprintf(path, sizeof path, "/api/v1/tasks/%lld/move", (long long)tid);
+    snprintf(note, sizeof note, "{\"to\":\"received\",\"note\":\"已电话联系 13987654321，证件 %s\"}", F.id_hp);
+    zn_http_req(&r, "POST", path, F.tok_grid, NULL, note);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(zn_jstr(json_object_get(r.json, "task"), "subject_ref"), masked); /* the move's answer */
+    zn_http_free(&r);
+
+    /* the detail for the county command: subject and note masked, nothing audited */
+    snprintf(path, sizeof path, "/api/v1/tasks/%lld", (long long)tid);
+    zn_http_get(&r, path, F.tok_pd);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(zn_jstr(json_object_get(r.json, "task"), "subject_ref"), masked);
+    json_t *hist = json_object_get(r.json, "history");
+    char want[256];
+    snprintf(want, sizeof want, "已电话联系 139****4321，证件 %s", masked);
+    assert_string_equal(zn_jstr(json_array_get(hist, json_array_size(hist) - 1), "note"), want);
+    assert_null(strstr(r.body, F.id_hp));
+    zn_http_free(&r);
+    /* the grid worker's list (the fast path): masked too */
+    zn_http_get(&r, "/api/v1/tasks?area=310115125&limit=500", F.tok_grid);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.body, F.id_hp));
+    assert_non_null(strstr(r.body, masked));
+    zn_http_free(&r);
+    zn_http_get(&r, "/api/v1/audit?action=read&user=grid", F.tok_audit);
+    assert_int_equal(zn_jint(r.json, "total"), 0);
+    zn_http_free(&r);
+
+    /* the epidemiologist (may see ID numbers) sees the subject, and the read is audited */
+    zn_http_get(&r, path, F.tok_epi);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(zn_jstr(json_object_get(r.json, "task"), "subject_ref"), F.id_hp);
+    zn_http_free(&r);
+    zn_http_get(&r, "/api/v1/audit?action=read&user=epi", F.tok_audit);
+    assert_int_equal(zn_jint(r.json, "total"), 1);
+    char obj[48];
+    snprintf(obj, sizeof obj, "task %lld", (long long)tid);
+    assert_string_equal(zn_jstr(first_item(&r), "object"), obj);
+    assert_string_equal(zn_jstr(first_item(&r), "why"), "1 person subject shown unmasked");
+    zn_http_free(&r);
+    /* a list without person subjects shown unmasked writes nothing more */
+    zn_http_get(&r, "/api/v1/tasks?area=310101", F.tok_epi);
+    assert_int_equal(r.status, 200);
+    zn_http_free(&r);
+    zn_http_get(&r, "/api/v1/audit?action=read&user=epi", F.tok_audit);
+    assert_int_equal(zn_jint(r.json, "total"), 1);
+    zn_http_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1075,6 +1146,7 @@ int main(void)
         cmocka_unit_test(test_slow_client_is_dropped),
         cmocka_unit_test(test_events_stream),
         cmocka_unit_test(test_instructions),
+        cmocka_unit_test(test_task_subject_masking),
         cmocka_unit_test(test_events_epidemic),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1123,16 +1123,74 @@ static int h_user_disable(zn__call *c, const char *name)
 
 /* ---------------------------------------------------------------- tasks ---- */
 
-/* A task as JSON; title_zh is the template's Chinese name when the task kept the template's title. */
-static json_t *task_json(zn_loop *lp, const zn_loop_task *t, int64_t now)
+/*
+ * A task's subject_ref as this user may see it. The subject of a person task ("contact.new":
+ * quarantine transfer) is the person's resident ID number: it is masked (zn_hub_mask_text: IDs and
+ * mobiles inside the text) unless the role may see ID numbers (ZN_PERM_UNMASK_ID: the
+ * epidemiologist), and every request that shows one unmasked counts it in c->unmasked_subjects,
+ * so that the handler writes one audit row for the request. out holds the answer (n bytes).
+ */
+static const char *subject_out(zn__call *c, const char *ref, char *out, size_t n)
 {
+    zn_buf m = {0};
+    if (zn_hub_mask_text(ref, &m) != ZN_OK || !m.data) {
+        zn_buf_fini(&m);
+        snprintf(out, n, "%s", "*"); /* out of memory: show nothing personal */
+        return out;
+    }
+    int personal = strcmp(m.data, ref) != 0;
+    if (personal && (c->who.perms & ZN_PERM_UNMASK_ID)) {
+        c->unmasked_subjects++;
+        snprintf(out, n, "%s", ref);
+    } else {
+        snprintf(out, n, "%s", m.data);
+    }
+    zn_buf_fini(&m);
+    return out;
+}
+
+/* Free text of a task's history (notes, evidence) as this user may see it: personal numbers
+ * masked unless the role may see both ID numbers and mobiles. Returns a malloc'd string (NULL on
+ * out of memory). */
+static char *free_text_out(zn__call *c, const char *s)
+{
+    if (!s)
+        s = "";
+    if ((c->who.perms & ZN_PERM_UNMASK_ID) && (c->who.perms & ZN_PERM_UNMASK_PHONE))
+        return zn_strdup(s);
+    zn_buf m = {0};
+    if (zn_hub_mask_text(s, &m) != ZN_OK || !m.data) {
+        zn_buf_fini(&m);
+        return zn_strdup("");
+    }
+    return m.data; /* taken from the buffer */
+}
+
+/* One audit row for a request that showed task subjects (persons) unmasked. */
+static void audit_subjects(zn__call *c, const char *what)
+{
+    if (c->unmasked_subjects > 0) {
+        char why[96];
+        snprintf(why, sizeof why, "%d person subject%s shown unmasked", c->unmasked_subjects,
+                 c->unmasked_subjects == 1 ? "" : "s");
+        audit(c, "read", what, why);
+        c->unmasked_subjects = 0;
+    }
+}
+
+/* A task as JSON; title_zh is the template's Chinese name when the task kept the template's title;
+ * subject_ref as subject_out shows it to the user of c. */
+static json_t *task_json(zn__call *c, zn_loop *lp, const zn_loop_task *t, int64_t now)
+{
+    char subject[sizeof t->subject_ref];
+    subject_out(c, t->subject_ref, subject, sizeof subject);
     const zn_loop_template *tp = lp ? zn_loop_template_find(lp, t->template_id) : NULL;
     const char *title_zh = tp && tp->name_zh && *tp->name_zh && !strcmp(tp->name, t->title) ? tp->name_zh : t->title;
     int overdue = !t->ended_at && t->deadline != ZN_CLOCK_STOPPED && t->deadline > 0 && t->deadline < now &&
                   zn_task_state_active(t->state);
     return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:I, s:b, s:b, s:I}", "id",
                      (json_int_t)t->id, "instruction_id", (json_int_t)t->instruction_id, "template_id", t->template_id,
-                     "title", t->title, "title_zh", title_zh, "subject_kind", t->subject_kind, "subject_ref", t->subject_ref,
+                     "title", t->title, "title_zh", title_zh, "subject_kind", t->subject_kind, "subject_ref", subject,
                      "assignee_kind", t->assignee_kind, "assignee", t->assignee, "division_code", t->division_code,
                      "grid_id", t->grid_id, "state", zn_task_state_name(t->state), "created_at",
                      (json_int_t)t->created_at, "deadline",
@@ -1212,8 +1270,9 @@ static void json_key_int(zn_buf *b, const char *key, int64_t v)
 }
 
 /* A row of TASK_ROW_COLS as the object task_json makes of the same task (same keys, same order). */
-static void task_row_append(zn_buf *b, zn_loop *lp, zn_stmt *q, int64_t now)
+static void task_row_append(zn__call *c, zn_buf *b, zn_loop *lp, zn_stmt *q, int64_t now)
 {
+    char subject[64 * 2];
     const char *tpl = zn_stmt_column_text(q, 2), *title = zn_stmt_column_text(q, 3);
     const zn_loop_template *tp = zn_loop_template_find(lp, tpl);
     if (!*title) /* "" stands for the template's title (name_zh, else name), as zn_loop_list fills it */
@@ -1231,7 +1290,7 @@ static void task_row_append(zn_buf *b, zn_loop *lp, zn_stmt *q, int64_t now)
     json_key_str(b, ",\"title\":", title);
     json_key_str(b, ",\"title_zh\":", title_zh);
     json_key_str(b, ",\"subject_kind\":", zn_stmt_column_text(q, 4));
-    json_key_str(b, ",\"subject_ref\":", zn_stmt_column_text(q, 5));
+    json_key_str(b, ",\"subject_ref\":", subject_out(c, zn_stmt_column_text(q, 5), subject, sizeof subject));
     json_key_str(b, ",\"assignee_kind\":", zn_stmt_column_text(q, 6));
     json_key_str(b, ",\"assignee\":", zn_stmt_column_text(q, 7));
     json_key_str(b, ",\"division_code\":", zn_stmt_column_text(q, 8));
@@ -1300,7 +1359,7 @@ static int tasks_fast(zn__call *c, const char *prefix, int open_only, int64_t li
             continue; /* defence in depth: the range already holds the scope */
         if (b.data[b.len - 1] == '}')
             zn_buf_append(&b, ",", 1);
-        task_row_append(&b, c->db->loop, q, c->now);
+        task_row_append(c, &b, c->db->loop, q, c->now);
     }
     int more = s == ZN_OK && row;
     zn_stmt_reset(q);
@@ -1315,6 +1374,7 @@ static int tasks_fast(zn__call *c, const char *prefix, int open_only, int64_t li
         zn_buf_puts(&b, "null}");
     if (!b.data)
         return zn__fail(c, 500, "internal", "out of memory");
+    audit_subjects(c, "tasks");
     return ok_raw(c, &b);
 }
 
@@ -1343,12 +1403,13 @@ static int h_tasks(zn__call *c)
     for (size_t i = (size_t)offset; i < n && i < (size_t)(offset + limit); i++) {
         if (strncmp(tasks[i].division_code, c->who.prefix, strlen(c->who.prefix)) != 0)
             continue; /* defence in depth: the filter already holds the scope */
-        json_array_append_new(items, task_json(c->db->loop, &tasks[i], c->now));
+        json_array_append_new(items, task_json(c, c->db->loop, &tasks[i], c->now));
     }
     int more = n > (size_t)(offset + limit);
     free(tasks);
     json_t *page = page_json(items, limit, offset, -1);
     json_object_set_new(page, "next_offset", more ? json_integer(offset + limit) : json_null());
+    audit_subjects(c, "tasks");
     return zn__ok(c, page);
 }
 
@@ -1379,16 +1440,19 @@ static int h_task(zn__call *c, const char *id_arg)
     if (s != ZN_OK)
         return zn__fail_status(c, s, &err);
     json_t *hist = json_array();
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        char *note = free_text_out(c, h[i].note), *evidence = free_text_out(c, h[i].evidence);
         json_array_append_new(hist, json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "seq", (json_int_t)h[i].seq,
                                               "from", zn_task_state_name(h[i].from), "to",
                                               zn_task_state_name(h[i].to), "at", (json_int_t)h[i].at, "actor",
-                                              h[i].actor, "note", h[i].note ? h[i].note : "", "evidence",
-                                              h[i].evidence ? h[i].evidence : "", "evidence_sha256",
-                                              h[i].evidence_sha256));
+                                              h[i].actor, "note", note ? note : "", "evidence",
+                                              evidence ? evidence : "", "evidence_sha256", h[i].evidence_sha256));
+        free(note);
+        free(evidence);
+    }
     zn_loop_history_free(h, n);
     const zn_loop_template *tp = zn_loop_template_find(c->db->loop, t.template_id);
-    json_t *j = json_pack("{s:o, s:o}", "task", task_json(c->db->loop, &t, c->now), "history", hist);
+    json_t *j = json_pack("{s:o, s:o}", "task", task_json(c, c->db->loop, &t, c->now), "history", hist);
     if (tp) {
         json_t *steps = json_array();
         for (size_t i = 0; i < tp->nsteps; i++)
@@ -1396,6 +1460,9 @@ static int h_task(zn__call *c, const char *id_arg)
         json_object_set_new(j, "template", json_pack("{s:s, s:s, s:o}", "name", tp->name, "name_zh", tp->name_zh,
                                                      "steps", steps));
     }
+    char what[48];
+    snprintf(what, sizeof what, "task %lld", (long long)t.id);
+    audit_subjects(c, what);
     return zn__ok(c, j);
 }
 
@@ -1421,10 +1488,11 @@ static int task_answer(zn__call *c, const char *id_arg, zn_buf *b)
     else if (b) {
         zn_buf_reset(b);
         zn_buf_puts(b, "{\"task\":");
-        task_row_append(b, c->db->loop, q, c->now);
+        task_row_append(c, b, c->db->loop, q, c->now);
         zn_buf_puts(b, "}");
     }
     zn_stmt_reset(q);
+    audit_subjects(c, "task");
     return ok;
 }
 

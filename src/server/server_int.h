@@ -190,6 +190,7 @@ typedef struct zn__call {
     const char *raw_type;
     char cookie[512];     /* Set-Cookie value, "" = none */
     int retry_after;      /* seconds for 429, 0 = none */
+    int unmasked_subjects; /* person subjects of tasks shown unmasked by this request (audited) */
 } zn__call;
 
 /* Set an error answer {"code", "message"}; returns 0 so handlers can `return zn__fail(...)`. */
