@@ -1132,6 +1132,14 @@ static int h_user_disable(zn__call *c, const char *name)
  */
 static const char *subject_out(zn__call *c, const char *ref, char *out, size_t n)
 {
+    size_t run = 0, longest = 0; /* no run of 11 digits: neither an ID number nor a mobile inside */
+    for (const char *p = ref; *p; p++) {
+        run = (*p >= '0' && *p <= '9') ? run + 1 : 0;
+        if (run > longest)
+            longest = run;
+    }
+    if (longest < 11)
+        return ref;
     zn_buf m = {0};
     if (zn_hub_mask_text(ref, &m) != ZN_OK || !m.data) {
         zn_buf_fini(&m);
@@ -1182,8 +1190,8 @@ static void audit_subjects(zn__call *c, const char *what)
  * subject_ref as subject_out shows it to the user of c. */
 static json_t *task_json(zn__call *c, zn_loop *lp, const zn_loop_task *t, int64_t now)
 {
-    char subject[sizeof t->subject_ref];
-    subject_out(c, t->subject_ref, subject, sizeof subject);
+    char buf[sizeof t->subject_ref * 2];
+    const char *subject = subject_out(c, t->subject_ref, buf, sizeof buf);
     const zn_loop_template *tp = lp ? zn_loop_template_find(lp, t->template_id) : NULL;
     const char *title_zh = tp && tp->name_zh && *tp->name_zh && !strcmp(tp->name, t->title) ? tp->name_zh : t->title;
     int overdue = !t->ended_at && t->deadline != ZN_CLOCK_STOPPED && t->deadline > 0 && t->deadline < now &&
