@@ -61,15 +61,10 @@ static void put_units(zn_store *st)
     assert_int_equal(zn_zone_event_add(st, "place:上城区:F", D("2022-04-01"), ZN_ZONE_EV_CASE, 0, "t", &err), ZN_OK);
 }
 
+/* A context whose clock reads 2023-11-14 22:13:20 UTC and the store at path. */
 static zn_store *open_store(zn_ctx **ctx, const char *path)
 {
-    zn_store *st;
-    zn_error err;
-    zn_ctx_new(ctx);
-    zn_ctx_set_now(*ctx, 1700000000);
-    if (zn_store_open(*ctx, path, &st, &err) != ZN_OK)
-        fail_msg("open: %s", err.msg);
-    return st;
+    return zn_test_open_store(ctx, path, 1700000000);
 }
 
 /* Run r over from .. to within `within`; the run must have want_units units; *outside (may be

@@ -106,12 +106,8 @@ static const char *PLACE_DDL =
 
 static zn_store *open_store(zn_ctx **ctx)
 {
-    zn_store *st;
+    zn_store *st = zn_test_open_store(ctx, ":memory:", 1700000000);
     zn_error err;
-    zn_ctx_new(ctx);
-    zn_ctx_set_now(*ctx, 1700000000);
-    if (zn_store_open(*ctx, ":memory:", &st, &err) != ZN_OK)
-        fail_msg("open: %s", err.msg);
     if (zn_store_exec(st, PLACE_DDL, &err) != ZN_OK)
         fail_msg("ddl: %s", err.msg);
     return st;

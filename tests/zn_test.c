@@ -58,3 +58,15 @@ const char *zn_test_write_file(const char *name, const void *data, size_t len)
     fclose(f);
     return path;
 }
+
+zn_store *zn_test_open_store(zn_ctx **ctx, const char *path, int64_t now)
+{
+    zn_store *st = NULL;
+    zn_error err;
+    if (zn_ctx_new(ctx) != ZN_OK)
+        fail_msg("zn_ctx_new: out of memory");
+    zn_ctx_set_now(*ctx, now);
+    if (zn_store_open(*ctx, path, &st, &err) != ZN_OK)
+        fail_msg("open %s: %s", path, err.msg);
+    return st;
+}
