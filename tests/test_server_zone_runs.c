@@ -73,6 +73,8 @@ static void build_store(void)
              "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 2, 2, 0, '31'),"
              " (5, 'r22', 'r22 杭州', '2022-04-02', '2022-04-04', 'place', 'pause', 0, "
              "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 2, 1, 0, '3301')");
+    /* run 3 is stored with a Chinese title (zone_run.title_zh from the rule set's "title_zh") */
+    exec(st, "UPDATE zone_run SET title_zh = '上海2022年4月11日公布的“三区”划分' WHERE id = 3");
     char sql[2048];
     snprintf(sql, sizeof sql,
              "INSERT INTO zone_period (run_id, unit_id, level, level_rank, entered, valid_from, valid_to, cause) VALUES"
@@ -200,6 +202,7 @@ static void test_runs_list(void **state)
         assert_non_null(json_object_get(x, "within"));
         assert_string_equal(zn_jstr(x, "within"), want[i].within);
         assert_string_equal(zn_jstr(x, "title"), want[i].title);
+        assert_string_equal(zn_jstr(x, "title_zh"), want[i].id == 3 ? "上海2022年4月11日公布的“三区”划分" : "");
     }
     zn_http_free(&r);
 }
@@ -236,6 +239,14 @@ static void test_run_per_area(void **state)
     assert_int_equal(zn_jint(json_object_get(r.json, "counts"), "sealed"), 1);
     assert_int_equal(zn_jint(json_object_get(r.json, "counts"), "controlled"), 1);
     assert_null(strstr(r.body, "西湖区"));
+    assert_string_equal(zn_jstr(r.json, "title"), "r22 上海");
+    assert_string_equal(zn_jstr(r.json, "title_zh"), "上海2022年4月11日公布的“三区”划分");
+    zn_http_free(&r);
+    get_ok(&r, "/api/v1/zones/days?rules=r22&area=310000", F.tok_sh);
+    assert_string_equal(zn_jstr(r.json, "title_zh"), "上海2022年4月11日公布的“三区”划分");
+    zn_http_free(&r);
+    get_ok(&r, "/api/v1/zones/days?rules=r22&area=330100", F.tok_admin);
+    assert_string_equal(zn_jstr(r.json, "title_zh"), ""); /* a run stored without one */
     zn_http_free(&r);
     get_ok(&r, "/api/v1/zones?rules=r22&day=2022-04-02&area=330100", F.tok_admin);
     f = json_object_get(r.json, "features");

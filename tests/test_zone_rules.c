@@ -49,6 +49,23 @@ static void test_shanghai_2022_04(void **state)
     assert_int_equal(r.missing, ZN_ZONE_MISSING_PAUSE);
     assert_int_equal(r.isolated_cases, 1);
     assert_string_equal(r.in_force_from, "2022-04-11");
+    assert_string_equal(r.title_zh, "上海2022年4月11日公布的“三区”划分（封控区、管控区、防范区）");
+}
+
+/* Every shipped zone rule set has a Chinese title for the cockpit; the two dated sets name their day. */
+static void test_titles_zh(void **state)
+{
+    (void)state;
+    static const char *const sets[] = {"shanghai-2022-04",  "shanghai-2022-05", "three-zones-2021",
+                                       "plan-9-risk-areas", "20-measures",      "new-10"};
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+        zn_zone_rules r = load(sets[i]);
+        assert_true(strlen(r.title_zh) > 0);
+        assert_non_null(strstr(r.title, "/")); /* the bilingual title stays */
+    }
+    assert_string_equal(load("plan-9-risk-areas").title_zh, "第九版防控方案风险区划定（高、中、低风险区）");
+    assert_non_null(strstr(load("20-measures").title_zh, "2022年11月11日"));
+    assert_non_null(strstr(load("new-10").title_zh, "2022年12月7日"));
 }
 
 static void test_other_sets(void **state)
@@ -129,6 +146,22 @@ static void test_errors(void **state)
     assert_int_equal(r.floor, ZN_ZONE_NONE);
     assert_int_equal(r.transitions[0].to, ZN_ZONE_NONE);
     assert_int_equal(r.missing, ZN_ZONE_MISSING_QUIET);
+    assert_string_equal(r.title_zh, ""); /* optional */
+
+    /* title_zh: a string, under 256 bytes */
+#define TZ(v)                                                                                                         \
+    "{\"name\":\"x\",\"title_zh\":" v ",\"unit\":{\"level\":\"place\"},\"levels\":[{\"name\":\"a\"}],\"events\":{},"    \
+    "\"transitions\":[]}"
+    assert_int_equal(zn_zone_rules_parse(TZ("\"测试规则\""), NULL, &r, &err), ZN_OK);
+    assert_string_equal(r.title_zh, "测试规则");
+    assert_int_equal(zn_zone_rules_parse(TZ("7"), NULL, &r, &err), ZN_EPARSE);
+    assert_string_equal(err.field, "title_zh");
+    char big[400] = "{\"name\":\"x\",\"title_zh\":\"";
+    memset(big + strlen(big), 'z', 256);
+    strcat(big, "\",\"unit\":{\"level\":\"place\"},\"levels\":[{\"name\":\"a\"}],\"events\":{},\"transitions\":[]}");
+    assert_int_equal(zn_zone_rules_parse(big, NULL, &r, &err), ZN_EPARSE);
+    assert_string_equal(err.field, "title_zh");
+#undef TZ
 
     /* negative test rounds: "requires" and its window */
 #define T1(tr, ev)                                                                                                    \
@@ -164,6 +197,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shanghai_2022_04),
         cmocka_unit_test(test_other_sets),
+        cmocka_unit_test(test_titles_zh),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -187,6 +187,7 @@ typedef struct zn_zone_transition {
 typedef struct zn_zone_rules {
     char name[64];
     char title[256];
+    char title_zh[256];          /* optional "title_zh": the Chinese title for Chinese pages, "" if absent */
     char unit_level[32];         /* as written: "place", "building", "grid", ... */
     zn_zone_unit_kind unit_kind; /* zn_zone_unit_kind_parse(unit_level) */
     int32_t grid_m;              /* cell size for grid units (unit.cell_m; default 800) */
@@ -214,7 +215,8 @@ typedef struct zn_zone_rules {
  * "test_window_days" 0 .. 3650 (default 0)}]; "events" may list "test_negative" without a level
  * (it is recorded, never raises); optional "floor" {"level", "scope": "registry" | "county"},
  * "reset" {"isolated_cases": bool (default true)}, "missing_days" {"value": "pause" | "quiet"},
- * "in_force" {"from", "to"}. Unknown keys (sources, notes) are allowed and ignored.
+ * "in_force" {"from", "to"}, "title" and "title_zh" (the Chinese title shown by Chinese pages;
+ * each a string under 256 bytes). Unknown keys (sources, notes) are allowed and ignored.
  * Errors: ZN_EPARSE (not JSON: err->line; missing or mistyped key: err->field is its JSON
  * path, e.g. "transitions[1].quiet_days"), ZN_EVALIDATE (a level named twice or not defined,
  * more than 6 levels or 16 transitions, a transition that does not go down), ZN_EINVAL (NULL).

@@ -152,8 +152,9 @@ int zn__h_zone_days(zn__call *c)
         json_decref(days);
         return zn__fail_status(c, s, &err);
     }
-    return zn__ok(c, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "rules", r.rules, "title", r.title, "area", code,
-                               "from", r.from, "to", r.to, "levels", zn__zrun_levels(&r), "days", days));
+    return zn__ok(c, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "rules", r.rules, "title", r.title,
+                               "title_zh", r.title_zh, "area", code, "from", r.from, "to", r.to, "levels",
+                               zn__zrun_levels(&r), "days", days));
 }
 
 int zn__h_zones(zn__call *c)
@@ -191,6 +192,10 @@ int zn__h_zones(zn__call *c)
     }
     zn_buf_puts(&out, "{\"type\":\"FeatureCollection\",\"rules\":");
     zn__json_str(&out, r.rules);
+    zn_buf_puts(&out, ",\"title\":");
+    zn__json_str(&out, r.title);
+    zn_buf_puts(&out, ",\"title_zh\":");
+    zn__json_str(&out, r.title_zh);
     zn_buf_printf(&out, ",\"day\":\"%s\",\"area\":\"%s\",\"crs\":\"WGS-84\",\"levels\":[", day, code);
     for (int i = 0; i < r.nlevels; i++) {
         zn_buf_puts(&out, i ? ",{\"name\":" : "{\"name\":");

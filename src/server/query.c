@@ -355,6 +355,8 @@ static zn_status zrun_fill(zn_stmt *q, zn__zrun *r, zn_error *err)
     r->id = zn_stmt_column_int64(q, 0);
     snprintf(r->rules, sizeof r->rules, "%s", zn_stmt_column_text(q, 1));
     snprintf(r->title, sizeof r->title, "%s", zn_stmt_column_text(q, 2));
+    const char *tzh = zn_stmt_column_text(q, 8);
+    snprintf(r->title_zh, sizeof r->title_zh, "%s", tzh ? tzh : "");
     snprintf(r->from, sizeof r->from, "%s", zn_stmt_column_text(q, 3));
     snprintf(r->to, sizeof r->to, "%s", zn_stmt_column_text(q, 4));
     snprintf(r->unit_kind, sizeof r->unit_kind, "%s", zn_stmt_column_text(q, 5));
@@ -378,10 +380,13 @@ static zn_status zrun_fill(zn_stmt *q, zn__zrun *r, zn_error *err)
     return ZN_OK;
 }
 
-#define ZRUN_COLS "SELECT id, rules, COALESCE(title, ''), from_date, to_date, unit_kind, levels, units FROM zone_run"
-/* ZRUN_COLS and the run's area (column 8: zone_run.within_prefix, migration 8) */
+/* column 8: the rule set's Chinese title (zone_run.title_zh, migration 9) */
+#define ZRUN_COLS                                                                                                     \
+    "SELECT id, rules, COALESCE(title, ''), from_date, to_date, unit_kind, levels, units, title_zh FROM zone_run"
+/* ZRUN_COLS and the run's area (column 9: zone_run.within_prefix, migration 8) */
 #define ZRUN_COLS_WITHIN                                                                                              \
-    "SELECT id, rules, COALESCE(title, ''), from_date, to_date, unit_kind, levels, units, within_prefix FROM zone_run"
+    "SELECT id, rules, COALESCE(title, ''), from_date, to_date, unit_kind, levels, units, title_zh, within_prefix"   \
+    " FROM zone_run"
 
 /* The id of the latest run of `rules` (NULL = any) whose area lies inside prefix `area` ("" = any
  * area), 0 when none. */
@@ -466,11 +471,12 @@ zn_status zn__q_zone_runs(zn_store *st, json_t *rows, zn_error *err)
         zn__zrun r;
         if ((s = zrun_fill(q, &r, err)) != ZN_OK)
             break;
-        const char *within = zn_stmt_column_text(q, 8);
-        json_array_append_new(rows, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I}", "id", (json_int_t)r.id,
-                                              "rules", r.rules, "within", within ? within : "", "title", r.title,
-                                              "from", r.from, "to", r.to, "unit_kind", r.unit_kind, "levels",
-                                              zn__zrun_levels(&r), "units", (json_int_t)r.units));
+        const char *within = zn_stmt_column_text(q, 9);
+        json_array_append_new(rows, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I}", "id",
+                                              (json_int_t)r.id, "rules", r.rules, "within", within ? within : "",
+                                              "title", r.title, "title_zh", r.title_zh, "from", r.from, "to", r.to,
+                                              "unit_kind", r.unit_kind, "levels", zn__zrun_levels(&r), "units",
+                                              (json_int_t)r.units));
     }
     zn_stmt_finalize(q);
     return s;

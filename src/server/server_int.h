@@ -271,6 +271,7 @@ void zn__json_str(zn_buf *b, const char *s);
 typedef struct zn__zrun {
     int64_t id, units;
     char rules[64], title[256], from[11], to[11], unit_kind[16];
+    char title_zh[256]; /* the rule set's Chinese title, "" for runs stored without one */
     int nlevels;
     char level[ZN_ZONE_MAX_LEVELS][32], level_zh[ZN_ZONE_MAX_LEVELS][32]; /* highest first */
 } zn__zrun;
@@ -284,7 +285,7 @@ typedef struct zn__zrun {
 zn_status zn__q_zone_run(zn_store *st, const char *rules, const char *area, zn__zrun *out, zn_error *err);
 /* [{"name", "zh"}] of the run's levels (new reference). */
 json_t *zn__zrun_levels(const zn__zrun *r);
-/* Every stored run as {id, rules, within, title, from, to, unit_kind, levels, units} (within: the
+/* Every stored run as {id, rules, within, title, title_zh, from, to, unit_kind, levels, units} (within: the
  * run's area, zone_run.within_prefix, "" = every unit), appended to rows by rule set then id. */
 zn_status zn__q_zone_runs(zn_store *st, json_t *rows, zn_error *err);
 /* Per day of the run (clipped to [from, to] when given, YYYY-MM-DD) {date, known, counts{level: units},

@@ -359,6 +359,8 @@ const zn__migration zn__migrations[] = {
      "  FROM (SELECT rtrim(COALESCE(json_extract(rules_json, '$.within'), ''), '0') AS t))\n"
      "  WHERE json_valid(rules_json);\n"
      "CREATE UNIQUE INDEX zone_run_area ON zone_run(rules, within_prefix);\n"},
+    {9, "zone: the rule set's Chinese title with each run (zone_run.title_zh, '' before)",
+     "ALTER TABLE zone_run ADD COLUMN title_zh TEXT NOT NULL DEFAULT '';  -- the rule set's \"title_zh\"\n"},
 };
 
 const int zn__migration_count = (int)(sizeof zn__migrations / sizeof zn__migrations[0]);

@@ -156,6 +156,8 @@ static zn_status parse_root(parser *p, json_t *root, zn_zone_rules *r)
         return s;
     if ((s = get_string(p, root, "title", "title", 0, r->title, sizeof r->title)) != ZN_OK)
         return s;
+    if ((s = get_string(p, root, "title_zh", "title_zh", 0, r->title_zh, sizeof r->title_zh)) != ZN_OK)
+        return s;
     json_t *inf = json_object_get(root, "in_force");
     if (json_is_object(inf)) {
         if ((s = get_string(p, inf, "from", "in_force.from", 0, r->in_force_from, sizeof r->in_force_from)) != ZN_OK ||

@@ -688,14 +688,15 @@ static zn_status write_run(zn_store *st, const zn_zone_rules *r, const zn_zone_r
     if (s == ZN_OK)
         s = zn_stmt_prepare(st,
                             "INSERT INTO zone_run (id, rules, title, from_date, to_date, unit_kind, missing, buffer_m,"
-                            " levels, rules_json, units, events, created_at, within_prefix)"
-                            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                            " levels, rules_json, units, events, created_at, within_prefix, title_zh)"
+                            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                             &ins, err);
     if (s == ZN_OK) {
         zn_stmt_bind_int64(ins, 1, next_id);
         zn_stmt_bind_text(ins, 14, within);
         zn_stmt_bind_text(ins, 2, r->name);
         zn_stmt_bind_text(ins, 3, r->title);
+        zn_stmt_bind_text(ins, 15, r->title_zh);
         bind_day(ins, 4, o->from);
         bind_day(ins, 5, o->to);
         zn_stmt_bind_text(ins, 6, zn_zone_unit_kind_name(r->unit_kind));

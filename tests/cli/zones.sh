@@ -58,6 +58,8 @@ grep -q "\"level\":\"sealed\",\"zh\":\"封控区\",\"date\":\"2022-04-15\",\"uni
 grep -q '"type":"MultiPolygon"' "$T/maps/2022-04-15.geojson" || fail "merged polygons"
 # any day's map is reproducible from the stored history
 [ "$(q "SELECT COUNT(*) FROM zone_period p JOIN zone_run r ON r.id = p.run_id WHERE r.rules = 'shanghai-2022-04' AND p.level = 'sealed' AND '2022-04-15' BETWEEN p.valid_from AND p.valid_to")" = "$sealed15" ] || fail "history reproduces the count"
+# the run keeps the rule set's Chinese title (zone_run.title_zh) beside its title
+[ "$(q "SELECT DISTINCT title_zh FROM zone_run WHERE rules = 'shanghai-2022-04'")" = "上海2022年4月11日公布的“三区”划分（封控区、管控区、防范区）" ] || fail "run's title_zh"
 "$ZN" zones show --db "$T/z.db" --rules shanghai-2022-04 --date 2022-04-15 --level sealed --limit 3 | tee "$T/show"
 [ "$(grep -c '^sealed .* place:' "$T/show")" = 3 ] || fail "show"
 
