@@ -65,8 +65,11 @@ long zn__div_find(const zn__div_edition *ed, uint64_t code);
 /* Fill *out from node i of ed. */
 void zn__div_fill(const zn_div_registry *reg, const zn__div_edition *ed, size_t i, zn_div *out);
 
-/* Append the NUL-terminated s to reg->pool; *off receives its offset. ZN_ENOMEM (err not set). */
-zn_status zn__div_pool_add(zn_div_registry *reg, const char *s, uint32_t *off);
+/* Append to ed a node for `code` at `level` named `name` (copied into reg->pool), found at record
+ * `line` of reg->files[file], not yet linked (parent -1: see zn__div_finish_edition).
+ * ZN_ENOMEM (no error filled in). */
+zn_status zn__div_node_add(zn_div_registry *reg, zn__div_edition *ed, uint64_t code, int level, const char *name,
+                           uint32_t line, uint16_t file);
 
 /* The edition for `year`, added (empty, years kept ascending) when absent; NULL when out of memory. */
 zn__div_edition *zn__div_edition_for(zn_div_registry *reg, int year);

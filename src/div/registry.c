@@ -138,7 +138,7 @@ static void on_field(void *s, size_t len, void *data)
     ls->nf++;
 }
 
-zn_status zn__div_pool_add(zn_div_registry *reg, const char *s, uint32_t *off)
+static zn_status pool_add(zn_div_registry *reg, const char *s, uint32_t *off)
 {
     size_t n = strlen(s) + 1;
     if (reg->pool_len + n > reg->pool_cap) {
@@ -156,6 +156,30 @@ zn_status zn__div_pool_add(zn_div_registry *reg, const char *s, uint32_t *off)
     memcpy(reg->pool + reg->pool_len, s, n);
     *off = (uint32_t)reg->pool_len;
     reg->pool_len += n;
+    return ZN_OK;
+}
+
+zn_status zn__div_node_add(zn_div_registry *reg, zn__div_edition *ed, uint64_t code, int level, const char *name,
+                           uint32_t line, uint16_t file)
+{
+    if (ed->n == ed->cap) {
+        size_t cap = ed->cap ? ed->cap * 2 : 4096;
+        zn__div_node *nodes = realloc(ed->nodes, cap * sizeof *nodes);
+        if (!nodes)
+            return ZN_ENOMEM;
+        ed->nodes = nodes;
+        ed->cap = cap;
+    }
+    zn__div_node *nd = &ed->nodes[ed->n];
+    memset(nd, 0, sizeof *nd);
+    nd->code = code;
+    nd->level = (uint8_t)level;
+    nd->parent = -1;
+    nd->line = line;
+    nd->file = file;
+    if (pool_add(reg, name, &nd->name) != ZN_OK)
+        return ZN_ENOMEM;
+    ed->n++;
     return ZN_OK;
 }
 
@@ -209,25 +233,8 @@ static zn_status data_row(load_state *ls)
                                 "parent '%s' is not the first %d digits of %s", pc,
                                 zn__div_digits[ls->level - 1], code);
     }
-    zn__div_edition *ed = ls->ed;
-    if (ed->n == ed->cap) {
-        size_t cap = ed->cap ? ed->cap * 2 : 4096;
-        zn__div_node *nodes = realloc(ed->nodes, cap * sizeof *nodes);
-        if (!nodes)
-            return zn_error_set(ls->err, ZN_ENOMEM, NULL, 0, NULL, "division registry");
-        ed->nodes = nodes;
-        ed->cap = cap;
-    }
-    zn__div_node *nd = &ed->nodes[ed->n];
-    memset(nd, 0, sizeof *nd);
-    nd->code = v;
-    nd->level = (uint8_t)ls->level;
-    nd->parent = -1;
-    nd->line = (uint32_t)ls->record;
-    nd->file = ls->file;
-    if (zn__div_pool_add(ls->reg, name, &nd->name) != ZN_OK)
-        return zn_error_set(ls->err, ZN_ENOMEM, NULL, 0, NULL, "division names");
-    ed->n++;
+    if (zn__div_node_add(ls->reg, ls->ed, v, ls->level, name, (uint32_t)ls->record, ls->file) != ZN_OK)
+        return zn_error_set(ls->err, ZN_ENOMEM, NULL, 0, NULL, "division registry");
     return ZN_OK;
 }
 

@@ -39,26 +39,8 @@ static zn_status add_row(zn_div_registry *reg, zn_stmt *q, long row, zn_error *e
                             parent ? parent : "NULL", code,
                             level == 1 ? "NULL (a province has none)" : "the code truncated to its parent's level");
     zn__div_edition *ed = zn__div_edition_for(reg, (int)year);
-    if (!ed)
+    if (!ed || zn__div_node_add(reg, ed, v, (int)level, name, (uint32_t)row, 0) != ZN_OK)
         return zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "division registry");
-    if (ed->n == ed->cap) {
-        size_t cap = ed->cap ? ed->cap * 2 : 4096;
-        zn__div_node *nodes = realloc(ed->nodes, cap * sizeof *nodes);
-        if (!nodes)
-            return zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "division registry");
-        ed->nodes = nodes;
-        ed->cap = cap;
-    }
-    zn__div_node *nd = &ed->nodes[ed->n];
-    memset(nd, 0, sizeof *nd);
-    nd->code = v;
-    nd->level = (uint8_t)level;
-    nd->parent = -1;
-    nd->line = (uint32_t)row;
-    nd->file = 0;
-    if (zn__div_pool_add(reg, name, &nd->name) != ZN_OK)
-        return zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "division names");
-    ed->n++;
     return ZN_OK;
 }
 
