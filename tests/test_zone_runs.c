@@ -25,11 +25,7 @@ static int32_t D(const char *s)
 
 static int64_t q64(zn_store *st, const char *sql)
 {
-    int64_t v = -1;
-    zn_error err;
-    if (zn_store_query_int64(st, sql, &v, &err) != ZN_OK)
-        fail_msg("%s: %s", sql, err.msg);
-    return v;
+    return zn_test_q64(st, sql);
 }
 
 /* Shanghai: A (pop 100), B (pop 50) in 黄浦区, C (pop unknown) in 浦东新区; Hangzhou: D (200), E (300)

@@ -122,11 +122,7 @@ static void exec_ok(zn_store *st, const char *sql)
 
 static int64_t q64(zn_store *st, const char *sql)
 {
-    int64_t v = -1;
-    zn_error err;
-    if (zn_store_query_int64(st, sql, &v, &err) != ZN_OK)
-        fail_msg("%s: %s", sql, err.msg);
-    return v;
+    return zn_test_q64(st, sql);
 }
 
 /* A small hand-built city: 浦东新区 (310115), two lanes 400 m apart, a village spelt two ways, one

@@ -70,3 +70,12 @@ zn_store *zn_test_open_store(zn_ctx **ctx, const char *path, int64_t now)
         fail_msg("open %s: %s", path, err.msg);
     return st;
 }
+
+int64_t zn_test_q64(zn_store *st, const char *sql)
+{
+    int64_t v = -1;
+    zn_error err;
+    if (zn_store_query_int64(st, sql, &v, &err) != ZN_OK)
+        fail_msg("%s: %s", sql, err.msg);
+    return v;
+}

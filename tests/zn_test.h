@@ -30,6 +30,10 @@ const char *zn_test_write_file(const char *name, const void *data, size_t len);
  * when either cannot be made. Close with zn_store_close, then zn_ctx_free. */
 zn_store *zn_test_open_store(zn_ctx **ctx, const char *path, int64_t now);
 
+/* The one integer of a query's first row (zn_store_query_int64); the test fails (fail_msg, with
+ * the SQL and the store's message) when the query does. */
+int64_t zn_test_q64(zn_store *st, const char *sql);
+
 #define assert_double_near(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
 
 #endif
