@@ -106,8 +106,73 @@ const checkPanels = (p, area, day, name, what) => {
       if (p.tasks[k] !== p.apiTasks[k]) fail(what + ': tasks ' + k + ' ' + p.tasks[k] + ' != API ' + p.apiTasks[k]);
   }
 };
+// the curve's y-axis, the Rt note and the alerts panel of `area` against the API: the axis holds the
+// observed maximum and the projected median; an interval reaching higher is cut (axis max below
+// the band's maximum, a note); a series too short for Rt is said in Chinese and /rt not asked for
+let page;
+const rtAsked = [];
+const checkCurveRt = async (area, what) => {
+  const asked = rtAsked.slice(); // before the test's own request below
+  await page.waitForFunction((a) => window.znReady.curveAxis && window.znReady.curveAxis.area === a && window.znReady.rt >= 0 &&
+    window.znReady.alerts && window.znReady.alerts.area === a, area);
+  const c = await page.evaluate(async (a) => {
+    const s = await (await fetch('/api/v1/cases/daily?area=' + a)).json();
+    const r = await fetch('/api/v1/rt?area=' + a);
+    const rt = await r.json();
+    const al = await (await fetch('/api/v1/alerts?method=c3&area=' + a)).json();
+    const o = echarts.getInstanceByDom(document.getElementById('curve')).getOption();
+    return { ui: window.znReady.curveAxis, rtWindows: window.znReady.rt, status: r.status, rt, n: s.dates.length,
+      observedMax: Math.max(0, ...s.counts), axisMax: o.yAxis[0].max, graphic: JSON.stringify(o.graphic || []),
+      note: document.getElementById('rt-note').textContent, alertsTitle: document.getElementById('alerts-title').textContent,
+      alertsUi: window.znReady.alerts, al };
+  }, area);
+  const p = c.rt.projection;
+  const bandMax = p ? Math.max(...p.hi) : 0, medianMax = p ? Math.max(...p.median) : 0;
+  console.log('curve ' + what + ':', JSON.stringify({ ui: c.ui, observedMax: c.observedMax, bandMax, medianMax, axisMax: c.axisMax, n: c.n }));
+  if (c.ui.observedMax !== c.observedMax) fail(what + ': curve observed max ' + c.ui.observedMax + ' != API ' + c.observedMax);
+  if (c.ui.clipped) {
+    if (!(c.axisMax >= c.observedMax && c.axisMax >= medianMax && c.axisMax < bandMax) || c.axisMax !== c.ui.yMax ||
+      !c.graphic.includes('区间上限超出图表部分已截断'))
+      fail(what + ': clipped curve axis ' + JSON.stringify({ axisMax: c.axisMax, bandMax, medianMax, observedMax: c.observedMax }));
+  } else if (c.axisMax !== undefined && c.axisMax !== null && !(c.axisMax >= bandMax)) fail(what + ': the axis cuts the band without saying so');
+  if (c.ui.clipped !== (bandMax > Math.max(c.observedMax, medianMax, 1) * 1.3 && bandMax > c.axisMax))
+    fail(what + ': clipped ' + c.ui.clipped + ' with band max ' + bandMax);
+  if (c.status === 200) {
+    if (c.rtWindows !== c.rt.windows.length) fail(what + ': Rt windows ' + c.rtWindows + ' != API ' + c.rt.windows.length);
+  } else {
+    // the page knows the series length (/cases/daily) and does not ask; the note is Chinese
+    if (c.n >= 8 || c.rtWindows !== 0 || !c.note.includes('病例序列不足 8 天（本区 ' + c.n + ' 天）') || /[A-Za-z]{4}/.test(c.note))
+      fail(what + ': Rt note for a ' + c.n + '-day series: ' + c.note + ' (API ' + c.status + ' ' + c.rt.message + ')');
+    if (asked.some((u) => u.includes('/api/v1/rt?area=' + area))) fail(what + ': the page asked /rt for a short series');
+  }
+  if (c.alertsUi.method !== c.al.method || !c.alertsTitle.includes(c.al.method) || c.alertsUi.n !== c.al.alerts.length)
+    fail(what + ': alerts panel ' + JSON.stringify({ title: c.alertsTitle, ui: c.alertsUi, api: c.al.method, n: c.al.alerts.length }));
+};
+// the zone chart's title by the run's level names, the map's foot by the run's Chinese title and
+// the source of the points shown
+const checkZoneLabels = async (area, what) => {
+  const z = await page.evaluate(async () => {
+    const runs = (await (await fetch('/api/v1/zones/runs')).json()).rows;
+    return { runs, rules: window.znReady.zoneRules, hidden: document.getElementById('zone-panel').hidden, title: document.getElementById('zone-chart-title').textContent,
+      foot: document.getElementById('zone-foot').textContent, points: document.getElementById('points-foot').textContent };
+  });
+  if (!area.startsWith('31') && z.points.includes('上海发布')) fail(what + ': map foot credits 上海发布: ' + z.points);
+  if (z.hidden) return console.log('zone labels ' + what + ': no zones in the area');
+  const run = z.runs.filter((r) => r.rules === z.rules).pop();
+  if (!run) return fail(what + ': no run of ' + z.rules);
+  const zh = run.levels.map((l) => l.zh);
+  const risk = zh.every((x) => x.endsWith('风险区'));
+  const runZh = run.title_zh || run.title.split(' / ')[0];
+  console.log('zone labels ' + what + ':', JSON.stringify({ title: z.title, foot: z.foot, points: z.points }));
+  if ((risk && (!z.title.includes('风险区') || z.title.includes('三区'))) || !zh.every((x) => z.title.includes(risk ? x.slice(0, -3) : x)))
+    fail(what + ': zone chart title ' + z.title + ' for levels ' + zh);
+  if (!z.foot.includes(runZh) || z.foot.includes(run.rules)) fail(what + ': zone foot ' + z.foot + ' (run ' + runZh + ')');
+};
 try {
-  const page = ctx.pages()[0] || (await ctx.newPage());
+  page = ctx.pages()[0] || (await ctx.newPage());
+  page.on('request', (r) => { if (r.url().includes('/api/v1/rt?')) rtAsked.push(r.url()); });
+  // no missing page file (the favicon included); API refusals are checked where they are meant
+  page.on('response', (r) => { if (r.status() === 404 && !r.url().includes('/api/')) fail('404 ' + r.url()); });
   page.on('request', (r) => requests.push(r.url()));
   page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) console.log('console error: ' + m.text()); });
   page.on('pageerror', (e) => fail('page error: ' + e.message + ' ' + (e.stack || '').split('\n').slice(1, 4).join(' ')));
@@ -147,10 +212,18 @@ try {
     fail('curve projection series: ' + JSON.stringify(proj));
   // the zones of the day: the legend over the map and the points drawn per level are what the API
   // answers for 上海市 on 2022-04-10
+  await checkCurveRt('310000000000', '上海市');
+  const icon = await page.evaluate(async () => {
+    const href = document.querySelector('link[rel=icon]').getAttribute('href');
+    const r = await fetch(href);
+    return { href, status: r.status, type: r.headers.get('content-type') };
+  });
+  if (icon.status !== 200 || !icon.type.startsWith('image/svg+xml')) fail('favicon ' + JSON.stringify(icon));
   await zonesSettled(page, '2022-04-10', '310000000000');
   const z1 = await zonesSeen(page, '2022-04-10', '310000000000');
   console.log('zones 2022-04-10:', JSON.stringify({ legend: z1.legend, features: z1.features }));
   checkZones(z1, 'zones on 2022-04-10');
+  await checkZoneLabels('310000000000', '上海市');
   if (!(z1.legend.sealed > 1000)) fail('expected over 1000 sealed units in Shanghai on 2022-04-10: ' + z1.legend.sealed);
   // a whole province opens with its floor level (防范区, every other unit) off
   if (z1.off.join() !== 'precaution') fail('levels off in Shanghai: ' + z1.off.join());
@@ -236,6 +309,7 @@ try {
   const z4 = await zonesSeen(page, '2022-03-21', '310115000000', 'plan-9-risk-areas');
   console.log('risk areas Pudong 2022-03-21:', JSON.stringify({ legend: z4.legend, features: z4.features }));
   checkZones(z4, 'plan-9 risk areas of Pudong on 2022-03-21');
+  await checkZoneLabels('310115000000', 'risk areas of Pudong');
   const legend4 = await page.textContent('#zone-legend');
   if (!legend4.includes('高风险区') || !(z4.legend.high > 0)) fail('risk-area legend ' + legend4);
   await page.screenshot({ path: join(outdir, 'cockpit-4b-pudong-risk-areas.png') });
@@ -267,12 +341,47 @@ try {
   };
   await login('demo-zj', zj);
   await page.waitForFunction(() => window.znReady.contacts && window.znReady.contacts.area === '330000000000');
-  const sum = await page.evaluate(async () => ({ ui: window.znReady.contacts, found: document.getElementById('c-found').textContent,
-    api: await (await fetch('/api/v1/contacts/summary?area=330000000000')).json() }));
+  // the contacts panel is as of the slider's day: found and controlled are by_day of the API
+  // cumulated up to that day; the whole run's numbers are in the note
+  const contactsSeen = () => page.evaluate(async () => {
+    const ui = window.znReady.contacts, api = await (await fetch('/api/v1/contacts/summary?area=' + ui.area)).json();
+    const upTo = api.by_day.filter((x) => !ui.day || x.date <= ui.day); // no day: no cases, all dates
+    return { ui, api, found: document.getElementById('c-found').textContent, controlled: document.getElementById('c-controlled').textContent,
+      cumFound: upTo.reduce((a, x) => a + x.found, 0), cumControlled: upTo.reduce((a, x) => a + x.controlled, 0),
+      note: document.getElementById('contacts-note').textContent, explain: document.getElementById('contacts-explain').textContent };
+  });
+  const checkContacts = (c, what) => {
+    if (c.ui.found !== c.cumFound || c.ui.controlled !== c.cumControlled || c.found !== c.cumFound.toLocaleString('zh-CN') ||
+      c.controlled !== c.cumControlled.toLocaleString('zh-CN') || c.ui.totalFound !== c.api.found ||
+      c.ui.totalControlled !== c.api.controlled || c.ui.days !== c.api.by_day.length ||
+      !c.note.includes('密接 ' + c.api.found.toLocaleString('zh-CN')) || !c.explain.includes('指示病例×密接'))
+      fail(what + ': contacts panel ' + JSON.stringify(c));
+  };
+  const sum = await contactsSeen();
   console.log('contacts:', JSON.stringify(sum.ui));
-  if (!(sum.api.found > 0) || sum.ui.found !== sum.api.found || sum.ui.controlled !== sum.api.controlled ||
-    sum.ui.days !== sum.api.by_day.length || sum.found !== sum.api.found.toLocaleString('zh-CN'))
-    fail('contacts summary ' + JSON.stringify(sum));
+  if (!(sum.api.found > 0)) fail('no contacts from the API: ' + JSON.stringify(sum.api));
+  checkContacts(sum, 'contacts at ' + sum.ui.day);
+  // the first day of the slider (when the province has cases): by_day cumulated up to it, nothing
+  // found before the first task
+  if (sum.ui.day) {
+    const day0 = await page.evaluate(() => {
+      const el = document.getElementById('day');
+      el.value = 0;
+      el.dispatchEvent(new Event('input'));
+      return document.getElementById('day-label').textContent;
+    });
+    await page.waitForFunction((d) => window.znReady.contacts.day === d && window.znReady.numbersDay === d, day0);
+    const sum0 = await contactsSeen();
+    console.log('contacts at', day0 + ':', JSON.stringify(sum0.ui));
+    checkContacts(sum0, 'contacts at ' + day0);
+    if (sum0.api.by_day.length && day0 < sum0.api.by_day[0].date && sum0.ui.found !== 0) fail('contacts found before the first task');
+    await page.evaluate(() => {
+      const el = document.getElementById('day');
+      el.value = el.max;
+      el.dispatchEvent(new Event('input'));
+    });
+    await page.waitForFunction((d) => window.znReady.contacts.day === d && window.znReady.numbersDay === d, sum.ui.day);
+  }
   if ((await page.evaluate(() => window.znReady.graph)) !== -1) fail('the graph loaded before a reason was given');
   await page.click('#why-go'); // no reason: refused in the page
   if (!(await page.textContent('#why-error')).includes('查询事由')) fail('no reason asked for');
@@ -329,8 +438,11 @@ try {
   const pz = await hubOf('330000000000', '浙江省');
   await page.click('#children tr.click >> text=杭州市');
   const ph = await hubOf('330100000000', '杭州市');
+  await checkCurveRt('330100000000', '杭州市');
+  await checkZoneLabels('330100000000', '杭州市');
   await page.click('#children tr.click >> text=西湖区');
   const px = await hubOf('330106000000', '西湖区');
+  await checkCurveRt('330106000000', '西湖区');
   if (!(pz.total > 0) || !(px.total > 0) || !(px.total < ph.total) || !(ph.total <= pz.total))
     fail('hub totals 浙江省 ' + pz.total + ', 杭州市 ' + ph.total + ', 西湖区 ' + px.total);
   await page.locator('#hub-panel').scrollIntoViewIfNeeded();

@@ -133,7 +133,7 @@
     const sel = $('zone-rules');
     sel.textContent = '';
     here.forEach((r) => {
-      const o = zn.text(document.createElement('option'), (r.title || r.rules).split(' / ')[0] + '（' + r.from + '–' + r.to + '）');
+      const o = zn.text(document.createElement('option'), runTitle(r) + '（' + r.from + '–' + r.to + '）');
       o.value = r.rules;
       sel.appendChild(o);
     });
@@ -148,6 +148,18 @@
     sel.value = zs.rules;
   }
   function zoneRun() { return zs.rules ? runFor(zs.rules, zoneArea()) : null; }
+  /* a run's Chinese title: title_zh when the row has one, else the part of title before " / " (the
+   * English half), else the rule set's id */
+  function runTitle(r) { return r ? r.title_zh || (r.title || r.rules).split(' / ')[0] : ''; }
+  /* the levels as one name: 高风险区, 中风险区, 低风险区 -> 高/中/低风险区 (a common ending of two
+   * characters or more is said once), 封控区, 管控区, 防范区 -> 封控区/管控区/防范区 */
+  function levelsName(levels) {
+    const zh = levels.map((lv) => lv.zh || lv.name);
+    if (!zh.length) return '分区';
+    let k = 0;
+    while (zh.every((x) => x.length > k + 1 && x[x.length - 1 - k] === zh[0][zh[0].length - 1 - k])) k++;
+    return zh.length > 1 && k >= 2 ? zh.map((x) => x.slice(0, x.length - k)).join('/') + zh[0].slice(-k) : zh.join('/');
+  }
 
   /* the daily counts per level of the area (the legend and the stacked chart) */
   async function zoneDays() {
@@ -253,7 +265,7 @@
     if (!zs.on || !zs.rules || (!info && !z)) { box.hidden = true; ready.zoneLegend = null; return; }
     box.textContent = '';
     const run = zoneRun();
-    box.appendChild(zn.text(document.createElement('div'), (run && run.title ? run.title.split(' / ')[0] : zs.rules)))
+    box.appendChild(zn.text(document.createElement('div'), run ? runTitle(run) : zs.rules))
       .className = 't';
     const counts = {};
     zs.levels.forEach((lv, rank) => {
@@ -285,7 +297,11 @@
   /* the stacked daily counts of the area per level, with the slider's day marked */
   function zoneChart() {
     const panel = $('zone-panel');
-    if (!zs.rules || !zs.daysList || !zs.daysList.length || !zs.unitsInArea) { panel.hidden = true; return; }
+    if (!zs.rules || !zs.daysList || !zs.daysList.length || !zs.unitsInArea) {
+      panel.hidden = true;
+      $('zone-foot').textContent = '';
+      return;
+    }
     panel.hidden = false;
     const dates = zs.daysList.map((x) => x.date);
     const series = zs.levels.map((lv, rank) => ({ type: 'bar', stack: 'z', name: lv.zh, barCategoryGap: '10%',
@@ -302,9 +318,9 @@
       series,
     });
     const run = zoneRun();
-    $('zone-chart-title').textContent = '三区单元数 · 按日（' + state.area.name + '）';
-    $('zone-note').textContent = (run ? run.title + '；' : '') + '半透明柱：当日未公布名单（状态按规则推算，不视为无病例）。';
-    $('zone-foot').textContent = '三区：' + (run ? run.rules : '') + ' 规则按日评估（单元点位 WGS-84 转 GCJ-02）。';
+    $('zone-chart-title').textContent = levelsName(zs.levels) + '单元数 · 按日（' + state.area.name + '）';
+    $('zone-note').textContent = (run ? runTitle(run) + '；' : '') + '半透明柱：当日未公布名单（状态按规则推算，不视为无病例）。';
+    $('zone-foot').textContent = '分区：' + (run ? runTitle(run) : zs.rules) + '，按日评估（单元点位 WGS-84 转 GCJ-02）。';
     ready.zoneChart = dates.length;
   }
 
@@ -335,6 +351,15 @@
       } while (drawAgain);
     })().finally(() => { drawing = null; });
     return drawing;
+  }
+
+  /* where the points of an area come from: the 上海发布 lists cover Shanghai (31) only, case
+   * reports (feed case_report, e.g. the demo city) any area */
+  function pointsSource(code) {
+    const p = areaPrefix(code);
+    const sh = '上海发布病例居住地（高德地理编码，GCJ-02）', rep = '病例报告现住址（数据归集 case_report，GCJ-02）';
+    if (p.startsWith('31')) return sh + '与' + rep;
+    return '31'.startsWith(p) ? sh + '与' + rep : rep;
   }
 
   async function drawMapOnce() {
@@ -374,6 +399,7 @@
     if (cum) opt.visualMap = { min: 0, max: Math.max(5, Math.round(max / 2)), calculable: false, show: true,
       left: 10, bottom: 10, textStyle: { color: '#d9e6f5' }, inRange: { color: ['#1d5288', '#ffb547', '#ff5a4e'] } };
     setOption('map', opt);
+    $('points-foot').textContent = pointsSource(code);
     $('map-title').textContent = state.area.name + ' · ' + (d || '') + (cum ? ' 累计' : ' 当日') +
       ' · 有坐标 ' + zn.fmt(data.reduce((s, p) => s + p[2], 0)) + ' 处';
     zoneLegend(d, z);
@@ -398,6 +424,7 @@
     try {
       s = await zn.get('/contacts/summary', { area: state.area.code });
     } catch (e) {
+      cs.summary = null;
       $('contacts-panel').hidden = true;
       $('person-panel').hidden = true;
       ready.contacts = null;
@@ -407,10 +434,7 @@
     /* the person data panel only where there is something to look at */
     $('person-panel').hidden = state.me.permissions.indexOf('person') < 0 || !s.found;
     $('contacts-chart').hidden = !s.found;
-    $('c-found').textContent = zn.fmt(s.found);
-    $('c-controlled').textContent = zn.fmt(s.controlled);
-    $('c-secondary').textContent = zn.fmt(s.secondary);
-    $('c-companions').textContent = zn.fmt(s.companions);
+    cs.summary = s;
     const bd = s.by_day || [];
     if (s.found && charts['contacts-chart']) resize(charts['contacts-chart']);
     setOption('contacts-chart', {
@@ -420,13 +444,42 @@
       xAxis: { type: 'category', data: bd.map((x) => x.date), axisLabel: { color: '#8aa4c2' } },
       yAxis: { type: 'value', axisLabel: { color: '#8aa4c2' }, splitLine: { lineStyle: { color: '#1f4470' } } },
       series: [
-        { type: 'bar', name: '发现', data: bd.map((x) => x.found), itemStyle: { color: '#ff8c1a' } },
+        { type: 'bar', name: '发现', data: bd.map((x) => x.found), itemStyle: { color: '#ff8c1a' },
+          markLine: { symbol: 'none', silent: true, data: [], lineStyle: { color: '#ffb547', width: 2 }, label: { color: '#ffb547' } } },
         { type: 'bar', name: '已管控', data: bd.map((x) => x.controlled), itemStyle: { color: '#37d399' } },
       ],
     });
-    $('contacts-note').textContent = s.found ? '按隔离转运任务下达日统计发现、按任务核查或销号日统计管控；管控率 ' +
-      Math.round((100 * s.controlled) / s.found) + '%（任务已核查或销号）。' : '本辖区暂无溯源得到的密接。';
-    ready.contacts = { area: state.area.code, found: s.found, controlled: s.controlled, days: bd.length };
+    contactsDay();
+  }
+
+  /* the contacts panel as of the end of the slider's day: found and controlled cumulated over
+   * by_day up to that day (a contact is found on the day its task was issued, controlled on the
+   * day the task was first verified or closed: docs/server.md); secondary contacts and companions
+   * come without days and are the tracing run's */
+  function contactsDay() {
+    const s = cs.summary;
+    if (!s || $('contacts-panel').hidden) return;
+    const d = day(), bd = s.by_day || [];
+    let found = 0, controlled = 0;
+    bd.forEach((x) => { if (!d || x.date <= d) { found += x.found; controlled += x.controlled; } });
+    const cover = d ? '截至 ' + d : '全部日期';
+    $('contacts-title').textContent = '密切接触者 · 发现与管控 · ' + state.area.name + ' · ' + cover;
+    $('c-found').textContent = zn.fmt(found);
+    $('c-controlled').textContent = zn.fmt(controlled);
+    $('c-secondary').textContent = zn.fmt(s.secondary);
+    $('c-companions').textContent = zn.fmt(s.companions);
+    $('c-secondary').parentNode.title = $('c-companions').parentNode.title = '溯源全程合计（不按日期）';
+    if (charts['contacts-chart'] && bd.some((x) => x.date === d))
+      charts['contacts-chart'].setOption({ series: [{ markLine: { data: [{ xAxis: d, name: d }] } }] });
+    else if (charts['contacts-chart']) charts['contacts-chart'].setOption({ series: [{ markLine: { data: [] } }] });
+    const first = bd.length ? bd[0].date : '';
+    $('contacts-note').textContent = !s.found ? '本辖区暂无溯源得到的密接。'
+      : (d && first && d < first ? '所选日期早于首批隔离转运任务（' + first + '），尚无密接发现。'
+        : '密接、已管控为' + cover + '累计：按隔离转运任务下达日计发现，按任务核查或销号日计管控；管控率 ' +
+          (found ? Math.round((100 * controlled) / found) + '%' : '–') + '。') +
+        '全部溯源结果：密接 ' + zn.fmt(s.found) + '、已管控 ' + zn.fmt(s.controlled) + '；次密接、同行人为溯源全程合计。';
+    ready.contacts = { area: state.area.code, day: d || '', found, controlled, totalFound: s.found, totalControlled: s.controlled,
+      days: bd.length };
   }
 
   /* a new area: the person data of the previous one goes away until a reason is given again */
@@ -459,7 +512,7 @@
       tb.appendChild(tr);
     });
     const pages = Math.max(1, Math.ceil(r.total / cs.limit));
-    $('contacts-page').textContent = '第 ' + (page + 1) + ' / ' + pages + ' 页，共 ' + zn.fmt(r.total) + ' 条';
+    $('contacts-page').textContent = '第 ' + (page + 1) + ' / ' + pages + ' 页，共 ' + zn.fmt(r.total) + ' 条（指示病例×密接，一人可有多条）';
     $('contacts-prev').disabled = page <= 0;
     $('contacts-next').disabled = page + 1 >= pages;
     ready.contactRows = r.rows.length;
@@ -620,13 +673,26 @@
   }
 
   /* ---- curve, Rt, alerts (whole range of the area) ---- */
+  /* the daily counts once per area (or refresh): the curve draws them and /rt is asked for only
+   * when the series is long enough (the server's rule: at least RT_MIN_DAYS days, else 400) */
+  const RT_MIN_DAYS = 8;
+  function seriesFetch() { return zn.get('/cases/daily', { area: state.area.code }); }
   /* /rt once per area (or refresh): the Rt panel and the projection on the curve share it */
-  function rtFetch() {
-    return zn.get('/rt', { area: state.area.code }).then((r) => ({ r }), (e) => ({ e }));
+  function rtFetch(sp) {
+    return sp.then((s) => (s.dates.length < RT_MIN_DAYS ? { short: s.dates.length }
+      : zn.get('/rt', { area: state.area.code }).then((r) => ({ r }), (e) => ({ e }))), (e) => ({ e }));
+  }
+  /* a round number at or above v (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten) */
+  function niceCeil(v) {
+    if (!(v > 0)) return 1;
+    const step = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * step >= v - 1e-9) return m * step;
+    return 10 * step;
   }
 
-  async function curve(rtp) {
-    const [s, rt] = await Promise.all([zn.get('/cases/daily', { area: state.area.code }), rtp || rtFetch()]);
+  async function curve(sp, rtp) {
+    sp = sp || seriesFetch();
+    const [s, rt] = await Promise.all([sp, rtp || rtFetch(sp)]);
     state.series = s;
     /* the renewal-equation projection (server: zn_rt_project, R from the last Rt window) after the
      * last observed day: dashed median from the last count, shaded lo..hi interval */
@@ -635,6 +701,15 @@
     const n = s.dates.length, h = p ? p.horizon : 0, last = n ? s.counts[n - 1] : 0;
     const pad = (a, first) => new Array(n - 1).fill('-').concat([first]).concat(a);
     const name = p ? '预测 (' + h + '天)' : '';
+    /* the y-axis follows the observed counts and the projected median (x 1.3); an interval reaching
+     * higher (a growing projection from a few cases: the upper bound can be 50 times the counts) is
+     * cut at the top of the chart, else the observed days would be flat on the axis */
+    const observedMax = s.counts.reduce((m, v) => Math.max(m, v), 0);
+    const medianMax = p ? p.median.reduce((m, v) => Math.max(m, v), 0) : 0;
+    const bandMax = p ? p.hi.reduce((m, v) => Math.max(m, v), 0) : 0;
+    const yCap = niceCeil(Math.max(observedMax, medianMax, 1) * 1.3);
+    const clipped = bandMax > yCap;
+    const CLIP_NOTE = '区间上限超出图表部分已截断';
     const series = [{ type: 'bar', name: '新增', data: s.counts, itemStyle: { color: '#ff5a4e' },
       markLine: { symbol: 'none', data: dayMark(), lineStyle: { color: '#ffb547', width: 2 }, label: { color: '#ffb547' } } }];
     if (p) {
@@ -647,22 +722,29 @@
           lineStyle: { color: '#ffb547', type: 'dashed', width: 2 } });
     }
     setOption('curve', {
-      grid: { left: 48, right: 12, top: p ? 28 : 16, bottom: 28 },
+      grid: { left: 48, right: 12, top: clipped ? 44 : p ? 28 : 16, bottom: 28 },
       tooltip: { trigger: 'axis', valueFormatter: (v) => (v === undefined || v === '-' ? '' : zn.fmt(Math.round(v))),
         formatter: p ? (ps) => ps.filter((x) => (x.seriesName === '新增' ? x.dataIndex < n : x.seriesName === name && x.dataIndex >= n))
           .map((x) => {
             const i = x.dataIndex - n;
             const v = x.seriesName === '新增' ? zn.fmt(x.value)
-              : zn.fmt(Math.round(p.median[i])) + '（95% 区间 ' + zn.fmt(Math.round(p.lo[i])) + '–' + zn.fmt(Math.round(p.hi[i])) + '）';
+              : zn.fmt(Math.round(p.median[i])) + '（95% 区间 ' + zn.fmt(Math.round(p.lo[i])) + '–' + zn.fmt(Math.round(p.hi[i])) + '）' +
+                (p.hi[i] > yCap ? '<br>' + CLIP_NOTE : '');
             return zn.text(document.createElement('i'), x.axisValue).innerHTML + '<br>' + x.marker + x.seriesName + '：' + v;
           }).join('<br>') : undefined },
       legend: p ? { data: ['新增', name], top: 0, right: 8, textStyle: { color: '#8aa4c2' } } : undefined,
+      graphic: clipped ? [{ type: 'text', right: 12, top: 22, silent: true,
+        style: { text: '▲ ' + CLIP_NOTE, fill: '#8aa4c2', fontSize: 11 } }] : undefined,
       xAxis: { type: 'category', data: p ? s.dates.concat(p.dates) : s.dates, axisLabel: { color: '#8aa4c2' } },
-      yAxis: { type: 'value', axisLabel: { color: '#8aa4c2' }, splitLine: { lineStyle: { color: '#1f4470' } } },
+      yAxis: { type: 'value', max: clipped ? yCap : undefined, axisLabel: { color: '#8aa4c2' },
+        splitLine: { lineStyle: { color: '#1f4470' } } },
       series,
     });
+    $('curve').title = clipped ? '纵轴按观测值与预测中位数确定（最高 ' + zn.fmt(yCap) + '）；95% 区间上限最高 ' +
+      zn.fmt(Math.round(bandMax)) + '，' + CLIP_NOTE + '，数值见提示框。' : '';
     ready.curve = s.dates.length > 0;
     ready.projection = p ? h : 0;
+    ready.curveAxis = { area: state.area.code, yMax: clipped ? yCap : null, clipped, observedMax, medianMax, bandMax };
   }
 
   function markDay() {
@@ -677,11 +759,20 @@
   }
 
   async function rt(rtp) {
-    const { r, e } = await (rtp || rtFetch());
-    if (e) {
+    const { r, e, short } = await rtp;
+    const note = $('rt-note');
+    note.title = '';
+    if (e || short !== undefined) {
       chart('rt').clear();
-      $('rt-note').textContent = '无法估计：' + e.message;
+      /* the server's reasons in Chinese; its own words stay in the tooltip */
+      const m = e && /at least (\d+) days of counts, the area has (\d+)/.exec(e.message || '');
+      const need = m ? Number(m[1]) : RT_MIN_DAYS, have = m ? Number(m[2]) : short;
+      note.textContent = short !== undefined || m
+        ? '病例序列不足 ' + need + ' 天（本区 ' + have + ' 天），无法估计 Rt。'
+        : '无法估计 Rt（服务器未给出结果，详见提示）。';
+      if (e) note.title = e.message;
       ready.rt = 0;
+      ready.rtNote = note.textContent;
       return;
     }
     const x = r.windows.map((w) => w.end);
@@ -703,15 +794,21 @@
     $('rt-note').textContent = 'Cori 等 (2013) 方法，7 日滑动窗；序列间隔均值 ' + r.method.si_mean + ' 天、标准差 ' + r.method.si_sd + ' 天。按公布的病例居住地数估计。';
   }
 
+  /* EARS C3 over the area's daily counts, the detector `zhinao warn --store` runs (ears-c3: its
+   * stored alarms each get a verification task, epi.verify_signal, on the task pages); the title
+   * names the method the answer says it used */
+  const ALERT_METHOD = 'c3';
   async function alerts() {
     const ul = $('alerts');
     ul.textContent = '';
     try {
-      const a = await zn.get('/alerts', { area: state.area.code, method: 'c2' });
+      const a = await zn.get('/alerts', { area: state.area.code, method: ALERT_METHOD });
+      $('alerts-title').textContent = '预警 · ' + (a.method || 'EARS ' + ALERT_METHOD.toUpperCase()) + ' · ' + state.area.name;
+      $('alerts-note').textContent = a.method + '：按本区每日病例数即时计算（超过阈值即报警），与 zhinao warn 入库预警同一方法；' +
+        '入库预警各有一项“预警信号核实”任务（任务页）。';
       if (!a.alerts.length) ul.appendChild(zn.text(document.createElement('li'), '无预警信号'));
       a.alerts.slice(-12).reverse().forEach((x) => {
         const li = document.createElement('li');
-        li.innerHTML = '';
         li.appendChild(zn.text(document.createElement('span'), x.date + ' '));
         const b = zn.text(document.createElement('b'), zn.fmt(x.count) + ' 处');
         b.className = 'hot';
@@ -719,8 +816,10 @@
         li.appendChild(zn.text(document.createElement('span'), '（阈值 ' + zn.fmt(Math.round(x.upperbound)) + '）'));
         ul.appendChild(li);
       });
+      ready.alerts = { area: state.area.code, method: a.method, n: a.alerts.length };
     } catch (e) {
-      ul.appendChild(zn.text(document.createElement('li'), e.message));
+      ul.appendChild(zn.text(document.createElement('li'), '无法计算预警')).title = e.message;
+      ready.alerts = { area: state.area.code, method: '', n: -1 };
     }
   }
 
@@ -737,6 +836,7 @@
   function dayChanged() {
     clearTimeout(pending);
     pending = setTimeout(async () => {
+      contactsDay();
       await Promise.all([drawMap(), numbers()]);
     }, 120);
   }
@@ -759,9 +859,9 @@
     contactsReset();
     const [mapName] = await Promise.all([loadBoundaries(code), zoneDays().catch(() => { zs.days = {}; zs.daysList = []; })]);
     state.mapName = mapName;
-    const rtp = rtFetch();
+    const sp = seriesFetch(), rtp = rtFetch(sp);
     zoneChart();
-    await Promise.all([drawMap(), numbers(), curve(rtp), rt(rtp), alerts(), contactsSummary()]);
+    await Promise.all([drawMap(), numbers(), curve(sp, rtp), rt(rtp), alerts(), contactsSummary()]);
     markDay();
   }
 

@@ -125,8 +125,13 @@
     const box = $('tasks');
     box.textContent = '';
     cards.forEach((c) => box.appendChild(c));
+    /* nothing open: say whether there is nothing at all or only finished tasks */
+    let closed = false;
+    if (!r.items.length && !$('all').checked) closed = (await zn.get('/tasks', { limit: 1 })).items.length > 0;
+    $('empty').textContent = closed ? '暂无待办任务（已办结的任务勾选“显示已办结”查看）。' : '本辖区暂无任务。';
     $('empty').hidden = r.items.length > 0;
     window.znReady.tasks = r.items.length;
+    window.znReady.emptyText = r.items.length ? '' : $('empty').textContent;
   }
 
   async function start() {
