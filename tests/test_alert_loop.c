@@ -158,6 +158,14 @@ static void test_ears_alerts_tasks(void **state)
                                "AND division_code = '310115000000' AND upperbound = 0 AND "
                                "((period = '2022-04-13' AND observed = 3) OR (period = '2022-04-14' AND observed = 2))"),
                          2);
+        /* reason and title as a command centre writes them, issued by the default issuer */
+        assert_int_equal(q1(f, "SELECT COUNT(*) FROM loop_instruction WHERE issuer = '监测预警系统' AND reason IN ("
+                               "'EARS-C3 预警：浦东新区 2022-04-13 报告 3 例，超过上限 0.0', "
+                               "'EARS-C3 预警：浦东新区 2022-04-14 报告 2 例，超过上限 0.0')"),
+                         2);
+        assert_int_equal(q1(f, "SELECT COUNT(*) FROM loop_task WHERE title IN ("
+                               "'核实预警信号：EARS-C3 浦东新区 2022-04-13', '核实预警信号：EARS-C3 浦东新区 2022-04-14')"),
+                         2);
     }
     /* no division and no issuing unit: refused, nothing stored */
     zn_alert u = {.method = "ears-c3", .series = "nowhere", .period = "2022-04-13", .observed = 5, .upperbound = NAN};
@@ -172,12 +180,34 @@ static void test_ears_alerts_tasks(void **state)
     assert_int_equal(q1(f, "SELECT COUNT(*) FROM alert WHERE series = 'nowhere' AND upperbound IS NULL "
                            "AND division_code IS NULL"),
                      1);
+    assert_int_equal(q1(f, "SELECT COUNT(*) FROM loop_instruction WHERE issuer = 'sh-cdc' AND "
+                           "reason = 'EARS-C3 预警：nowhere 2022-04-13 报告 5 例（上限 NA）'"),
+                     1);
+    /* a title over 191 bytes is cut before the character the limit falls in: 148 bytes of
+     * "核实预警信号：M S " then 14 of the period's 21 characters (3 bytes each), 190 bytes */
+    char longm[64], longs[63], longp[64] = "";
+    memset(longm, 'm', 63);
+    longm[63] = 0;
+    memset(longs, 's', 62);
+    longs[62] = 0;
+    for (int i = 0; i < 21; i++)
+        strcat(longp, "疫");
+    zn_alert lg = {.method = longm, .series = longs, .division_code = "310115", .period = longp, .observed = 9,
+                   .upperbound = 1};
+    assert_int_equal(zn_alert_raise(f->lp, &lg, NULL, NULL, NULL, &tid, NULL, &err), ZN_OK);
+    assert_int_equal(zn_loop_task_get(f->lp, tid, &tk, &err), ZN_OK);
+    assert_int_equal(strlen(tk.title), 190);
+    assert_memory_equal(tk.title, "核实预警信号：mmm", strlen("核实预警信号：mmm"));
+    assert_string_equal(tk.title + 175, "疫疫疫疫疫");
+    assert_int_equal(q1(f, "SELECT COUNT(*) FROM loop_instruction WHERE "
+                           "reason LIKE 'mmm% 预警：sss% 疫% 报告 9 例，超过上限 1.0'"),
+                     1);
     /* a division unknown to the store: nothing stored (alert and task are one transaction) */
     zn_alert bad = {.method = "ears-c3", .series = "x", .division_code = "310199000000", .period = "2022-04-13",
                     .observed = 5, .upperbound = 1};
     assert_int_equal(zn_alert_raise(f->lp, &bad, NULL, NULL, NULL, NULL, NULL, &err), ZN_ENOTFOUND);
-    assert_int_equal(q1(f, "SELECT COUNT(*) FROM alert"), 3);
-    assert_int_equal(q1(f, "SELECT COUNT(*) FROM loop_task"), 3);
+    assert_int_equal(q1(f, "SELECT COUNT(*) FROM alert"), 4);
+    assert_int_equal(q1(f, "SELECT COUNT(*) FROM loop_task"), 4);
 }
 
 /* n alert tasks issued on 2022-04-10 at 09:00 (+08:00) to 浦东新区. */

@@ -127,8 +127,9 @@ static void test_from_trace(void **state)
     assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task WHERE template_id = 'epi.quarantine_transfer' "
                                   "AND subject_kind = 'contact'"),
                      4);
+    /* the reason as a command centre writes it: run 2, traced under plan-9 */
     assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction WHERE reason = "
-                                  "'close contacts of trace run 2 (plan plan-9)' AND issuer_unit IS NOT NULL"),
+                                  "'第2次流调密接（第九版方案）' AND issuer = 'hz-command' AND issuer_unit IS NOT NULL"),
                      1);
 
     zn_loop_filter fl = {.template_id = "epi.quarantine_transfer"};
@@ -179,6 +180,15 @@ static void test_from_trace(void **state)
     assert_int_equal(r.issued, 1);
     assert_int_equal(r.transferred, 0);
     assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task"), 5);
+    /* run 1 is plan-8's; no issuer given: the wiring's display name issues it and moves its task */
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction WHERE reason = '第1次流调密接（第八版方案）' "
+                                  "AND issuer = '智脑' AND issuer_unit IS NULL"),
+                     1);
+    /* an edition without a Chinese name is named as it is */
+    assert_int_equal(sql(f->st, "INSERT INTO trace_run(id, plan, parameters, started_at) VALUES (3,'plan-x','{}',0)"), 0);
+    assert_int_equal(zn_loop_from_trace(f->lp, 3, NULL, NULL, &r, &err), ZN_OK);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction WHERE reason = '第3次流调密接（方案 plan-x）'"),
+                     1);
 
     assert_int_equal(zn_loop_from_trace(f->lp, 7, NULL, NULL, &r, &err), ZN_ENOTFOUND);
 }
@@ -243,6 +253,10 @@ static void test_from_zones(void **state)
     assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction_link WHERE kind = 'zone_day' AND "
                                   "ref = 'three-zones-2021@2022-04-02'"),
                      1);
+    /* a run without area and without level names: "封控区", no 范围 */
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction WHERE reason = "
+                                  "'2022-04-02 新增封控区单元（规则 three-zones-2021）' AND issuer = 'hz-command'"),
+                     1);
     assert_int_equal(zn_loop_from_zones(f->lp, "three-zones-2021", "2022-04-02", "hz-command", "330100", &r, &err),
                      ZN_OK);
     assert_int_equal(r.issued, 0);
@@ -287,6 +301,10 @@ static void test_from_zones_areas(void **state)
     assert_int_equal(sql(f->st, ZONE_UNITS), 0);
     add_run(f, 1, "3301", (const int[]){1, 2}, 2); /* zhinao zones run --rules r22 --within 330100 */
     add_run(f, 2, "31", (const int[]){5}, 1);      /* ... --within 310000, later */
+    /* the Shanghai run's levels named as zone_run.levels stores them: its top level is 高风险区 */
+    assert_int_equal(sql(f->st, "UPDATE zone_run SET levels = '[[\"high\",\"高风险区\"],[\"low\",\"低风险区\"]]' "
+                                "WHERE id = 2"),
+                     0);
 
     /* Shanghai's command: the Shanghai run, unit E: seal + test, no transfer (both in 31) */
     assert_int_equal(zn_loop_from_zones(f->lp, "r22", "2022-04-02", "sh-command", "310000", &r, &err), ZN_OK);
@@ -309,6 +327,13 @@ static void test_from_zones_areas(void **state)
     assert_int_equal(r.transferred, 0);
     assert_true(r.instruction_id != sh);
     int64_t hz = r.instruction_id;
+    /* each instruction names the day, its run's top level, rule set and area */
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction WHERE reason = "
+                                  "'2022-04-02 新增高风险区单元（规则 r22，范围 31）' AND issuer = 'sh-command'"),
+                     1);
+    assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction WHERE reason = "
+                                  "'2022-04-02 新增封控区单元（规则 r22，范围 3301）' AND issuer = 'hz-command'"),
+                     1);
     assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task"), 6);
     assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction"), 2);
     assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_instruction_link WHERE kind = 'zone_day' AND "

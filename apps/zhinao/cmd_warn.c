@@ -43,7 +43,8 @@ static void usage(FILE *f)
             "county-level divisions (edition 2021) under --division-prefix (31: Shanghai districts);\n"
             "alarms of unmapped series go to --issuer-unit CODE or are skipped. The alert of a dated\n"
             "series is raised at 09:00 (local) of the day after its period, when the day's counts are\n"
-            "published. --issuer WHO (early-warning). Prints counts only, unless an output flag is given.\n");
+            "published. --issuer WHO (default 监测预警系统). Prints counts only, unless an output flag is\n"
+            "given.\n");
 }
 
 /* group,code lines of a division map; *out is a json object group -> code (caller decrefs). */
@@ -90,7 +91,8 @@ int zn_cmd_warn(int argc, char **argv)
     long past_weeks = -2;
     int trend = 1, reweight = 1, fmt = OUT_TEXT;
     const char *trans = "standard";
-    const char *db = NULL, *map_file = NULL, *div_prefix = "31", *issuer = "early-warning", *issuer_unit = NULL;
+    /* issuer NULL: zn_alert_raise's default (监测预警系统) */
+    const char *db = NULL, *map_file = NULL, *div_prefix = "31", *issuer = NULL, *issuer_unit = NULL;
     int store = 0, fmt_given = 0;
     zn_series_spec spec = {0};
     for (int i = 1; i < argc; i++) {

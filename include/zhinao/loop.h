@@ -564,8 +564,9 @@ typedef struct zn_loop_wiring_result {
 } zn_loop_wiring_result;
 
 /*
- * One instruction "close contacts of trace run N (plan P)" (issuer, issuer_unit as in
- * zn_loop_instruction; issuer NULL = "zhinao") and, for each distinct close_contact.contact of run
+ * One instruction "第N次流调密接（P）" (the close contacts of trace run N; P the plan's Chinese
+ * name, "第九版方案" for plan-9) (issuer, issuer_unit as in zn_loop_instruction; issuer NULL =
+ * "智脑", also the actor of the moves) and, for each distinct close_contact.contact of run
  * `run_id` (0 = the latest trace_run) in contact order, a "contact.new" event routed to the
  * contact's residence_division in feed_population_registry (subject_ref = the contact). A contact
  * absent from the registry (or whose division routing does not find, ZN_ENOTFOUND) is unrouted.
@@ -582,7 +583,9 @@ zn_status zn_loop_from_trace(zn_loop *lp, int64_t run_id, const char *issuer, co
  * starts on `date` (YYYY-MM-DD) and does not continue a period at that level ending the day
  * before: one "zone.sealed" event (seal + test, per the templates) routed to the unit's
  * township_code, else its county_code (subject_ref = zone_unit.key, or "zone_unit:<id>" when the
- * key is longer than 63 bytes). The instruction is "units sealed on DATE (rules R)", linked as
+ * key is longer than 63 bytes). The instruction is "DATE 新增L单元（规则 R）" ("…（规则 R，范围 AREA）"
+ * for a run of one area; L the top level's Chinese name, 封控区 when the run has none; issuer NULL
+ * = "智脑"), linked as
  * ("zone_day", "RULES@DATE") for a run without area and "RULES@DATE@AREA" for a run of one area
  * (docs/loop.md); an older RULES@DATE link is reused when its instruction already has a task about
  * one of the run's units. Errors: ZN_EINVAL (bad date, issuer_unit not a division code),

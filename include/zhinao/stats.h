@@ -438,8 +438,10 @@ zn_status zn_alert_division_lookup(zn_store *st, const char *name, const char *p
  * Alerts are unique on (method, series, period): when that alert is already stored nothing is
  * written, *is_new = 0 and *alert_id / *task_id give the stored one. Otherwise the row goes to
  * table `alert` (created_at = zn_ctx_now of the store's context), an instruction is recorded
- * (issuer `issuer`, default "early-warning"; issuer_unit as zn_loop_instruction; reason
- * "<method> alarm: <series> <period> observed O > upper bound U"; link alert:<id>) and
+ * (issuer `issuer`, default "监测预警系统"; issuer_unit as zn_loop_instruction; reason
+ * "EARS-C3 预警：<series> <period> 报告 O 例，超过上限 U" ("…报告 O 例（上限 NA）" without a bound;
+ * the method as EARS-C1..3, CUSUM, Farrington, CIDARS …); task title "核实预警信号：<method> <series>
+ * <period>"; link alert:<id>) and
  * zn_loop_issue_event(lp, "alert.new", ...) issues one task per listening template
  * (data/templates/epidemic.json: epi.verify_signal, 24 h), subject alert:<id>, routed to
  * a->division_code (a district: assignee kind "division"); *task_id = the first task.

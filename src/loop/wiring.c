@@ -28,12 +28,33 @@ static zn_status find_link(zn_loop *lp, const char *kind, const char *ref, int64
     return rc;
 }
 
+/* The issuer of the wiring's instructions and the actor of its moves when the caller names none: a
+ * display name shown as is by the (Chinese) cockpit; notifications to "issuer" go to it. */
+#define WIRING_ISSUER "智脑"
+
+/* The Chinese name of a control-plan edition (data/plans/<name>.json) for instruction reasons:
+ * "第九版方案"; other names are written "方案 NAME" into buf. */
+static const char *plan_zh(const char *plan, char *buf, size_t n)
+{
+    static const struct {
+        const char *name, *zh;
+    } map[] = {{"plan-8", "第八版方案"},
+               {"plan-9", "第九版方案"},
+               {"plan-10", "第十版方案"},
+               {"plan-20measures", "二十条措施"}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(plan, map[i].name))
+            return map[i].zh;
+    snprintf(buf, n, "方案 %s", plan);
+    return buf;
+}
+
 /* A new instruction linked to (kind, ref). */
 static zn_status instruct(zn_loop *lp, const char *kind, const char *ref, const char *issuer, const char *issuer_unit,
                           const char *reason, int64_t *id, zn_error *err)
 {
     zn_loop_link link = {kind, ref};
-    zn_loop_instruction in = {.issuer = issuer ? issuer : "zhinao", .issuer_unit = issuer_unit, .reason = reason,
+    zn_loop_instruction in = {.issuer = issuer ? issuer : WIRING_ISSUER, .issuer_unit = issuer_unit, .reason = reason,
                               .links = &link, .nlinks = 1};
     return zn_loop_instruct(lp, &in, id, err);
 }
@@ -138,12 +159,13 @@ zn_status zn_loop_from_trace(zn_loop *lp, int64_t run_id, const char *issuer, co
     int has_reg = 0;
     if ((rc = zn_store_table_exists(st, "feed_population_registry", &has_reg, err)) != ZN_OK)
         return rc;
-    char ref[32], reason[160];
+    char ref[32], reason[192], pbuf[80];
     snprintf(ref, sizeof ref, "%lld", (long long)out->run_id);
-    snprintf(reason, sizeof reason, "close contacts of trace run %lld (plan %s)", (long long)out->run_id, plan);
+    /* "第2次流调密接（第九版方案）": the close contacts of trace run 2, traced under plan-9 */
+    snprintf(reason, sizeof reason, "第%lld次流调密接（%s）", (long long)out->run_id, plan_zh(plan, pbuf, sizeof pbuf));
     if ((rc = find_or_instruct(lp, "trace_run", ref, issuer, issuer_unit, reason, &out->instruction_id, err)) != ZN_OK)
         return rc;
-    const char *actor = issuer ? issuer : "zhinao";
+    const char *actor = issuer ? issuer : WIRING_ISSUER;
     /* Read every contact first: issuing writes to the store while the cursor would be open. */
     char **contacts = NULL;
     size_t n = 0, cap = 0;
@@ -226,6 +248,26 @@ static int valid_date(const char *d)
     return 1;
 }
 
+/* The Chinese name of the top level of zone run `run_id` (zone_run.levels [[name, zh], ...]) into
+ * buf; buf is left as it is when the run has none. */
+static zn_status top_level_zh(zn_loop *lp, int64_t run_id, char *buf, size_t n, zn_error *err)
+{
+    zn_stmt *q;
+    zn_status rc = zn_stmt_prepare(zn_loop_store(lp),
+                                   "SELECT json_extract(levels, '$[0][1]') FROM zone_run WHERE id = ?1 AND json_valid(levels)",
+                                   &q, err);
+    if (rc != ZN_OK)
+        return rc;
+    zn_stmt_bind_int64(q, 1, run_id);
+    int row = 0;
+    rc = zn_stmt_step(q, &row, err);
+    const char *zh = rc == ZN_OK && row ? zn_stmt_column_text(q, 0) : NULL;
+    if (zh && *zh && strlen(zh) < n)
+        snprintf(buf, n, "%s", zh);
+    zn_stmt_finalize(q);
+    return rc;
+}
+
 /*
  * The instruction of the units of `run` sealed on `date`, linked as ("zone_day", "RULES@DATE") for a
  * run without area and "RULES@DATE@AREA" (AREA = the run's within prefix, "31") for a run
@@ -239,17 +281,20 @@ static zn_status zone_instruction(zn_loop *lp, const zn_zone_run_info *run, cons
                                   const char *issuer_unit, const zunit *u, size_t n, zn_stmt *q, int64_t *id,
                                   zn_error *err)
 {
-    char legacy[128], ref[160], reason[224];
+    char legacy[128], ref[160], reason[256], top[64] = "封控区";
     snprintf(legacy, sizeof legacy, "%.100s@%s", run->rules, date);
+    zn_status rc = top_level_zh(lp, run->id, top, sizeof top, err);
+    if (rc != ZN_OK)
+        return rc;
+    /* "2022-04-08 新增封控区单元（规则 shanghai-2022-04，范围 31）": the top level's Chinese name */
     if (!*run->within)
-        snprintf(reason, sizeof reason, "units sealed on %s (rules %.100s)", date, run->rules);
+        snprintf(reason, sizeof reason, "%s 新增%s单元（规则 %.100s）", date, top, run->rules);
     else
-        snprintf(reason, sizeof reason, "units sealed on %s (rules %.100s, within %s)", date, run->rules,
-                 run->within);
+        snprintf(reason, sizeof reason, "%s 新增%s单元（规则 %.100s，范围 %s）", date, top, run->rules, run->within);
     if (!*run->within)
         return find_or_instruct(lp, "zone_day", legacy, issuer, issuer_unit, reason, id, err);
     snprintf(ref, sizeof ref, "%s@%s", legacy, run->within);
-    zn_status rc = find_link(lp, "zone_day", ref, id, err);
+    rc = find_link(lp, "zone_day", ref, id, err);
     if (rc != ZN_OK || *id)
         return rc;
     int64_t old = 0;
@@ -327,7 +372,7 @@ zn_status zn_loop_from_zones(zn_loop *lp, const char *rules, const char *date, c
                              &q, err);
     if (rc == ZN_OK && n)
         rc = zone_instruction(lp, &run, date, issuer, issuer_unit, u, n, q, &out->instruction_id, err);
-    const char *actor = issuer ? issuer : "zhinao";
+    const char *actor = issuer ? issuer : WIRING_ISSUER;
     for (size_t i = 0; rc == ZN_OK && i < n; i++) {
         out->subjects++;
         int yes = 0;

@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The issuer of alerts when the caller names none: a display name for the (Chinese) cockpit's
+ * instruction list; notifications to "issuer" go to it. */
+#define ALERT_ISSUER "监测预警系统"
+
 static int all_digits(const char *s)
 {
     if (!s || !*s)
@@ -17,6 +21,22 @@ static int all_digits(const char *s)
         if (!isdigit((unsigned char)*s))
             return 0;
     return 1;
+}
+
+/* The detector as a Chinese command centre writes it in a reason ("ears-c3" -> "EARS-C3"); other
+ * method names as they are. */
+static const char *method_display(const char *method)
+{
+    static const struct {
+        const char *name, *shown;
+    } map[] = {{"ears-c1", "EARS-C1"},       {"ears-c2", "EARS-C2"},
+               {"ears-c3", "EARS-C3"},       {"cusum", "CUSUM"},
+               {"farrington", "Farrington"}, {"farrington-flexible", "Farrington（灵活版）"},
+               {"noufaily", "Noufaily"},     {"cidars", "CIDARS"}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(method, map[i].name))
+            return map[i].shown;
+    return method;
 }
 
 zn_status zn_alert_division_lookup(zn_store *st, const char *name, const char *prefix, char code[13], zn_error *err)
@@ -127,15 +147,26 @@ static zn_status raise_in_tx(zn_loop *lp, const zn_alert *a, const char *issuer,
         return rc;
     id = zn_store_last_id(st);
 
-    char ref[32], reason[256], ubs[32], title[192];
+    char ref[32], reason[384], ubs[32], title[256];
+    const char *m = method_display(a->method);
     snprintf(ref, sizeof ref, "%lld", (long long)id);
-    if (isnan(a->upperbound))
-        snprintf(ubs, sizeof ubs, "NA");
-    else
+    /* as a command centre writes it: "EARS-C3 预警：虹口区 2022-04-14 报告 930 例，超过上限 699.5" */
+    if (isnan(a->upperbound)) {
+        snprintf(reason, sizeof reason, "%s 预警：%s %s 报告 %.0f 例（上限 NA）", m, a->series, a->period, a->observed);
+    } else {
         snprintf(ubs, sizeof ubs, "%.1f", a->upperbound);
-    snprintf(reason, sizeof reason, "%s alarm: %s %s observed %.0f > upper bound %s", a->method, a->series, a->period,
-             a->observed, ubs);
-    snprintf(title, sizeof title, "Verify signal %s: %s %s", a->method, a->series, a->period);
+        snprintf(reason, sizeof reason, "%s 预警：%s %s 报告 %.0f 例，超过上限 %s", m, a->series, a->period,
+                 a->observed, ubs);
+    }
+    /* a task title is at most 191 bytes: cut before the character the limit falls in (the whole
+     * title is at most 21 + 3 * 63 + 2 bytes: it fits title) */
+    snprintf(title, sizeof title, "核实预警信号：%s %s %s", m, a->series, a->period);
+    if (strlen(title) > 191) {
+        size_t k = 191;
+        while (k > 0 && ((unsigned char)title[k] & 0xC0) == 0x80)
+            k--;
+        title[k] = 0;
+    }
     zn_loop_link link = {"alert", ref};
     zn_loop_instruction in = {.issuer = issuer, .issuer_unit = issuer_unit, .reason = reason, .links = &link, .nlinks = 1};
     int64_t instr = 0;
@@ -190,7 +221,7 @@ zn_status zn_alert_raise(zn_loop *lp, const zn_alert *a, const char *issuer, con
     *alert_id = *task_id = 0;
     *is_new = 0;
     if (!issuer)
-        issuer = "early-warning";
+        issuer = ALERT_ISSUER;
     if (!lp || !a || !a->method || !a->series || !a->period || !a->method[0] || !a->series[0] || !a->period[0])
         return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "an alert needs a method, a series and a period");
     if (strlen(a->method) > 63 || strlen(a->series) > 63 || strlen(a->period) > 63 || strlen(issuer) > 63)
