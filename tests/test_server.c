@@ -540,7 +540,9 @@ static void test_cases_and_stats(void **state)
     assert_int_equal(zn_jint(dv, "cases_not_in_a_child"), 1); /* no township code without an address match */
     zn_http_free(&r);
     zn_http_get(&r, "/api/v1/rt?area=31", F.tok_sh); /* 3 days of data: not enough for Rt */
-    zn_http_assert_error(&r, 400, "bad_request");
+    zn_http_assert_error(&r, 400, "rt_too_few_days");
+    assert_int_equal(zn_jint(r.json, "days"), 3);
+    assert_int_equal(zn_jint(r.json, "need"), 8);
     zn_http_free(&r);
     /* with the range given, 13 days (3, 1, 2, then 0s; fewer days cut the serial interval below a
      * sum of 0.99): Rt and a 14-day renewal projection after 2022-04-13 that gives the numbers of

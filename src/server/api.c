@@ -453,8 +453,15 @@ static int h_rt(zn__call *c)
         return zn__fail(c, 400, "bad_request", "project is a number of days from 0 (no projection) to 60");
     }
     json_t *proj = NULL;
-    if (s == ZN_OK && T < 8)
-        s = zn_error_set(&err, ZN_EINVAL, NULL, 0, NULL, "Rt needs at least 8 days of counts, the area has %zu", T);
+    if (s == ZN_OK && T < 8) { /* its own code, with the numbers, so a page can say it in its language */
+        free(x);
+        json_decref(d);
+        json_decref(n);
+        zn__fail(c, 400, "rt_too_few_days", "Rt needs at least 8 days of counts, the area has %zu", T);
+        json_object_set_new(c->json, "days", json_integer((json_int_t)T));
+        json_object_set_new(c->json, "need", json_integer(8));
+        return 0;
+    }
     if (s == ZN_OK && !x)
         s = zn_error_set(&err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
     if (s == ZN_OK) {
