@@ -205,6 +205,24 @@ static void test_runs_list(void **state)
         assert_string_equal(zn_jstr(x, "title_zh"), want[i].id == 3 ? "上海2022年4月11日公布的“三区”划分" : "");
     }
     zn_http_free(&r);
+    /* a user sees only the runs about their area: Shanghai gets the country run and its own (1, 3),
+     * Hangzhou the country run and its two (1, 2, 5); Zhejiang asking for Hangzhou the same 3 */
+    static const struct {
+        const char *path, *tok_name;
+        int n, ids[3];
+    } seen[] = {{"/api/v1/zones/runs", "sh", 2, {1, 3}},
+                {"/api/v1/zones/runs", "hz", 3, {1, 2, 5}},
+                {"/api/v1/zones/runs?area=330100", "zj", 3, {1, 2, 5}}};
+    for (size_t k = 0; k < sizeof seen / sizeof seen[0]; k++) {
+        const char *tok = !strcmp(seen[k].tok_name, "sh") ? F.tok_sh : !strcmp(seen[k].tok_name, "hz") ? F.tok_hz : F.tok_zj;
+        get_ok(&r, seen[k].path, tok);
+        rows = json_object_get(r.json, "rows");
+        assert_int_equal(json_array_size(rows), seen[k].n);
+        for (int i = 0; i < seen[k].n; i++)
+            assert_int_equal(zn_jint(json_array_get(rows, (size_t)i), "id"), seen[k].ids[i]);
+        assert_null(strstr(r.body, !strcmp(seen[k].tok_name, "sh") ? "杭州" : "上海"));
+        zn_http_free(&r);
+    }
 }
 
 static void test_run_per_area(void **state)

@@ -131,6 +131,17 @@ int zn__h_zone_runs(zn__call *c)
         json_decref(rows);
         return zn__fail_status(c, s, &err);
     }
+    /* only the runs that say something about the area asked for (itself inside the user's scope):
+     * a run of every unit, or one whose area contains it or lies inside it; a Shanghai user does
+     * not learn of a Hangzhou run */
+    size_t plen = strlen(prefix);
+    for (size_t i = json_array_size(rows); i-- > 0;) {
+        const char *w = json_string_value(json_object_get(json_array_get(rows, i), "within"));
+        size_t wlen = w ? strlen(w) : 0;
+        size_t k = wlen < plen ? wlen : plen;
+        if (w && strncmp(w, prefix, k) != 0)
+            json_array_remove(rows, i);
+    }
     return zn__ok(c, json_pack("{s:o}", "rows", rows));
 }
 
