@@ -43,7 +43,8 @@ static void test_catalogue_shipped(void **state)
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
         assert_non_null(zn_catalogue_find(cat, must[i]));
     /* every feed with a division column has an index that starts with it (the server counts a
-     * feed's rows in an area by that column); the population registry has one on mobile */
+     * feed's rows in an area by that column); the population registry has one on mobile, the
+     * case reports one on resident_id and one on mobile (a person's residence without a scan) */
     for (size_t i = 0; i < zn_catalogue_count(cat); i++) {
         const zn_feed *f = zn_catalogue_feed(cat, i);
         int dc = -1, found = 0;
@@ -60,6 +61,10 @@ static void test_catalogue_shipped(void **state)
     assert_int_equal(reg->nindexes, 2);
     assert_int_equal(reg->indexes[1].ncolumns, 1);
     assert_int_equal(reg->indexes[1].columns[0], zn_feed_column_index(reg, "mobile"));
+    const zn_feed *rep = zn_catalogue_find(cat, "case_report");
+    assert_int_equal(rep->nindexes, 3);
+    assert_int_equal(rep->indexes[1].columns[0], zn_feed_column_index(rep, "resident_id"));
+    assert_int_equal(rep->indexes[2].columns[0], zn_feed_column_index(rep, "mobile"));
     /* every unit supplies at least one feed */
     for (size_t u = 0; u < zn_catalogue_unit_count(cat); u++) {
         int n = 0;

@@ -1,5 +1,5 @@
 // DuckDB peer of the ingest benchmark: read_csv into a typed table of a new database file.
-// usage: node duckdb.mjs CSV DBFILE KIND   (KIND: stays | residences); prints seconds
+// usage: node duckdb.mjs CSV DBFILE KIND   (KIND: stays | arrivals | residences); prints seconds
 import { DuckDBInstance } from '@duckdb/node-api';
 import fs from 'node:fs';
 
@@ -8,6 +8,8 @@ for (const f of [db, db + '.wal']) fs.rmSync(f, { force: true });
 const q = (s) => "'" + String(s).replaceAll("'", "''") + "'";
 const columns = kind === 'stays'
   ? "{'mobile':'VARCHAR','carrier':'VARCHAR','cell_id':'VARCHAR','t_start':'BIGINT','t_end':'BIGINT','lon':'DOUBLE','lat':'DOUBLE'}"
+  : kind === 'arrivals'
+  ? "{'mobile':'VARCHAR','carrier':'VARCHAR','arrival_time':'BIGINT','arrival_division':'VARCHAR','origin_province':'VARCHAR','origin_city':'VARCHAR','risk_area':'VARCHAR'}"
   : "{'date':'VARCHAR','district':'VARCHAR','address':'VARCHAR'}";
 const t0 = process.hrtime.bigint();
 const inst = await DuckDBInstance.create(db);

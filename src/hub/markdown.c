@@ -182,7 +182,9 @@ zn_status zn_catalogue_markdown(const zn_catalogue *cat, zn_buf *b)
       "column), followed by its day column (the first required date or time column) when it has\n"
       "one: the server counts a feed's rows in an area up to a day (`GET /api/v1/feeds?area=&to=`)\n"
       "from that index alone, a range over the 12-digit code. `population_registry` also has one on\n"
-      "`mobile` (a person's residence by mobile number). A load into an empty table drops these\n"
+      "`mobile`, and `case_report` one on `resident_id` and one on `mobile`: with the registry's\n"
+      "unique key on `resident_id`, they find a person's residence division by ID or mobile number\n"
+      "without a scan. A load into an empty table drops these\n"
       "secondary indexes and builds them once after the rows, in the same transaction (an aborted\n"
       "load leaves them as they were); a load into a table with rows keeps them up to date row by\n"
       "row. The store's connection runs the load with a 64 MiB page cache (restored afterwards).\n\n");
