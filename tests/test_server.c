@@ -568,6 +568,12 @@ static void test_cases_and_stats(void **state)
         zn_fx_check(zn_rt_estimate_parametric(x, 13, 3.5, 2.4, &cfg, &res, &err), &err, "rt"); /* server defaults */
         const zn_rt_row *last = &res.rows[res.n_rows - 1];
         assert_int_equal(last->t_end, 13);
+        /* the last window's posterior CV is 1/sqrt(shape) (shape = 1 + its cases: 1 here), far above
+         * Cori et al.'s 0.3: not reliable */
+        json_t *wins = json_object_get(r.json, "windows");
+        json_t *lw = json_array_get(wins, json_array_size(wins) - 1);
+        assert_double_near(json_real_value(json_object_get(lw, "cv")), 1.0 / sqrt(last->shape), 1e-12);
+        assert_true(json_is_false(json_object_get(lw, "reliable")));
         zn_fx_check(zn_rt_project(x, 13, res.si, res.n_si, last->shape, last->scale, 14, 1000, 0.95, 1, &pr, &err), &err,
               "project");
         assert_double_near(json_real_value(json_object_get(json_object_get(pj, "r"), "mean")), last->mean, 1e-12);
