@@ -486,9 +486,10 @@ static int h_rt(zn__call *c)
         const zn_rt_row *r = &res.rows[i];
         if (isnan(r->mean))
             continue;
-        /* cv: the posterior's coefficient of variation, 1/sqrt(shape); Cori et al. 2013 (Am J
-         * Epidemiol 178:1505, Web Appendix 1) advise windows where it is below 0.3 (about 11 or
-         * more cases in the window): above it the estimate says little (reliable = false) */
+        /* cv: the posterior's coefficient of variation, 1/sqrt(shape). EpiEstim (Cori et al. 2013,
+         * Am J Epidemiol 178:1505; EstimateR's CV.Posterior = 0.3 in EpiEstim 1.1) takes 0.3 as the
+         * precision to aim for (about 11 or more cases in the window): above it the estimate says
+         * little (reliable = false) */
         double cv = r->mean > 0 ? r->sd / r->mean : NAN;
         json_array_append_new(rows, json_pack("{s:o, s:o, s:f, s:f, s:f, s:f, s:o, s:b}", "start",
                                               json_incref(json_array_get(d, r->t_start - 1)), "end",
