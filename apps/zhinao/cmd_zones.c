@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "zhinao/div.h"
 #include "zhinao/zone.h"
 
@@ -22,6 +24,10 @@ static void usage(FILE *f)
             "usage: zhinao zones <subcommand> [options]            (every subcommand takes --db PATH)\n\n"
             "  rules                              list the rule sets (data/rules) with their sources\n"
             "  units [--grid-m 800]               build the areal units from the case-residence lists\n"
+            "  units --check [--within CODE] [--json]\n"
+            "                                     data quality: each place/building unit's point against the\n"
+            "                                     boundary of its district (data/boundaries); per county the units\n"
+            "                                     checked, outside, and the worst cases (distance in metres)\n"
             "  run --rules NAME --from DATE --to DATE [--missing pause|quiet] [--within CODE] [--quiet]\n"
             "                                     evaluate day by day, store the history, print daily counts\n"
             "                                     (--within 310000: only the units of that division)\n"
@@ -61,6 +67,7 @@ typedef struct opts {
     const char *exposures[64];
     int nexposures;
     int limit, grid_m, isolated, no_geojson, list_units, quiet, quad_segs, all_levels;
+    int check, json; /* units --check [--json] */
     double buffer_m;
     const char *positional;
 } opts;
@@ -115,6 +122,10 @@ static int parse_opts(int argc, char **argv, int first, opts *o)
             o->all_levels = 1;
         else if (!strcmp(a, "--quiet"))
             o->quiet = 1;
+        else if (!strcmp(a, "--check"))
+            o->check = 1;
+        else if (!strcmp(a, "--json"))
+            o->json = 1;
         else if (!strcmp(a, "--exposure") || !strcmp(a, "--limit") || !strcmp(a, "--grid-m") ||
                  !strcmp(a, "--buffer-m") || !strcmp(a, "--quad-segs")) {
             if (i + 1 >= argc) {
@@ -305,6 +316,117 @@ static int build_units(zn_store *st, int grid_m, int print)
                "%lld townships, %lld counties (%.2fs)\n",
                (long long)s.addresses, (long long)s.places, (long long)s.places_located, (long long)s.grids,
                (long long)s.townships, (long long)s.counties, now_s() - t0);
+    return 0;
+}
+
+/* ---- units --check: unit points against their division's boundary (zn_zone_units_check) ---- */
+
+static int cmp_outside(const void *a, const void *b)
+{
+    const zn_zone_unit_checked *x = *(const zn_zone_unit_checked *const *)a, *y = *(const zn_zone_unit_checked *const *)b;
+    return x->check.distance_m < y->check.distance_m ? 1 : x->check.distance_m > y->check.distance_m ? -1 : 0;
+}
+
+/* The name of a county from the store's divisions, else the district part of a "place:<district>:..." key. */
+static void county_name(zn_stmt *dn, const zn_zone_unit_checked *u, char *out, size_t n)
+{
+    out[0] = 0;
+    int row = 0;
+    if (dn) {
+        zn_stmt_reset(dn);
+        zn_stmt_bind_text(dn, 1, u->county_code);
+        if (zn_stmt_step(dn, &row, NULL) == ZN_OK && row)
+            snprintf(out, n, "%s", zn_stmt_column_text(dn, 0));
+    }
+    const char *a = strchr(u->key, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+    if (!out[0] && b)
+        snprintf(out, n, "%.*s", (int)(b - a - 1), a + 1);
+}
+
+static int units_check(zn_ctx *ctx, zn_store *st, const opts *o)
+{
+    zn_error err;
+    zn_zone_bounds *b = NULL;
+    zn_zone_units_check_result r = {0};
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/boundaries", zn_cli_data_dir());
+    size_t nb = 0;
+    if (zn_zone_bounds_new(ctx, ZN_CRS_GCJ02, &b, &err) != ZN_OK || zn_zone_bounds_load(b, dir, &nb, &err) != ZN_OK ||
+        zn_zone_units_check(st, b, o->within, &r, &err) != ZN_OK) {
+        zn_cli_error(&err);
+        zn_zone_bounds_free(b);
+        return 1;
+    }
+    zn_stmt *dn = NULL;
+    if (zn_stmt_prepare(st, "SELECT name FROM division WHERE code = ? ORDER BY edition DESC LIMIT 1", &dn, NULL) != ZN_OK)
+        dn = NULL;
+    const zn_zone_unit_checked **worst = r.n ? malloc(r.n * sizeof *worst) : NULL;
+    if (r.n && !worst) {
+        fprintf(stderr, "zhinao zones: out of memory\n");
+        zn_stmt_finalize(dn);
+        zn_zone_units_check_fini(&r);
+        zn_zone_bounds_free(b);
+        return 1;
+    }
+    const int show = 5;
+    if (o->json)
+        printf("{\"boundaries\":%zu,\"units\":%zu,\"checked\":%lld,\"outside\":%lld,\"counties\":[", nb, r.n,
+               (long long)r.checked, (long long)r.outside);
+    else
+        printf("unit points against their district boundary (%zu boundaries from %s; GCJ-02 DataV, points WGS-84)\n"
+               "%-12s %-10s %8s %8s %8s %9s\n",
+               nb, dir, "county", "name", "units", "checked", "outside", "share");
+    int first_county = 1;
+    for (size_t i = 0; i < r.n;) {
+        size_t j = i, nw = 0;
+        int64_t checked = 0;
+        while (j < r.n && !strcmp(r.units[j].county_code, r.units[i].county_code)) {
+            checked += r.units[j].check.checked > 0;
+            if (r.units[j].check.outside_division)
+                worst[nw++] = &r.units[j];
+            j++;
+        }
+        if (nw > 1)
+            qsort(worst, nw, sizeof *worst, cmp_outside);
+        char name[128];
+        county_name(dn, &r.units[i], name, sizeof name);
+        if (o->json) {
+            json_t *c = json_pack("{s:s, s:s, s:I, s:I, s:I, s:[]}", "county_code", r.units[i].county_code, "name",
+                                  name, "units", (json_int_t)(j - i), "checked", (json_int_t)checked, "outside",
+                                  (json_int_t)nw, "outside_units");
+            json_t *arr = json_object_get(c, "outside_units");
+            for (size_t k = 0; k < nw; k++)
+                json_array_append_new(
+                    arr, json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:f}", "key", worst[k]->key, "address",
+                                   worst[k]->address, "township_code", worst[k]->township_code, "lon", worst[k]->lon,
+                                   "lat", worst[k]->lat, "outside_of",
+                                   zn_zone_unit_kind_name(worst[k]->check.outside_level), "distance_m",
+                                   round(worst[k]->check.distance_m * 10) / 10));
+            char *txt = json_dumps(c, JSON_COMPACT | JSON_REAL_PRECISION(10));
+            printf("%s%s", first_county ? "" : ",", txt ? txt : "null");
+            free(txt);
+            json_decref(c);
+        } else {
+            printf("%-12s %-10s %8zu %8lld %8zu %8.2f%%\n", r.units[i].county_code[0] ? r.units[i].county_code : "-",
+                   name, j - i, (long long)checked, nw, checked ? 100.0 * (double)nw / (double)checked : 0.0);
+            for (size_t k = 0; k < nw && k < (size_t)show; k++)
+                printf("    %8.0f m  %s  %s\n", worst[k]->check.distance_m, worst[k]->key, worst[k]->address);
+            if (nw > (size_t)show)
+                printf("    ... %zu more (--json lists all)\n", nw - show);
+        }
+        first_county = 0;
+        i = j;
+    }
+    if (o->json)
+        printf("]}\n");
+    else
+        printf("total: %zu units, %lld checked, %lld outside their district's boundary (a warning: units keep their\n"
+               "assigned district; docs/zones.md)\n",
+               r.n, (long long)r.checked, (long long)r.outside);
+    free(worst);
+    zn_stmt_finalize(dn);
+    zn_zone_units_check_fini(&r);
+    zn_zone_bounds_free(b);
     return 0;
 }
 
@@ -709,7 +831,7 @@ int zn_cmd_zones(int argc, char **argv)
     int64_t run_id = 0;
     rc = 0;
     if (!strcmp(sub, "units")) {
-        rc = build_units(st, o.grid_m, 1);
+        rc = o.check ? units_check(ctx, st, &o) : build_units(st, o.grid_m, 1);
     } else if (!strcmp(sub, "run")) {
         int missing = parse_missing(&o);
         if (missing == -2 || need(o.rules, "--rules") || need(o.from, "--from") || need(o.to, "--to") ||

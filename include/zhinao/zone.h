@@ -653,6 +653,101 @@ zn_status zn_measure_compute(const zn_measure_plan *plan, const char *role, cons
  * the first phase and from the release day. */
 zn_health_code zn_measure_code_on(const zn_measure *m, int32_t day);
 
+/* ---- data quality: unit points against the boundary of their division ---- */
+
+/*
+ * Division boundaries for zn_zone_check_point: one polygon per 12-digit division code, in one
+ * CRS (DataV GeoJSON is GCJ-02). Bound to the zn_ctx it was made with (GEOS handle of
+ * zn_ctx_geos, PROJ context); used from one thread at a time, like the ctx.
+ */
+typedef struct zn_zone_bounds zn_zone_bounds;
+
+/* An empty set whose polygons are in `crs` (the CRS of what zn_zone_bounds_add/load add).
+ * Errors: ZN_EINVAL (NULL, unknown crs), ZN_ENOMEM. Free with zn_zone_bounds_free. */
+zn_status zn_zone_bounds_new(zn_ctx *ctx, zn_crs crs, zn_zone_bounds **out, zn_error *err);
+void zn_zone_bounds_free(zn_zone_bounds *b); /* NULL is a no-op */
+
+/*
+ * Add the boundary of division `code` (any form zn_div_normalize accepts: "310115" ->
+ * 310115000000): polygon or multipolygon g in the set's CRS. Takes ownership of g, also on
+ * failure. A code added twice keeps its first polygon (the second is freed, ZN_OK).
+ * Errors: ZN_EINVAL (NULL, malformed code, g of another ctx), ZN_ENOMEM.
+ */
+zn_status zn_zone_bounds_add(zn_zone_bounds *b, const char *code, zn_geom *g, zn_error *err);
+
+/*
+ * Add every division polygon of the `*.geojson` files of `dir` (in file-name order; DataV
+ * FeatureCollections as shipped in data/boundaries): features with properties.level "district"
+ * (6-digit adcode -> the county, 310115 -> 310115000000) and "street" or "township" (9- or
+ * 12-digit adcode -> the township; none is shipped today, so townships are checked only when
+ * such a file is added). City and province features are skipped. Polygons are read with
+ * zn_geom_from_geojson (invalid ones repaired with GEOSMakeValid). *added (may be NULL) receives
+ * the number of features added. Errors: ZN_EIO (dir or a file unreadable), ZN_EPARSE (bad JSON
+ * or geometry; err->file set), ZN_EGEO, ZN_ENOMEM.
+ */
+zn_status zn_zone_bounds_load(zn_zone_bounds *b, const char *dir, size_t *added, zn_error *err);
+
+/* Number of division polygons in b. */
+size_t zn_zone_bounds_count(const zn_zone_bounds *b);
+
+/* The outcome of checking one point against its divisions. */
+typedef struct zn_zone_point_check {
+    int checked;          /* boundaries tested: 0 (no point, or no boundary of its divisions), 1, 2 */
+    int outside_division; /* 1: the point lies outside (not covered by: an edge counts as inside)
+                             the boundary of its county, or of its township */
+    zn_zone_unit_kind outside_level; /* ZN_ZONE_UNIT_COUNTY or _TOWNSHIP: the boundary it is
+                                        outside of (the county when both); COUNTY when inside */
+    double distance_m;    /* metres from the point to that boundary; 0 inside; NaN when not checked */
+} zn_zone_point_check;
+
+/*
+ * Check the WGS-84 point (lon, lat) against the boundary of the county `county_code` and, when
+ * township_code is given and b holds its boundary, of that township (codes in any form
+ * zn_div_normalize accepts; NULL or "" skip that level). The point is converted to the set's CRS
+ * (zn_crs_convert; WGS-84 -> GCJ-02 for DataV), then tested with GEOS "covers" (prepared). For a
+ * point outside, distance_m is GEOSDistance between the point and the polygon, both projected
+ * (zn_geom_transform) to the WGS-84 UTM zone of the polygon's envelope centre: UTM scale error is
+ * below 0.1 % within a zone, and the GCJ-02 offset is locally a translation (well under 1 m of
+ * difference over a few km), so distances hold to about 0.1 %. Each polygon is projected once
+ * and kept in b. A NaN point or a code without a boundary is not an error (checked = 0).
+ * Errors: ZN_EINVAL (NULL b or out, malformed code, coordinates out of range), ZN_EGEO.
+ */
+zn_status zn_zone_check_point(zn_zone_bounds *b, const char *county_code, const char *township_code, double lon,
+                              double lat, zn_zone_point_check *out, zn_error *err);
+
+/* One checked unit of zn_zone_units_check. */
+typedef struct zn_zone_unit_checked {
+    int64_t id;                 /* zone_unit.id */
+    zn_zone_unit_kind kind;
+    char *key;                  /* zone_unit.key, owned by the result */
+    char *address;              /* the first listed address of the unit (zone_unit_address), else
+                                   its name; owned by the result */
+    char county_code[13];       /* "" when the unit has none */
+    char township_code[13];
+    double lon, lat;            /* WGS-84, NaN when unknown */
+    zn_zone_point_check check;
+} zn_zone_unit_checked;
+
+typedef struct zn_zone_units_check_result {
+    zn_zone_unit_checked *units; /* every unit considered, by county_code, then key */
+    size_t n;
+    int64_t checked, outside;    /* units with check.checked > 0; with outside_division = 1 */
+} zn_zone_units_check_result;
+
+/*
+ * Check the point of every stored point unit (kinds place and building: the units whose point is
+ * a geocoded address; grid, township and county units are derived from them) against its
+ * division's boundary (zn_zone_check_point). `within` (NULL or "": all; else a division code of
+ * 2, 4, 6, 9 or 12 digits, trailing zeros ignored as in zn_zone_run_opts.within) keeps the units
+ * whose county_code starts with it. Units keep their assigned division: the flag is a warning
+ * about the source's geocode (docs/zones.md). Nothing is written to the store.
+ * On success *out is filled (release with zn_zone_units_check_fini).
+ * Errors: ZN_EINVAL (NULL, malformed within), ZN_ESTORE, ZN_EGEO, ZN_ENOMEM.
+ */
+zn_status zn_zone_units_check(zn_store *st, zn_zone_bounds *b, const char *within, zn_zone_units_check_result *out,
+                              zn_error *err);
+void zn_zone_units_check_fini(zn_zone_units_check_result *r); /* NULL-safe; idempotent */
+
 #ifdef __cplusplus
 }
 #endif
