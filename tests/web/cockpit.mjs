@@ -172,7 +172,11 @@ try {
   page = ctx.pages()[0] || (await ctx.newPage());
   page.on('request', (r) => { if (r.url().includes('/api/v1/rt?')) rtAsked.push(r.url()); });
   // no missing page file (the favicon included); API refusals are checked where they are meant
-  page.on('response', (r) => { if (r.status() === 404 && !r.url().includes('/api/')) fail('404 ' + r.url()); });
+  const refused = [];
+  page.on('response', (r) => {
+    if (r.status() === 404 && !r.url().includes('/api/')) fail('404 ' + r.url());
+    if (r.status() === 401) refused.push(r.url());
+  });
   page.on('request', (r) => requests.push(r.url()));
   page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) console.log('console error: ' + m.text()); });
   page.on('pageerror', (e) => fail('page error: ' + e.message + ' ' + (e.stack || '').split('\n').slice(1, 4).join(' ')));
@@ -181,6 +185,8 @@ try {
   // the cockpit sends a visitor without a session to the login page
   await page.goto(base + '/');
   await page.waitForURL('**/login');
+  // without asking the API first (the page never logged in: no 401 in the console)
+  if (refused.length) fail('401 before the login: ' + refused.join(' '));
   await page.fill('#password', 'not the password');
   await page.fill('#name', name);
   await page.click('#login-button');

@@ -4,7 +4,8 @@
 // and sees the instruction in its list (1 task, waiting to be received) and the task on the field
 // page in Chinese: the template's Chinese name as its title, its Chinese steps and the responsible
 // unit by name (issue #5); screenshots of both pages. The instruction count before and after, the
-// title, the steps and the unit name are compared with the API's own answers.
+// title, the steps and the unit name are compared with the API's own answers; the field page's
+// empty line with the API's tasks; the page's columns on a desktop and on a phone.
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,8 +31,31 @@ try {
   await page.fill('#password', password);
   await page.click('#login-button');
   await page.waitForURL(base + '/');
+  // the field page before any task: its empty line says what the API has (no task at all here;
+  // 暂无待办任务 when only finished tasks exist)
+  await page.goto(base + '/field');
+  await page.waitForFunction(() => window.znReady && window.znReady.tasks >= 0);
+  const empty0 = await page.evaluate(async () => ({ text: window.znReady.emptyText, open: (await zn.get('/tasks', { open: '1' })).items.length,
+    all: (await zn.get('/tasks')).items.length }));
+  const want0 = empty0.open ? '' : empty0.all ? '暂无待办任务' : '本辖区暂无任务';
+  if (!empty0.text.startsWith(want0) || (want0 === '' && empty0.text !== '')) fail('field page empty line: ' + JSON.stringify(empty0));
   await page.goto(base + '/command');
   await page.waitForFunction(() => window.znReady && window.znReady.templates > 0 && window.znReady.instructions >= 0);
+  // a desktop screen puts the form beside the list of instructions and uses most of its width; a
+  // phone gets one column without a horizontal scroll of the page
+  const layout = async (width) => {
+    await page.setViewportSize({ width, height: 1000 });
+    return page.evaluate(() => {
+      const f = document.querySelector('.col-issue').getBoundingClientRect(), l = document.querySelector('.col-list').getBoundingClientRect();
+      return { formRight: f.right, formWidth: f.width, listLeft: l.left, listTop: l.top, formBottom: f.bottom,
+        used: l.right - f.left, scroll: document.documentElement.scrollWidth, inner: window.innerWidth };
+    });
+  };
+  const wide = await layout(1600), phone = await layout(390);
+  await page.setViewportSize({ width: 1000, height: 1100 });
+  console.log('command layout:', JSON.stringify({ wide, phone }));
+  if (!(wide.listLeft >= wide.formRight) || !(wide.used >= 0.75 * wide.inner)) fail('command page on 1600 px: ' + JSON.stringify(wide));
+  if (!(phone.listTop >= phone.formBottom) || phone.scroll > phone.inner) fail('command page on 390 px: ' + JSON.stringify(phone));
   if ((await page.evaluate(() => window.znReady.instructions)) !== 0) fail('expected no instruction yet');
   if (!(await page.isDisabled('#send'))) fail('the send button must wait for a target');
   await page.selectOption('#template', 'epi.seal_unit');

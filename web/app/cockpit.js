@@ -133,7 +133,9 @@
     const sel = $('zone-rules');
     sel.textContent = '';
     here.forEach((r) => {
-      const o = zn.text(document.createElement('option'), runTitle(r) + '（' + r.from + '–' + r.to + '）');
+      /* short in the bar (the level names and the dates), the run's title on hover */
+      const o = zn.text(document.createElement('option'), levelsName(r.levels || []) + '（' + r.from + '–' + r.to + '）');
+      o.title = runTitle(r);
       o.value = r.rules;
       sel.appendChild(o);
     });
@@ -763,7 +765,8 @@
     const note = $('rt-note');
     note.title = '';
     if (e || short !== undefined) {
-      chart('rt').clear();
+      setOption('rt', { graphic: [{ type: 'text', left: 'center', top: 'middle', silent: true,
+        style: { text: short !== undefined ? '病例数据不足，无法估计' : '无法估计', fill: '#8aa4c2', fontSize: 14 } }] });
       /* the server's reasons in Chinese; its own words stay in the tooltip */
       const m = e && /at least (\d+) days of counts, the area has (\d+)/.exec(e.message || '');
       const need = m ? Number(m[1]) : RT_MIN_DAYS, have = m ? Number(m[2]) : short;

@@ -25,6 +25,7 @@
           (r.status === 429 && r.headers.get('Retry-After') ? '（' + r.headers.get('Retry-After') + ' 秒后）' : '');
         return;
       }
+      try { localStorage.setItem('zn.session', '1'); } catch (e) { /* storage off: the pages ask the API */ }
       const role = j.user && j.user.role;
       window.location.href = role === 'grid_worker' ? '/field' : '/';
     } catch (e) {
