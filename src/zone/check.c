@@ -79,6 +79,8 @@ static int cmp_bound(const void *a, const void *b)
  * zn_zone_bounds_add keeps the first polygon of a code). */
 static bound *find_bound(zn_zone_bounds *b, const char *code)
 {
+    if (b->n == 0)
+        return NULL;
     if (!b->sorted) {
         qsort(b->v, b->n, sizeof *b->v, cmp_bound);
         b->sorted = 1;
