@@ -724,7 +724,7 @@
           lineStyle: { color: '#ffb547', type: 'dashed', width: 2 } });
     }
     setOption('curve', {
-      grid: { left: 48, right: 12, top: clipped ? 44 : p ? 28 : 16, bottom: 28 },
+      grid: { left: 48, right: 12, top: p ? 28 : 16, bottom: 28 },
       tooltip: { trigger: 'axis', valueFormatter: (v) => (v === undefined || v === '-' ? '' : zn.fmt(Math.round(v))),
         formatter: p ? (ps) => ps.filter((x) => (x.seriesName === '新增' ? x.dataIndex < n : x.seriesName === name && x.dataIndex >= n))
           .map((x) => {
@@ -735,8 +735,9 @@
             return zn.text(document.createElement('i'), x.axisValue).innerHTML + '<br>' + x.marker + x.seriesName + '：' + v;
           }).join('<br>') : undefined },
       legend: p ? { data: ['新增', name], top: 0, right: 8, textStyle: { color: '#8aa4c2' } } : undefined,
-      graphic: clipped ? [{ type: 'text', right: 12, top: 22, silent: true,
-        style: { text: '▲ ' + CLIP_NOTE, fill: '#8aa4c2', fontSize: 11 } }] : undefined,
+      /* inside the plot's top left, where a clipped projection (growing from few cases) leaves room */
+      graphic: clipped ? [{ type: 'text', left: 54, top: 32, silent: true, z: 10,
+        style: { text: '▲ ' + CLIP_NOTE, fill: '#b8cbe0', fontSize: 11, backgroundColor: 'rgba(14,36,64,0.85)', padding: [2, 4] } }] : undefined,
       xAxis: { type: 'category', data: p ? s.dates.concat(p.dates) : s.dates, axisLabel: { color: '#8aa4c2' } },
       yAxis: { type: 'value', max: clipped ? yCap : undefined, axisLabel: { color: '#8aa4c2' },
         splitLine: { lineStyle: { color: '#1f4470' } } },
