@@ -651,8 +651,10 @@ static void feed_axes(const zn_feed *f, int *division, int *day)
  * Rows of table feed_<f> inside division prefix `prefix` ("" = every row) and, when to_day is
  * given and the feed has a day column, up to the end of that local day (date <= to_day, time <
  * to_end). The division is stored as the 12-digit code (ZN_COL_DIVISION), so "inside the prefix"
- * is the range [prefix, prefix + ":") (':' follows '9'), which an index on the column could
- * serve; the hub makes no such index today, so the count is one scan of the table either way.
+ * is the range [prefix, prefix + ":") (':' follows '9'), served by the index the feed catalogue
+ * declares on (division column, day column) (data/feeds/catalogue.json "indexes", made by the
+ * ingest): the count reads only that index. A store loaded before the index existed scans the
+ * table until the feed is ingested again.
  * *why is set (and *rows left 0) when the rows cannot be counted: "not_ingested" (no table yet),
  * "no_division_column" (the area is below the country and the feed's rows carry no division).
  */

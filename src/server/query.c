@@ -701,8 +701,10 @@ zn_status zn__q_zone_features(zn_store *st, const char *scope, const char *area,
  * CTE `res(pid, div)`: a person's residence division, from the population registry (by resident
  * ID, then by mobile: the first registry row with a division) and, for persons the registry does
  * not list, from the case reports (index cases). Persons in none of them have no row.
- * The feed tables have no index on these columns, so the mapping is kept in a TEMP table of the
- * connection (primary key pid), rebuilt when the newest row id of either feed changes.
+ * The mapping is kept in a TEMP table of the connection (primary key pid), rebuilt when the newest
+ * row id of either feed changes. (The feed catalogue now declares indexes on the registry's mobile
+ * and the case reports' resident_id and mobile, so correlated lookups could replace it; the TEMP
+ * table stays while stores loaded before those indexes may be served.)
  */
 static zn_status res_cte(zn_store *st, zn_buf *b, zn_error *err)
 {
