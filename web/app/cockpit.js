@@ -743,7 +743,7 @@
         splitLine: { lineStyle: { color: '#1f4470' } } },
       series,
     });
-    $('curve').title = clipped ? '纵轴按观测值与预测中位数确定（最高 ' + zn.fmt(yCap) + '）；95% 区间上限最高 ' +
+    $('curve').previousElementSibling.title = clipped ? '纵轴按观测值与预测中位数确定（最高 ' + zn.fmt(yCap) + '）；95% 区间上限最高 ' +
       zn.fmt(Math.round(bandMax)) + '，' + CLIP_NOTE + '，数值见提示框。' : '';
     ready.curve = s.dates.length > 0;
     ready.projection = p ? h : 0;
