@@ -190,9 +190,32 @@ static void look(zn_server *srv, seen *was, int first)
     /* not at start: the first tick of a store with many overdue tasks is one long write
      * transaction, and `zhinao serve` writes its accounts right after starting */
     if (db->loop && !first) {
-        int64_t fired = 0;
+        /* Each rung fires in its own short transaction, but a store with thousands of overdue
+         * tasks fires them back to back for seconds: the other writers of the server (a login's
+         * session, an audit row) sleep in SQLite's busy handler (1, 2, 5 ... 100 ms) and could
+         * find the write lock taken at every try until their 5 s timeout ("database is locked").
+         * So the tick runs TICK_CHUNK rungs at a time under write_mu (the API's moves queue on it
+         * instead) and leaves the lock free for TICK_PAUSE_MS between chunks. */
+        enum { TICK_CHUNK = 64, TICK_PAUSE_MS = 20 };
+        int64_t fired = 0, got = 0;
         zn_error err;
-        if (zn_loop_tick(db->st, now, &fired, &err) != ZN_OK) {
+        zn_status ts;
+        int closing = 0;
+        do {
+            got = 0;
+            pthread_mutex_lock(&srv->pool.write_mu);
+            ts = zn_loop_tick_ex(db->st, now, TICK_CHUNK, NULL, NULL, &got, &err);
+            pthread_mutex_unlock(&srv->pool.write_mu);
+            fired += got;
+            if (ts == ZN_OK && got >= TICK_CHUNK) {
+                struct timespec pause = {0, TICK_PAUSE_MS * 1000000L};
+                nanosleep(&pause, NULL);
+                pthread_mutex_lock(&srv->ev.mu);
+                closing = srv->ev.closing;
+                pthread_mutex_unlock(&srv->ev.mu);
+            }
+        } while (ts == ZN_OK && got >= TICK_CHUNK && !closing);
+        if (ts != ZN_OK) {
             char buf[1024];
             zn_log(srv->ctx, ZN_LOG_WARN, "serve: escalation tick: %s", zn_error_format(&err, buf, sizeof buf));
         } else if (fired > 0) {
