@@ -63,12 +63,8 @@ static void build_store(const char *db)
     zn_error err;
     zn_store *st;
     zn_fx_check(zn_store_open(F.ctx, db, &st, &err), &err, "open");
-    zn_div_registry *reg;
-    zn_fx_check(zn_div_registry_new(F.ctx, zn_test_src("data/divisions"), &reg, &err), &err, "divisions");
-    zn_fx_check(zn_div_registry_save(reg, st, NULL, &err), &err, "divisions save");
-    zn_div_registry_free(reg);
-    zn_catalogue *cat;
-    zn_fx_check(zn_catalogue_load(zn_test_src("data/feeds/catalogue.json"), &cat, &err), &err, "catalogue");
+    zn_fx_divisions(F.ctx, st);
+    zn_catalogue *cat = zn_fx_catalogue();
     zn_fx_ingest(st, cat, "address_geocode", "geo.csv", GEOCODE);
     zn_fx_ingest(st, cat, "case_residence_list", "res.csv", RESIDENCES);
     zn_fx_make_id("31011519900101123", F.id_pd);
@@ -101,31 +97,20 @@ static void build_store(const char *db)
     zn_fx_check(zn_loop_issue(lp, &b, &act, &F.task_hp, NULL, &err), &err, "issue hp");
     zn_loop_free(lp);
 
-    static const struct {
-        const char *name;
-        zn_role role;
-        const char *scope;
-    } U[] = {
+    static const zn_fx_user U[] = {
         {"admin", ZN_ROLE_ADMIN, "0"},           {"pudong", ZN_ROLE_COUNTY, "310115"},
         {"huangpu", ZN_ROLE_COUNTY, "310101"},   {"zhejiang", ZN_ROLE_PROVINCE, "33"},
         {"epi", ZN_ROLE_EPIDEMIOLOGIST, "31"},   {"grid", ZN_ROLE_GRID_WORKER, "310115125"},
         {"auditor", ZN_ROLE_AUDITOR, "0"},       {"shanghai", ZN_ROLE_PROVINCE, "31"},
         {"locked", ZN_ROLE_COUNTY, "310101"},
     };
-    for (size_t i = 0; i < sizeof U / sizeof U[0]; i++)
-        zn_fx_check(zn_user_add(st, U[i].name, NULL, "correct horse battery", U[i].role, U[i].scope, "test", NULL, &err),
-              &err, U[i].name);
+    zn_fx_users(st, U, sizeof U / sizeof U[0]);
     zn_store_close(st);
 }
 
 /* ------------------------------------------------------------ HTTP client ---- */
 
 typedef zn_http_resp resp;
-
-static void login(const char *name, char tok[65])
-{
-    zn_http_login(name, "correct horse battery", tok);
-}
 
 static int setup(void **state)
 {
@@ -135,28 +120,11 @@ static int setup(void **state)
     char db[512];
     snprintf(db, sizeof db, "%s/server.db", zn_test_tmpdir());
     build_store(db);
-    zn_server_options opt = {.db_path = db, .listen = "127.0.0.1:0", .data_dir = zn_test_src("data"),
-                             .web_dir = zn_test_src("web"), .threads = 4, .max_body = 4096, .timeout = 2,
-                             .login_max_failures = 3, .event_interval = 1};
-    char dd[1024], wd[1024];
-    snprintf(dd, sizeof dd, "%s", zn_test_src("data"));
-    snprintf(wd, sizeof wd, "%s", zn_test_src("web"));
-    opt.data_dir = dd;
-    opt.web_dir = wd;
-    zn_error err;
-    zn_fx_check(zn_server_start(F.ctx, &opt, &F.srv, &err), &err, "start");
-    F.port = zn_server_port(F.srv);
-    zn_http_use_port(F.port);
-    if (F.port == 0)
-        return -1;
-    login("admin", F.tok_admin);
-    login("pudong", F.tok_pd);
-    login("huangpu", F.tok_hp);
-    login("zhejiang", F.tok_zj);
-    login("epi", F.tok_epi);
-    login("grid", F.tok_grid);
-    login("auditor", F.tok_audit);
-    login("shanghai", F.tok_sh);
+    zn_server_options tuning = {.threads = 4, .max_body = 4096, .timeout = 2, .login_max_failures = 3,
+                                .event_interval = 1};
+    F.port = zn_fx_serve(F.ctx, db, &tuning, &F.srv);
+    zn_fx_login_all("admin", F.tok_admin, "pudong", F.tok_pd, "huangpu", F.tok_hp, "zhejiang", F.tok_zj, "epi",
+                    F.tok_epi, "grid", F.tok_grid, "auditor", F.tok_audit, "shanghai", F.tok_sh, NULL);
     return 0;
 }
 
@@ -698,7 +666,7 @@ static void test_users_api(void **state)
     assert_int_equal(json_array_size(json_object_get(r.json, "users")), 10);
     zn_http_free(&r);
     char tok[65];
-    login("xihu", tok);
+    zn_http_login("xihu", ZN_FX_PASSWORD, tok);
     zn_http_req(&r, "POST", "/api/v1/users/xihu/disable", F.tok_admin, NULL, "{}");
     assert_int_equal(r.status, 200);
     zn_http_free(&r);

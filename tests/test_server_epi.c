@@ -59,23 +59,13 @@ typedef struct fixture {
 
 static fixture F;
 
-static void exec(zn_store *st, const char *sql)
-{
-    zn_error err;
-    zn_fx_check(zn_store_exec(st, sql, &err), &err, sql);
-}
-
 static void build_store(void)
 {
     zn_error err;
     zn_store *st;
     zn_fx_check(zn_store_open(F.ctx, F.db, &st, &err), &err, "open");
-    zn_div_registry *reg;
-    zn_fx_check(zn_div_registry_new(F.ctx, zn_test_src("data/divisions"), &reg, &err), &err, "divisions");
-    zn_fx_check(zn_div_registry_save(reg, st, NULL, &err), &err, "divisions save");
-    zn_div_registry_free(reg);
-    zn_catalogue *cat;
-    zn_fx_check(zn_catalogue_load(zn_test_src("data/feeds/catalogue.json"), &cat, &err), &err, "catalogue");
+    zn_fx_divisions(F.ctx, st);
+    zn_catalogue *cat = zn_fx_catalogue();
     zn_fx_make_id("31011519800101001", F.A);
     zn_fx_make_id("31010119800101002", F.I);
     zn_fx_make_id("31011519900202003", F.B);
@@ -139,7 +129,7 @@ static void build_store(void)
              F.A, F.B, T0 + 3600, T0 + 7200, F.A, F.C, T0 + 3600, T0 + 5400, F.A, F.D, T0 + 4000, T0 + 5000, F.A, F.E,
              T0 + 3600, T0 + 4500, F.A, F.E, T0 - 345600, T0, F.I, F.B, T0 + 86400, T0 + 86400, F.A, T0 + 3600,
              T0 + 4200, F.B, F.F, T0 + 172800, F.C, F.G, T0 + 172800, F.A, F.H, T0 + 3600, T0 + 10800);
-    exec(st, sql);
+    zn_fx_exec(st, sql);
     /* the fair graph, after the rows above (their rowids stay) */
     {
         static const int cc[][2] = {{0, 3}, {0, 4}, {0, 5}, {1, 6}, {1, 5}, {2, 7}, {2, 8}, {0, 2}};
@@ -148,12 +138,12 @@ static void build_store(void)
         for (size_t i = 0; i < sizeof cc / sizeof cc[0]; i++) {
             snprintf(sql, sizeof sql, "INSERT INTO close_contact VALUES (1, '%s', '%s', 'venue', 'V9', %lld, %lld, 900)",
                      F.Z[cc[i][0]], F.Z[cc[i][1]], T0 - 86400, T0 - 85500);
-            exec(st, sql);
+            zn_fx_exec(st, sql);
         }
         for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
             snprintf(sql, sizeof sql, "INSERT INTO secondary_contact VALUES (1, '%s', '%s', 'venue', 'V8', %lld)",
                      F.Z[sc[i][0]], F.Z[sc[i][1]], T0);
-            exec(st, sql);
+            zn_fx_exec(st, sql);
         }
     }
 
@@ -198,7 +188,7 @@ static void build_store(void)
     int64_t uid[4];
     for (int i = 0; i < 4; i++)
         zn_fx_check(zn_zone_unit_put(st, &u[i], &uid[i], &err), &err, "unit");
-    exec(st, "INSERT INTO zone_run (id, rules, title, from_date, to_date, unit_kind, missing, buffer_m, levels,"
+    zn_fx_exec(st, "INSERT INTO zone_run (id, rules, title, from_date, to_date, unit_kind, missing, buffer_m, levels,"
              " rules_json, units, events, created_at) VALUES (7, 'test-rules', '测试', '2022-04-01', '2022-04-05',"
              " 'place', 'pause', 100, '[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]',"
              " '{}', 4, 3, 0)");
@@ -214,7 +204,7 @@ static void build_store(void)
              " (7, %lld, 'none', 3, '2022-04-03', '2022-04-03', '2022-04-05', NULL, NULL, 'transition')",
              (long long)uid[0], (long long)uid[0], (long long)uid[1], (long long)uid[2], (long long)uid[2],
              (long long)uid[3], (long long)uid[3]);
-    exec(st, sql);
+    zn_fx_exec(st, sql);
     /* zone_day as the kernel would store it (whole run): sealed, controlled, precaution, none */
     static const int counts[5][4] = {{1, 1, 1, 1}, {2, 1, 1, 0}, {2, 0, 1, 1}, {1, 1, 1, 1}, {1, 1, 1, 1}};
     static const int pops[5][4] = {{100, 0, 0, 50}, {150, 0, 0, 0}, {150, 0, 0, 0}, {50, 100, 0, 0}, {50, 100, 0, 0}};
@@ -224,22 +214,16 @@ static void build_store(void)
             snprintf(sql, sizeof sql,
                      "INSERT INTO zone_day VALUES (7, '2022-04-0%d', %d, '%s', %d, %d, %d, %d, 0)", d + 1, d == 2 ? 0 : 1,
                      lv[l], l, counts[d][l], pops[d][l], pops[d][l] ? 1 : 0);
-            exec(st, sql);
+            zn_fx_exec(st, sql);
         }
 
-    static const struct {
-        const char *name;
-        zn_role role;
-        const char *scope;
-    } U[] = {
+    static const zn_fx_user U[] = {
         {"admin", ZN_ROLE_ADMIN, "0"},         {"pudong", ZN_ROLE_COUNTY, "310115"},
         {"huangpu", ZN_ROLE_COUNTY, "310101"}, {"shanghai", ZN_ROLE_PROVINCE, "31"},
         {"epi", ZN_ROLE_EPIDEMIOLOGIST, "31"}, {"grid", ZN_ROLE_GRID_WORKER, "310115125"},
         {"auditor", ZN_ROLE_AUDITOR, "0"},     {"epi0", ZN_ROLE_EPIDEMIOLOGIST, "0"},
     };
-    for (size_t i = 0; i < sizeof U / sizeof U[0]; i++)
-        zn_fx_check(zn_user_add(st, U[i].name, NULL, "correct horse battery", U[i].role, U[i].scope, "test", NULL, &err),
-              &err, U[i].name);
+    zn_fx_users(st, U, sizeof U / sizeof U[0]);
     zn_store_close(st);
 }
 
@@ -261,11 +245,6 @@ static void get_ok(resp *r, const char *path, const char *token)
         fprintf(stderr, "GET %s: %s\n", path, r->raw);
     assert_int_equal(r->status, 200);
     assert_non_null(r->json);
-}
-
-static void login(const char *name, char tok[65])
-{
-    zn_http_login(name, "correct horse battery", tok);
 }
 
 /* read_person rows of `user` whose object starts with `prefix` */
@@ -297,22 +276,9 @@ static int setup(void **state)
         return -1;
     snprintf(F.db, sizeof F.db, "%s/server_epi.db", zn_test_tmpdir());
     build_store();
-    char dd[1024];
-    snprintf(dd, sizeof dd, "%s", zn_test_src("data"));
-    zn_server_options opt = {.db_path = F.db, .listen = "127.0.0.1:0", .data_dir = dd, .threads = 2,
-                             .timeout = 5, .event_interval = 1};
-    zn_error err;
-    zn_fx_check(zn_server_start(F.ctx, &opt, &F.srv, &err), &err, "start");
-    F.port = zn_server_port(F.srv);
-    zn_http_use_port(F.port);
-    login("admin", F.tok_admin);
-    login("pudong", F.tok_pd);
-    login("huangpu", F.tok_hp);
-    login("shanghai", F.tok_sh);
-    login("epi", F.tok_epi);
-    login("grid", F.tok_grid);
-    login("auditor", F.tok_audit);
-    login("epi0", F.tok_epi0);
+    F.port = zn_fx_serve(F.ctx, F.db, &(zn_server_options){.threads = 2, .timeout = 5, .event_interval = 1}, &F.srv);
+    zn_fx_login_all("admin", F.tok_admin, "pudong", F.tok_pd, "huangpu", F.tok_hp, "shanghai", F.tok_sh, "epi",
+                    F.tok_epi, "grid", F.tok_grid, "auditor", F.tok_audit, "epi0", F.tok_epi0, NULL);
     return 0;
 }
 

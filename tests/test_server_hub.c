@@ -76,12 +76,8 @@ static void build_store(const char *db)
     zn_error err;
     zn_store *st;
     zn_fx_check(zn_store_open(F.ctx, db, &st, &err), &err, "open");
-    zn_div_registry *reg;
-    zn_fx_check(zn_div_registry_new(F.ctx, zn_test_src("data/divisions"), &reg, &err), &err, "divisions");
-    zn_fx_check(zn_div_registry_save(reg, st, NULL, &err), &err, "divisions save");
-    zn_div_registry_free(reg);
-    zn_catalogue *cat;
-    zn_fx_check(zn_catalogue_load(zn_test_src("data/feeds/catalogue.json"), &cat, &err), &err, "catalogue");
+    zn_fx_divisions(F.ctx, st);
+    zn_catalogue *cat = zn_fx_catalogue();
 
     /* division as 12, 9 and 6 digits (stored as 12); 23:30 and 00:30 around the end of 03-15 */
     static const char *const ANTIGEN[] = {
@@ -138,17 +134,11 @@ static void build_store(const char *db)
     zn_loop_free(lp);
     zn_ctx_set_now(F.ctx, 0);
 
-    static const struct {
-        const char *name;
-        zn_role role;
-        const char *scope;
-    } U[] = {{"admin", ZN_ROLE_ADMIN, "0"},
+    static const zn_fx_user U[] = {{"admin", ZN_ROLE_ADMIN, "0"},
              {"zhejiang", ZN_ROLE_PROVINCE, "33"},
              {"shanghai", ZN_ROLE_PROVINCE, "31"},
              {"hangzhou", ZN_ROLE_CITY, "3301"}};
-    for (size_t i = 0; i < sizeof U / sizeof U[0]; i++)
-        zn_fx_check(zn_user_add(st, U[i].name, NULL, "correct horse battery", U[i].role, U[i].scope, "test", NULL, &err),
-                    &err, U[i].name);
+    zn_fx_users(st, U, sizeof U / sizeof U[0]);
     zn_store_close(st);
 }
 
@@ -157,19 +147,11 @@ static int setup(void **state)
     (void)state;
     if (zn_ctx_new(&F.ctx) != ZN_OK)
         return -1;
-    char db[512], dd[1024];
+    char db[512];
     snprintf(db, sizeof db, "%s/hub.db", zn_test_tmpdir());
     build_store(db);
-    snprintf(dd, sizeof dd, "%s", zn_test_src("data"));
-    zn_server_options opt = {.db_path = db, .listen = "127.0.0.1:0", .data_dir = dd, .threads = 2, .timeout = 5,
-                             .event_interval = 1};
-    zn_error err;
-    zn_fx_check(zn_server_start(F.ctx, &opt, &F.srv, &err), &err, "start");
-    zn_http_use_port(zn_server_port(F.srv));
-    zn_http_login("admin", "correct horse battery", F.tok_admin);
-    zn_http_login("zhejiang", "correct horse battery", F.tok_zj);
-    zn_http_login("shanghai", "correct horse battery", F.tok_sh);
-    zn_http_login("hangzhou", "correct horse battery", F.tok_hz);
+    zn_fx_serve(F.ctx, db, &(zn_server_options){.threads = 2, .timeout = 5, .event_interval = 1}, &F.srv);
+    zn_fx_login_all("admin", F.tok_admin, "zhejiang", F.tok_zj, "shanghai", F.tok_sh, "hangzhou", F.tok_hz, NULL);
     return 0;
 }
 

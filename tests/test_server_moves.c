@@ -35,10 +35,7 @@ static void build_store(void)
     zn_store *st;
     snprintf(F.db, sizeof F.db, "%s/moves.db", zn_test_tmpdir());
     zn_fx_check(zn_store_open(F.ctx, F.db, &st, &err), &err, "open");
-    zn_div_registry *reg;
-    zn_fx_check(zn_div_registry_new(F.ctx, zn_test_src("data/divisions"), &reg, &err), &err, "divisions");
-    zn_fx_check(zn_div_registry_save(reg, st, NULL, &err), &err, "divisions save");
-    zn_div_registry_free(reg);
+    zn_fx_divisions(F.ctx, st);
     zn_loop *lp;
     zn_fx_check(zn_loop_open(st, zn_test_src("data"), &lp, &err), &err, "loop");
     zn_loop_instruction in = {.issuer = "sh-command", .issuer_unit = "31", .reason = "sealing 张江镇"};
@@ -54,9 +51,7 @@ static void build_store(void)
         zn_fx_check(zn_loop_issue(lp, &sp, &act, &F.task[i], NULL, &err), &err, "issue");
     }
     zn_loop_free(lp);
-    zn_fx_check(zn_user_add(st, "grid", NULL, "correct horse battery", ZN_ROLE_GRID_WORKER, "310115125", "test", NULL,
-                            &err),
-                &err, "user");
+    zn_fx_users(st, &(zn_fx_user){"grid", ZN_ROLE_GRID_WORKER, "310115125"}, 1);
     zn_store_close(st);
 }
 
@@ -66,16 +61,10 @@ static int setup(void **state)
     if (zn_ctx_new(&F.ctx) != ZN_OK)
         return -1;
     build_store();
-    char dd[1024], wd[1024];
-    snprintf(dd, sizeof dd, "%s", zn_test_src("data"));
-    snprintf(wd, sizeof wd, "%s", zn_test_src("web"));
-    zn_server_options opt = {.db_path = F.db, .listen = "127.0.0.1:0", .data_dir = dd, .web_dir = wd,
-                             .threads = 8, .max_body = 4096, .timeout = 5, .login_max_failures = 3,
-                             .event_interval = 1};
-    zn_error err;
-    zn_fx_check(zn_server_start(F.ctx, &opt, &F.srv, &err), &err, "start");
-    zn_http_use_port(zn_server_port(F.srv));
-    zn_http_login("grid", "correct horse battery", F.tok);
+    zn_server_options tuning = {.threads = 8, .max_body = 4096, .timeout = 5, .login_max_failures = 3,
+                                .event_interval = 1};
+    zn_fx_serve(F.ctx, F.db, &tuning, &F.srv);
+    zn_fx_login_all("grid", F.tok, NULL);
     return 0;
 }
 

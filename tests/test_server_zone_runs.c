@@ -38,21 +38,12 @@ typedef struct fixture {
 
 static fixture F;
 
-static void exec(zn_store *st, const char *sql)
-{
-    zn_error err;
-    zn_fx_check(zn_store_exec(st, sql, &err), &err, sql);
-}
-
 static void build_store(void)
 {
     zn_error err;
     zn_store *st;
     zn_fx_check(zn_store_open(F.ctx, F.db, &st, &err), &err, "open");
-    zn_div_registry *reg;
-    zn_fx_check(zn_div_registry_new(F.ctx, zn_test_src("data/divisions"), &reg, &err), &err, "divisions");
-    zn_fx_check(zn_div_registry_save(reg, st, NULL, &err), &err, "divisions save");
-    zn_div_registry_free(reg);
+    zn_fx_divisions(F.ctx, st);
 
     zn_zone_unit u[] = {
         {ZN_ZONE_UNIT_PLACE, "place:浦东新区:甲", "甲", "310115000000", "310115125000", 121.6, 31.2, 100, NULL},
@@ -63,7 +54,7 @@ static void build_store(void)
     int64_t id[4];
     for (int i = 0; i < 4; i++)
         zn_fx_check(zn_zone_unit_put(st, &u[i], &id[i], &err), &err, "unit");
-    exec(st, "INSERT INTO zone_run (id, rules, title, from_date, to_date, unit_kind, missing, buffer_m, levels,"
+    zn_fx_exec(st, "INSERT INTO zone_run (id, rules, title, from_date, to_date, unit_kind, missing, buffer_m, levels,"
              " rules_json, units, events, created_at, within_prefix) VALUES"
              " (1, 'r21', 'r21 全国', '2022-03-01', '2022-03-03', 'place', 'pause', 0, "
              "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 4, 1, 0, ''),"
@@ -74,7 +65,7 @@ static void build_store(void)
              " (5, 'r22', 'r22 杭州', '2022-04-02', '2022-04-04', 'place', 'pause', 0, "
              "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 2, 1, 0, '3301')");
     /* run 3 is stored with a Chinese title (zone_run.title_zh from the rule set's "title_zh") */
-    exec(st, "UPDATE zone_run SET title_zh = '上海2022年4月11日公布的“三区”划分' WHERE id = 3");
+    zn_fx_exec(st, "UPDATE zone_run SET title_zh = '上海2022年4月11日公布的“三区”划分' WHERE id = 3");
     char sql[2048];
     snprintf(sql, sizeof sql,
              "INSERT INTO zone_period (run_id, unit_id, level, level_rank, entered, valid_from, valid_to, cause) VALUES"
@@ -86,7 +77,7 @@ static void build_store(void)
              " (5, %lld, 'precaution', 2, '2022-04-02', '2022-04-02', '2022-04-04', 'event')",
              (long long)id[0], (long long)id[2], (long long)id[0], (long long)id[1], (long long)id[2],
              (long long)id[3]);
-    exec(st, sql);
+    zn_fx_exec(st, sql);
 
     /* the closed loop reads the same runs: Shanghai's command wires 04-01 (甲, run 3), Hangzhou's
      * 04-02 (丙, run 5): seal + test each, two instructions */
@@ -108,18 +99,12 @@ static void build_store(void)
     }
     zn_loop_free(lp);
 
-    static const struct {
-        const char *name;
-        zn_role role;
-        const char *scope;
-    } U[] = {
+    static const zn_fx_user U[] = {
         {"admin", ZN_ROLE_ADMIN, "0"},          {"shanghai", ZN_ROLE_PROVINCE, "31"},
         {"hangzhou", ZN_ROLE_CITY, "3301"},     {"zhejiang", ZN_ROLE_PROVINCE, "33"},
         {"pudong", ZN_ROLE_COUNTY, "310115"},
     };
-    for (size_t i = 0; i < sizeof U / sizeof U[0]; i++)
-        zn_fx_check(zn_user_add(st, U[i].name, NULL, "correct horse battery", U[i].role, U[i].scope, "test", NULL, &err),
-                    &err, U[i].name);
+    zn_fx_users(st, U, sizeof U / sizeof U[0]);
     zn_store_close(st);
 }
 
@@ -130,18 +115,9 @@ static int setup(void **state)
         return -1;
     snprintf(F.db, sizeof F.db, "%s/server_zone_runs.db", zn_test_tmpdir());
     build_store();
-    char dd[1024];
-    snprintf(dd, sizeof dd, "%s", zn_test_src("data"));
-    zn_server_options opt = {.db_path = F.db, .listen = "127.0.0.1:0", .data_dir = dd, .threads = 2, .timeout = 5,
-                             .event_interval = 1};
-    zn_error err;
-    zn_fx_check(zn_server_start(F.ctx, &opt, &F.srv, &err), &err, "start");
-    zn_http_use_port(zn_server_port(F.srv));
-    zn_http_login("admin", "correct horse battery", F.tok_admin);
-    zn_http_login("shanghai", "correct horse battery", F.tok_sh);
-    zn_http_login("hangzhou", "correct horse battery", F.tok_hz);
-    zn_http_login("zhejiang", "correct horse battery", F.tok_zj);
-    zn_http_login("pudong", "correct horse battery", F.tok_pd);
+    zn_fx_serve(F.ctx, F.db, &(zn_server_options){.threads = 2, .timeout = 5, .event_interval = 1}, &F.srv);
+    zn_fx_login_all("admin", F.tok_admin, "shanghai", F.tok_sh, "hangzhou", F.tok_hz, "zhejiang", F.tok_zj, "pudong",
+                    F.tok_pd, NULL);
     return 0;
 }
 

@@ -3,6 +3,7 @@
 
 #include "zn_test.h"
 
+#include "zhinao/div.h"
 #include "zhinao/hub.h"
 #include "zhinao/ident.h"
 #include "zhinao/store.h"
@@ -10,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,4 +196,64 @@ void zn_fx_ingest(struct zn_store *st, struct zn_catalogue *cat, const char *fee
         fprintf(stderr, "fixture %s: %lld rows quarantined\n", feed, (long long)sum.quarantined);
         abort();
     }
+}
+
+void zn_fx_exec(struct zn_store *st, const char *sql)
+{
+    zn_error err;
+    zn_fx_check(zn_store_exec(st, sql, &err), &err, sql);
+}
+
+void zn_fx_divisions(zn_ctx *ctx, struct zn_store *st)
+{
+    zn_error err;
+    zn_div_registry *reg;
+    zn_fx_check(zn_div_registry_new(ctx, zn_test_src("data/divisions"), &reg, &err), &err, "divisions");
+    zn_fx_check(zn_div_registry_save(reg, st, NULL, &err), &err, "divisions save");
+    zn_div_registry_free(reg);
+}
+
+struct zn_catalogue *zn_fx_catalogue(void)
+{
+    zn_error err;
+    zn_catalogue *cat;
+    zn_fx_check(zn_catalogue_load(zn_test_src("data/feeds/catalogue.json"), &cat, &err), &err, "catalogue");
+    return cat;
+}
+
+void zn_fx_users(struct zn_store *st, const zn_fx_user *u, size_t n)
+{
+    zn_error err;
+    for (size_t i = 0; i < n; i++)
+        zn_fx_check(zn_user_add(st, u[i].name, NULL, ZN_FX_PASSWORD, u[i].role, u[i].scope, "test", NULL, &err), &err,
+                    u[i].name);
+}
+
+unsigned zn_fx_serve(zn_ctx *ctx, const char *db, const zn_server_options *tuning, zn_server **srv)
+{
+    char dd[1024], wd[1024]; /* zn_test_src's buffer is shared; the server copies both */
+    snprintf(dd, sizeof dd, "%s", zn_test_src("data"));
+    snprintf(wd, sizeof wd, "%s", zn_test_src("web"));
+    zn_server_options opt = {.db_path = db, .listen = "127.0.0.1:0", .data_dir = dd, .web_dir = wd,
+                             .threads = tuning->threads, .max_body = tuning->max_body, .timeout = tuning->timeout,
+                             .login_max_failures = tuning->login_max_failures,
+                             .event_interval = tuning->event_interval};
+    zn_error err;
+    zn_fx_check(zn_server_start(ctx, &opt, srv, &err), &err, "start");
+    unsigned p = zn_server_port(*srv);
+    if (p == 0) {
+        fprintf(stderr, "fixture start: no port\n");
+        abort();
+    }
+    zn_http_use_port(p);
+    return p;
+}
+
+void zn_fx_login_all(const char *name, ...)
+{
+    va_list ap;
+    va_start(ap, name);
+    for (; name; name = va_arg(ap, const char *))
+        zn_http_login(name, ZN_FX_PASSWORD, va_arg(ap, char *));
+    va_end(ap);
 }

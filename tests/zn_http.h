@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "zhinao/core.h"
+#include "zhinao/server.h"
 #include <stddef.h>
 
 typedef struct zn_http_resp {
@@ -54,5 +55,30 @@ void zn_fx_make_id(const char *first17, char out[19]);
 void zn_fx_check(zn_status s, const zn_error *err, const char *what);
 /* Ingest `text` as file `name` (temp dir) into feed `feed`; aborts when a row is quarantined. */
 void zn_fx_ingest(struct zn_store *st, struct zn_catalogue *cat, const char *feed, const char *name, const char *text);
+/* Run sql (one or more statements) on st; aborts with the error otherwise. */
+void zn_fx_exec(struct zn_store *st, const char *sql);
+/* Save the shipped division registry (data/divisions) into st. */
+void zn_fx_divisions(zn_ctx *ctx, struct zn_store *st);
+/* The shipped feed catalogue (data/feeds/catalogue.json); the caller frees it (zn_catalogue_free). */
+struct zn_catalogue *zn_fx_catalogue(void);
+
+/* The password of every fixture user. */
+#define ZN_FX_PASSWORD "correct horse battery"
+/* A fixture user: login name, role and scope (a division code, "0" = the nation). */
+typedef struct zn_fx_user {
+    const char *name;
+    zn_role role;
+    const char *scope;
+} zn_fx_user;
+/* Add the n users u[] to st, each with ZN_FX_PASSWORD, created by "test". */
+void zn_fx_users(struct zn_store *st, const zn_fx_user *u, size_t n);
+/* Start a server on ctx over the store file db: *tuning's threads, max_body, timeout,
+ * login_max_failures and event_interval (the rest of *tuning is ignored), listening on
+ * 127.0.0.1 at a free port, with the source tree's data/ and web/ folders. *srv is the caller's
+ * (zn_server_stop); zn_http is pointed at its port, which is returned (never 0: aborts). */
+unsigned zn_fx_serve(zn_ctx *ctx, const char *db, const zn_server_options *tuning, zn_server **srv);
+/* Log in each fixture user (ZN_FX_PASSWORD): pairs of (const char *name, char tok[65]) ended by
+ * NULL, e.g. zn_fx_login_all("admin", F.tok_admin, "epi", F.tok_epi, NULL); asserts each 200. */
+void zn_fx_login_all(const char *name, ...);
 
 #endif
