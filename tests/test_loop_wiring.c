@@ -107,6 +107,18 @@ static int64_t count(zn_store *st, const char *q)
     return v;
 }
 
+/* The wiring r used zone run `run`, considered `subjects` units, issued tasks for `issued` of
+ * them: `tasks` tasks, `transferred` of those to another city (协查). */
+static void assert_wired(const zn_loop_wiring_result *r, int64_t run, int64_t subjects, int64_t issued, int64_t tasks,
+                         int64_t transferred)
+{
+    assert_int_equal(r->run_id, run);
+    assert_int_equal(r->subjects, subjects);
+    assert_int_equal(r->issued, issued);
+    assert_int_equal(r->tasks, tasks);
+    assert_int_equal(r->transferred, transferred);
+}
+
 static void test_from_trace(void **state)
 {
     fx *f = *state;
@@ -231,11 +243,7 @@ static void test_from_zones(void **state)
     assert_int_equal(sql(f->st, q), 0);
     assert_int_equal(zn_loop_from_zones(f->lp, "three-zones-2021", "2022-04-02", "hz-command", "330100", &r, &err),
                      ZN_OK);
-    assert_int_equal(r.run_id, 1);
-    assert_int_equal(r.subjects, 3);
-    assert_int_equal(r.issued, 3);
-    assert_int_equal(r.tasks, 6); /* seal + test per unit */
-    assert_int_equal(r.transferred, 2);
+    assert_wired(&r, 1, 3, 3, 6, 2); /* seal + test per unit */
     assert_int_equal(r.unrouted, 0);
     assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task WHERE subject_ref = 'place:西湖区:A' AND "
                                   "division_code = '330106001000' AND template_id IN ('epi.seal_unit','epi.test_zone')"),
@@ -308,11 +316,7 @@ static void test_from_zones_areas(void **state)
 
     /* Shanghai's command: the Shanghai run, unit E: seal + test, no transfer (both in 31) */
     assert_int_equal(zn_loop_from_zones(f->lp, "r22", "2022-04-02", "sh-command", "310000", &r, &err), ZN_OK);
-    assert_int_equal(r.run_id, 2);
-    assert_int_equal(r.subjects, 1);
-    assert_int_equal(r.issued, 1);
-    assert_int_equal(r.tasks, 2);
-    assert_int_equal(r.transferred, 0);
+    assert_wired(&r, 2, 1, 1, 2, 0);
     int64_t sh = r.instruction_id;
     assert_int_equal(count(f->st, "SELECT COUNT(*) FROM loop_task WHERE subject_ref = 'place:黄浦区:E' AND "
                                   "division_code = '310101002000' AND parent_id IS NULL"),
@@ -320,11 +324,7 @@ static void test_from_zones_areas(void **state)
 
     /* Hangzhou's command the same day: the Hangzhou run (older), units A and B, its own instruction */
     assert_int_equal(zn_loop_from_zones(f->lp, "r22", "2022-04-02", "hz-command", "330100", &r, &err), ZN_OK);
-    assert_int_equal(r.run_id, 1);
-    assert_int_equal(r.subjects, 2);
-    assert_int_equal(r.issued, 2);
-    assert_int_equal(r.tasks, 4);
-    assert_int_equal(r.transferred, 0);
+    assert_wired(&r, 1, 2, 2, 4, 0);
     assert_true(r.instruction_id != sh);
     int64_t hz = r.instruction_id;
     /* each instruction names the day, its run's top level, rule set and area */

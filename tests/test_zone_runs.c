@@ -63,6 +63,17 @@ static zn_store *open_store(zn_ctx **ctx, const char *path)
     return zn_test_open_store(ctx, path, 1700000000);
 }
 
+/* A fresh in-memory store (open_store) with put_units' units and events, and the rule set
+ * shanghai-2022-04 in *r. */
+static zn_store *units_store(zn_ctx **ctx, zn_zone_rules *r)
+{
+    zn_store *st = open_store(ctx, ":memory:");
+    zn_error err;
+    put_units(st);
+    assert_int_equal(zn_zone_rules_find(zn_test_src("data/rules"), "shanghai-2022-04", r, &err), ZN_OK);
+    return st;
+}
+
 /* Run r over from .. to within `within`; the run must have want_units units; *outside (may be
  * NULL) receives the summary's count of events of other areas. */
 static int64_t run_out(zn_store *st, const zn_zone_rules *r, const char *from, const char *to, const char *within,
@@ -141,11 +152,9 @@ static void test_two_areas_coexist(void **state)
 {
     (void)state;
     zn_ctx *ctx;
-    zn_store *st = open_store(&ctx, ":memory:");
-    zn_error err;
-    put_units(st);
     zn_zone_rules r;
-    assert_int_equal(zn_zone_rules_find(zn_test_src("data/rules"), "shanghai-2022-04", &r, &err), ZN_OK);
+    zn_store *st = units_store(&ctx, &r);
+    zn_error err;
 
     int64_t out_sh = -1, out_hz = -1;
     int64_t sh = run_out(st, &r, "2022-04-01", "2022-04-10", "310000", 3, &out_sh);
@@ -248,11 +257,9 @@ static void test_rerun_idempotent(void **state)
 {
     (void)state;
     zn_ctx *ctx;
-    zn_store *st = open_store(&ctx, ":memory:");
-    zn_error err;
-    put_units(st);
     zn_zone_rules r;
-    assert_int_equal(zn_zone_rules_find(zn_test_src("data/rules"), "shanghai-2022-04", &r, &err), ZN_OK);
+    zn_store *st = units_store(&ctx, &r);
+    zn_error err;
     int64_t sh = run(st, &r, "2022-04-01", "2022-04-10", "310000", 3);
     int64_t hz = run(st, &r, "2022-04-01", "2022-04-10", "330100", 3);
     int64_t periods = q64(st, "SELECT COUNT(*) FROM zone_period");
@@ -306,11 +313,8 @@ static void test_latest_covering_wins(void **state)
 {
     (void)state;
     zn_ctx *ctx;
-    zn_store *st = open_store(&ctx, ":memory:");
-    zn_error err;
-    put_units(st);
     zn_zone_rules r;
-    assert_int_equal(zn_zone_rules_find(zn_test_src("data/rules"), "shanghai-2022-04", &r, &err), ZN_OK);
+    zn_store *st = units_store(&ctx, &r);
     int64_t sh = run(st, &r, "2022-04-01", "2022-04-10", "310000", 3);
     int64_t hz = run(st, &r, "2022-04-01", "2022-04-10", "330100", 3);
     /* a later run of 西湖区 alone (D, E): it serves 西湖区, Hangzhou's run still serves 上城区 */
