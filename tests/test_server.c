@@ -61,8 +61,7 @@ static fixture F;
 static void build_store(const char *db)
 {
     zn_error err;
-    zn_store *st;
-    zn_fx_check(zn_store_open(F.ctx, db, &st, &err), &err, "open");
+    zn_store *st = zn_fx_open(F.ctx, db);
     zn_fx_divisions(F.ctx, st);
     zn_catalogue *cat = zn_fx_catalogue();
     zn_fx_ingest(st, cat, "address_geocode", "geo.csv", GEOCODE);
@@ -1014,9 +1013,8 @@ static void test_events_epidemic(void **state)
     assert_null(strstr(buf, "zones.changed"));
     char db[512];
     snprintf(db, sizeof db, "%s/server.db", zn_test_tmpdir());
-    zn_store *st;
     zn_error err;
-    zn_fx_check(zn_store_open(F.ctx, db, &st, &err), &err, "open");
+    zn_store *st = zn_fx_open(F.ctx, db);
     zn_fx_check(zn_store_exec(st,
                         "INSERT INTO zone_run (rules, title, from_date, to_date, unit_kind, missing, buffer_m, levels,"
                         " rules_json, units, events, created_at) VALUES ('shanghai-2022-04', 't', '2022-04-01',"

@@ -62,8 +62,7 @@ static fixture F;
 static void build_store(void)
 {
     zn_error err;
-    zn_store *st;
-    zn_fx_check(zn_store_open(F.ctx, F.db, &st, &err), &err, "open");
+    zn_store *st = zn_fx_open(F.ctx, F.db);
     zn_fx_divisions(F.ctx, st);
     zn_catalogue *cat = zn_fx_catalogue();
     zn_fx_make_id("31011519800101001", F.A);
@@ -189,9 +188,9 @@ static void build_store(void)
     for (int i = 0; i < 4; i++)
         zn_fx_check(zn_zone_unit_put(st, &u[i], &uid[i], &err), &err, "unit");
     zn_fx_exec(st, "INSERT INTO zone_run (id, rules, title, from_date, to_date, unit_kind, missing, buffer_m, levels,"
-             " rules_json, units, events, created_at) VALUES (7, 'test-rules', '测试', '2022-04-01', '2022-04-05',"
-             " 'place', 'pause', 100, '[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]',"
-             " '{}', 4, 3, 0)");
+                   " rules_json, units, events, created_at) VALUES (7, 'test-rules', '测试', '2022-04-01', '2022-04-05',"
+                   " 'place', 'pause', 100, '[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]',"
+                   " '{}', 4, 3, 0)");
     snprintf(sql, sizeof sql,
              "INSERT INTO zone_period (run_id, unit_id, level, level_rank, entered, valid_from, valid_to, due, anchor,"
              " cause) VALUES"

@@ -74,8 +74,7 @@ static void work(zn_loop *lp, int64_t t, zn_task_state last, int dd, int hh)
 static void build_store(const char *db)
 {
     zn_error err;
-    zn_store *st;
-    zn_fx_check(zn_store_open(F.ctx, db, &st, &err), &err, "open");
+    zn_store *st = zn_fx_open(F.ctx, db);
     zn_fx_divisions(F.ctx, st);
     zn_catalogue *cat = zn_fx_catalogue();
 

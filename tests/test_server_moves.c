@@ -32,9 +32,8 @@ static struct {
 static void build_store(void)
 {
     zn_error err;
-    zn_store *st;
     snprintf(F.db, sizeof F.db, "%s/moves.db", zn_test_tmpdir());
-    zn_fx_check(zn_store_open(F.ctx, F.db, &st, &err), &err, "open");
+    zn_store *st = zn_fx_open(F.ctx, F.db);
     zn_fx_divisions(F.ctx, st);
     zn_loop *lp;
     zn_fx_check(zn_loop_open(st, zn_test_src("data"), &lp, &err), &err, "loop");
@@ -125,9 +124,8 @@ static void test_concurrent_moves(void **state)
     printf("# %lld moves in %lld transactions\n", (long long)w.moves, (long long)w.transactions);
 
     /* the store: every task received, with exactly two history rows (issued, received) */
-    zn_store *st;
     zn_error err;
-    zn_fx_check(zn_store_open(F.ctx, F.db, &st, &err), &err, "open");
+    zn_store *st = zn_fx_open(F.ctx, F.db);
     int64_t n = -1;
     assert_int_equal(zn_store_query_int64(st, "SELECT COUNT(*) FROM loop_task WHERE state = 'received' AND seq = 2",
                                           &n, &err),

@@ -41,8 +41,7 @@ static fixture F;
 static void build_store(void)
 {
     zn_error err;
-    zn_store *st;
-    zn_fx_check(zn_store_open(F.ctx, F.db, &st, &err), &err, "open");
+    zn_store *st = zn_fx_open(F.ctx, F.db);
     zn_fx_divisions(F.ctx, st);
 
     zn_zone_unit u[] = {
@@ -55,15 +54,15 @@ static void build_store(void)
     for (int i = 0; i < 4; i++)
         zn_fx_check(zn_zone_unit_put(st, &u[i], &id[i], &err), &err, "unit");
     zn_fx_exec(st, "INSERT INTO zone_run (id, rules, title, from_date, to_date, unit_kind, missing, buffer_m, levels,"
-             " rules_json, units, events, created_at, within_prefix) VALUES"
-             " (1, 'r21', 'r21 全国', '2022-03-01', '2022-03-03', 'place', 'pause', 0, "
-             "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 4, 1, 0, ''),"
-             " (2, 'r21', 'r21 杭州', '2022-03-02', '2022-03-04', 'place', 'pause', 0, "
-             "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 2, 1, 0, '3301'),"
-             " (3, 'r22', 'r22 上海', '2022-04-01', '2022-04-03', 'place', 'pause', 0, "
-             "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 2, 2, 0, '31'),"
-             " (5, 'r22', 'r22 杭州', '2022-04-02', '2022-04-04', 'place', 'pause', 0, "
-             "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 2, 1, 0, '3301')");
+                   " rules_json, units, events, created_at, within_prefix) VALUES"
+                   " (1, 'r21', 'r21 全国', '2022-03-01', '2022-03-03', 'place', 'pause', 0, "
+                   "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 4, 1, 0, ''),"
+                   " (2, 'r21', 'r21 杭州', '2022-03-02', '2022-03-04', 'place', 'pause', 0, "
+                   "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 2, 1, 0, '3301'),"
+                   " (3, 'r22', 'r22 上海', '2022-04-01', '2022-04-03', 'place', 'pause', 0, "
+                   "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 2, 2, 0, '31'),"
+                   " (5, 'r22', 'r22 杭州', '2022-04-02', '2022-04-04', 'place', 'pause', 0, "
+                   "'[[\"sealed\",\"封控区\"],[\"controlled\",\"管控区\"],[\"precaution\",\"防范区\"]]', '{}', 2, 1, 0, '3301')");
     /* run 3 is stored with a Chinese title (zone_run.title_zh from the rule set's "title_zh") */
     zn_fx_exec(st, "UPDATE zone_run SET title_zh = '上海2022年4月11日公布的“三区”划分' WHERE id = 3");
     char sql[2048];

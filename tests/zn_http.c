@@ -198,6 +198,14 @@ void zn_fx_ingest(struct zn_store *st, struct zn_catalogue *cat, const char *fee
     }
 }
 
+struct zn_store *zn_fx_open(zn_ctx *ctx, const char *path)
+{
+    zn_error err;
+    zn_store *st;
+    zn_fx_check(zn_store_open(ctx, path, &st, &err), &err, "open");
+    return st;
+}
+
 void zn_fx_exec(struct zn_store *st, const char *sql)
 {
     zn_error err;

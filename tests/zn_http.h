@@ -55,6 +55,8 @@ void zn_fx_make_id(const char *first17, char out[19]);
 void zn_fx_check(zn_status s, const zn_error *err, const char *what);
 /* Ingest `text` as file `name` (temp dir) into feed `feed`; aborts when a row is quarantined. */
 void zn_fx_ingest(struct zn_store *st, struct zn_catalogue *cat, const char *feed, const char *name, const char *text);
+/* The store file at path opened (and migrated) on ctx; the caller closes it (zn_store_close). */
+struct zn_store *zn_fx_open(zn_ctx *ctx, const char *path);
 /* Run sql (one or more statements) on st; aborts with the error otherwise. */
 void zn_fx_exec(struct zn_store *st, const char *sql);
 /* Save the shipped division registry (data/divisions) into st. */
