@@ -1,6 +1,8 @@
 /* Core: status table, error formatting, buffers, context. */
 #include "zn_test.h"
 
+#include <sys/stat.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -194,12 +196,45 @@ static void test_store(void **state)
     zn_ctx_free(ctx);
 }
 
+/* zn_dir_list: only the names with the suffix, as dir/name, sorted; a missing folder is ZN_EIO */
+static void test_dir_list(void **state)
+{
+    (void)state;
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/dirlist", zn_test_tmpdir());
+    mkdir(dir, 0700);
+    static const char *const names[] = {"b.geojson", "a.geojson", "c.txt", "geojson", "d.geojson.bak"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fclose(f);
+    }
+    char **paths = NULL;
+    size_t n = 99;
+    zn_error err;
+    assert_int_equal(zn_dir_list(dir, ".geojson", &paths, &n, &err), ZN_OK);
+    assert_int_equal(n, 2);
+    snprintf(path, sizeof path, "%s/a.geojson", dir);
+    assert_string_equal(paths[0], path);
+    snprintf(path, sizeof path, "%s/b.geojson", dir);
+    assert_string_equal(paths[1], path);
+    zn_dir_list_free(paths, n);
+    assert_int_equal(zn_dir_list(dir, ".csv", &paths, &n, &err), ZN_OK);
+    assert_int_equal(n, 0);
+    assert_null(paths);
+    snprintf(path, sizeof path, "%s/none", dir);
+    assert_int_equal(zn_dir_list(path, ".geojson", &paths, &n, &err), ZN_EIO);
+    assert_string_equal(err.file, path);
+    assert_int_equal(zn_dir_list(NULL, ".x", &paths, &n, &err), ZN_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_names), cmocka_unit_test(test_error_format),
         cmocka_unit_test(test_buf),          cmocka_unit_test(test_ctx),
-        cmocka_unit_test(test_store),
+        cmocka_unit_test(test_store),          cmocka_unit_test(test_dir_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

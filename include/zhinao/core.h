@@ -157,6 +157,16 @@ void zn_buf_fini(zn_buf *b);  /* frees memory, zeroes b */
 /* strdup that returns NULL on NULL input. Caller frees. */
 char *zn_strdup(const char *s);
 
+/*
+ * The files of folder `dir` whose names end with `suffix` (e.g. ".geojson"), as paths "dir/name"
+ * sorted by strcmp (a deterministic order whatever the file system returns). *paths and each
+ * path are malloc'd, freed with zn_dir_list_free; *paths is NULL and *n 0 when none matches.
+ * Errors: ZN_EINVAL (NULL dir or suffix), ZN_EIO (the folder cannot be opened: err names it),
+ * ZN_ENOMEM (nothing is returned).
+ */
+zn_status zn_dir_list(const char *dir, const char *suffix, char ***paths, size_t *n, zn_error *err);
+void zn_dir_list_free(char **paths, size_t n);
+
 /* ---- version ---- */
 const char *zn_version(void);
 

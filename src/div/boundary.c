@@ -270,17 +270,6 @@ static zn_status load_geojson(zn_ctx *ctx, GEOSContextHandle_t h, const char *pa
     return st;
 }
 
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 zn_status zn_div_boundaries_load(zn_div_registry *reg, const char *dir, zn_error *err)
 {
     if (!reg || !dir)
@@ -288,37 +277,16 @@ zn_status zn_div_boundaries_load(zn_div_registry *reg, const char *dir, zn_error
     GEOSContextHandle_t h = zn_ctx_geos(reg->ctx);
     if (!h)
         return zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "GEOS handle");
-    DIR *d = opendir(dir);
-    if (!d)
-        return zn_error_set(err, ZN_EIO, dir, 0, NULL, "cannot open folder: %s", strerror(errno));
-    char **names = NULL;
-    size_t nnames = 0;
-    zn_status st = ZN_OK;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL && st == ZN_OK) {
-        if (!has_suffix(de->d_name, ".geojson"))
-            continue;
-        char **nn = realloc(names, (nnames + 1) * sizeof *nn);
-        if (nn)
-            names = nn;
-        zn_buf path = {0};
-        if (!nn || zn_buf_printf(&path, "%s/%s", dir, de->d_name) != ZN_OK) {
-            zn_buf_fini(&path);
-            st = zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "boundaries");
-        } else {
-            names[nnames++] = path.data;
-        }
-    }
-    closedir(d);
-    if (st == ZN_OK && nnames > 1)
-        qsort(names, nnames, sizeof *names, cmp_str);
+    char **names;
+    size_t nnames;
+    zn_status st = zn_dir_list(dir, ".geojson", &names, &nnames, err);
+    if (st != ZN_OK)
+        return st;
     zn__div_poly *polys = NULL;
     size_t n = 0, cap = 0;
     for (size_t i = 0; i < nnames && st == ZN_OK; i++)
         st = load_geojson(reg->ctx, h, names[i], &polys, &n, &cap, err);
-    for (size_t i = 0; i < nnames; i++)
-        free(names[i]);
-    free(names);
+    zn_dir_list_free(names, nnames);
     if (st == ZN_OK && n == 0)
         st = zn_error_set(err, ZN_ENOTFOUND, dir, 0, NULL, "no county-level (\"district\") GeoJSON features here");
     if (st != ZN_OK) {

@@ -123,17 +123,6 @@ zn_status zn_zone_bounds_add(zn_zone_bounds *b, const char *code, zn_geom *g, zn
     return ZN_OK;
 }
 
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t a = strlen(s), c = strlen(suf);
-    return a >= c && !strcmp(s + a - c, suf);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The 12-digit code of a DataV feature of a county or township, else "" (a city, a province). */
 static void feature_code(json_t *props, char out[13])
 {
@@ -201,35 +190,14 @@ zn_status zn_zone_bounds_load(zn_zone_bounds *b, const char *dir, size_t *added,
     *added = 0;
     if (!b || !dir)
         return zn_error_set(err, ZN_EINVAL, NULL, 0, NULL, "zn_zone_bounds_load: NULL argument");
-    DIR *d = opendir(dir);
-    if (!d)
-        return zn_error_set(err, ZN_EIO, dir, 0, NULL, "cannot open folder: %s", strerror(errno));
-    char **names = NULL;
-    size_t nn = 0;
-    zn_status st = ZN_OK;
-    struct dirent *de;
-    while (st == ZN_OK && (de = readdir(d)) != NULL) {
-        if (!has_suffix(de->d_name, ".geojson"))
-            continue;
-        char **v = realloc(names, (nn + 1) * sizeof *v);
-        zn_buf path = {0};
-        if (v)
-            names = v;
-        if (!v || zn_buf_printf(&path, "%s/%s", dir, de->d_name) != ZN_OK) {
-            zn_buf_fini(&path);
-            st = zn_error_set(err, ZN_ENOMEM, NULL, 0, NULL, "out of memory");
-        } else {
-            names[nn++] = path.data;
-        }
-    }
-    closedir(d);
-    if (nn > 1)
-        qsort(names, nn, sizeof *names, cmp_str);
+    char **names;
+    size_t nn;
+    zn_status st = zn_dir_list(dir, ".geojson", &names, &nn, err);
+    if (st != ZN_OK)
+        return st;
     for (size_t i = 0; st == ZN_OK && i < nn; i++)
         st = load_file(b, names[i], added, err);
-    for (size_t i = 0; i < nn; i++)
-        free(names[i]);
-    free(names);
+    zn_dir_list_free(names, nn);
     return st;
 }
 
