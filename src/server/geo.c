@@ -68,20 +68,12 @@ static zn_status load_file(zn__boundaries *b, const char *path, zn_error *err)
 zn_status zn__boundaries_load(zn__boundaries *b, const char *dir, zn_error *err)
 {
     memset(b, 0, sizeof *b);
-    DIR *d = opendir(dir);
-    if (!d)
-        return zn_error_set(err, ZN_EIO, dir, 0, NULL, "cannot read the boundaries folder");
-    struct dirent *e;
-    zn_status s = ZN_OK;
-    while (s == ZN_OK && (e = readdir(d)) != NULL) {
-        size_t n = strlen(e->d_name);
-        if (n < 9 || strcmp(e->d_name + n - 8, ".geojson"))
-            continue;
-        char path[2048];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        s = load_file(b, path, err);
-    }
-    closedir(d);
+    char **paths;
+    size_t np;
+    zn_status s = zn_dir_list(dir, ".geojson", &paths, &np, err);
+    for (size_t i = 0; s == ZN_OK && i < np; i++)
+        s = load_file(b, paths[i], err);
+    zn_dir_list_free(paths, np);
     if (s == ZN_OK && b->n)
         qsort(b->v, b->n, sizeof *b->v, cmp_boundary);
     return s;
